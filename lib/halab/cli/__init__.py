@@ -1,0 +1,58 @@
+"""`halab`: one entry point, one module per sub-command (registry as data).
+
+Every user-fixable problem is a HalabError: printed as one line on stderr with its exit code,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from halab.errors import HalabError
+
+# sub-command name -> module under halab.cli that provides register(parser) and run(args) -> int
+COMMANDS: dict[str, str] = {
+    "up": "lab",
+    "down": "lab",
+    "status": "lab",
+    "ssh": "lab",
+    "check-config": "check_config",
+    "parse": "parse",
+    "expect": "expect",
+    "deploy": "deploy",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="halab", description=__doc__.splitlines()[0] if __doc__ else None)
+    subs = parser.add_subparsers(dest="command", required=True)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"halab.cli.{module_name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"halab.cli.{module_name}":
+                raise
+            continue  # a command whose module is not there yet is simply not offered
+        sub = subs.add_parser(name, help=getattr(module, "HELP", {}).get(name))
+        module.register(name, sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run(args))
+    except HalabError as err:
+        print(f"halab {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"halab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
