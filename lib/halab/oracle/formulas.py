@@ -1,0 +1,158 @@
+"""Every timing rule of both stacks as a small pure function, each with its source on one line.
+
+Source keys as in ../shared/reference/FACTS.md: A = cluster 3.0.12 tarball, B = cluster STABLE32,
+C = corosync (version named). docs/timing-model.md gathers the same rules in prose. Times in
+seconds unless a name ends in ``_ms``.
+"""
+
+from __future__ import annotations
+
+from halab.oracle.timeline import Span
+
+# --- corosync 3 (pacemaker stack) -------------------------------------------------------------
+
+COROSYNC3_TOKEN_MS = 3000  # C 3.1.10 exec/totemconfig.c:68 (TOKEN_TIMEOUT)
+COROSYNC3_TOKEN_COEFFICIENT_MS = 650  # C 3.1.10 exec/totemconfig.c:76 (TOKEN_COEFFICIENT)
+# Reforming a membership after consensus: corosync.conf(5) "about 50 milliseconds"; FACTS §3.1 ε 50-200 ms.
+TOTEM_FORM_S = Span(0.05, 0.2)
+
+
+def corosync3_token_ms(token_ms: int, nodes: int,
+                       coefficient_ms: int = COROSYNC3_TOKEN_COEFFICIENT_MS) -> int:
+    """Effective token: token + (n-2)·coefficient for 3+ nodes (C 3.1.10 exec/totemconfig.c:318-358)."""
+    return token_ms + max(0, nodes - 2) * coefficient_ms
+
+
+def corosync3_consensus_ms(token_eff_ms: int) -> int:
+    """consensus = 1.2 · effective token when not set (C 3.1.10 exec/totemconfig.c:318-358)."""
+    return round(1.2 * token_eff_ms)
+
+
+def membership_change(token_ms: float, consensus_ms: float) -> Span:
+    """Token loss at T, consensus C, then the new ring forms
+    (C v1.4.7 exec/totemsrp.c:1568-1581, 1895-1928)."""
+    return Span.at((token_ms + consensus_ms) / 1000.0) + TOTEM_FORM_S
+
+
+def token_loss(token_ms: float) -> Span:
+    """`A processor failed` is logged T after the last token (C v1.4.7 exec/totemsrp.c:1568-1581)."""
+    return Span.at(token_ms / 1000.0)
+
+
+# --- cman / corosync 1.x (rgmanager stack) ----------------------------------------------------
+
+CMAN_TOKEN_MS = 10000  # A cman/daemon/cman.h:14 DEFAULT_TOKEN_TIMEOUT, applied in cman-preconfig.c:691-697
+
+
+def cman_consensus_ms(token_ms: int, nodes: int, variant: str = "rhel6") -> int:
+    """consensus when cluster.conf has none: pristine 3.0.12 2T (A cman-preconfig.c:709-718); RHEL>=6.0
+    2 nodes clamp(0.2T, 200, 2000), else T+2000 (B cman-preconfig.c:1081-1117, rhbz#618534)."""
+    if variant == "pristine":
+        return 2 * token_ms
+    if nodes == 2:
+        return int(min(2000, max(200, 0.2 * token_ms)))
+    return token_ms + 2000
+
+
+def quorum_dev_poll_ms(token_ms: int, configured: int | None) -> int:
+    """quorum_dev_poll defaults to the totem token (A cman/daemon/ais.c:185-197)."""
+    return configured if configured is not None else token_ms
+
+
+def cman_qdisk_lost(poll_ms: int) -> Span:
+    """Device declared dead when last_hello + Q < now, checked every Q: between Q and 2Q
+    (A cman/daemon/commands.c:1242-1259)."""
+    return Span(poll_ms / 1000.0, 2 * poll_ms / 1000.0)
+
+
+# --- qdiskd ------------------------------------------------------------------------------------
+
+QDISK_INTERVAL_S = 1  # A cman/qdisk/main.c:1791-1800 (interval 1)
+QDISK_UPGRADE_WAIT = 2  # A cman/qdisk/main.c:1673-1680
+QDISK_MIN_TOKEN_MS = 10000  # A cman/qdisk/main.c:1633-1638: qdiskd refuses to start below this token
+
+
+def qdisk_auto_tko(token_ms: int, interval: int) -> int:
+    """tko when unset: ((T/1000) - I) / 2, integer division (A cman/qdisk/main.c:1643-1654)."""
+    return (token_ms // 1000 - interval) // 2
+
+
+def qdisk_tko_up(tko: int) -> int:
+    """tko_up = max(2, tko/3) when unset (A cman/qdisk/main.c:1661-1669)."""
+    return max(2, tko // 3)
+
+
+def qdisk_master_wait(tko: int, tko_up: int) -> int:
+    """master_wait = tko/2, raised to tko_up+1 if not larger (A cman/qdisk/main.c:1684-1691)."""
+    return max(tko // 2, tko_up + 1)
+
+
+def qdisk_eviction(interval: float, tko: int) -> Span:
+    """A peer is evicted when misses > tko, one miss per master cycle (A cman/qdisk/main.c:276-318).
+
+    The last good write is within one interval before t0 and the master reads once per interval,
+    so eviction falls in [tko·I, (tko+2)·I]: the seed's interval 1 × tko 10 gives [10, 12] s.
+    """
+    return Span(tko * interval, (tko + 2) * interval)
+
+
+def qdisk_new_master(interval: float, master_wait: int, upgrade_wait: int) -> Span:
+    """A dead master is replaced after I·(master_wait + upgrade_wait) more (A cman/qdisk/main.c:1041-1091)."""
+    return Span(0.0, interval * (master_wait + upgrade_wait))
+
+
+def qdisk_heuristic_down(h_interval: float, h_tko: int, interval: float) -> Span:
+    """A heuristic is down after tko failed runs h_interval apart (A cman/qdisk/score.c, defaults :264-266);
+    qdiskd sees the score at its next cycle and reboots (A cman/qdisk/main.c:986-1007)."""
+    return Span(max(0, h_tko - 1) * h_interval, h_tko * h_interval + interval)
+
+
+def qdisk_nanny_s(interval: float, tko: int) -> float:
+    """The I/O nanny whines after I·tko/2 of a hung syscall
+    (A cman/qdisk/iostate.c:104-109; B main.c:2026-2049)."""
+    return interval * tko / 2.0
+
+
+# --- fenced / rgmanager -------------------------------------------------------------------------
+
+FENCED_POST_FAIL_DELAY_S = 0  # A fence/fenced/config.h:4-11
+FENCED_RETRY_S = 5  # A fence/fenced/recover.c:391-396 (retry every 5 s)
+RGMANAGER_STATUS_POLL_S = 10  # A rgmanager/include/resgroup.h:134 DEFAULT_CHECK_INTERVAL
+
+
+def status_check(agent_interval_s: float, poll_s: float = RGMANAGER_STATUS_POLL_S) -> Span:
+    """rgmanager runs a due check at its next poll: a failure is seen within agent interval + poll
+    (A rgmanager/src/daemons/main.c:825-841 poll; agent intervals from the agents' meta-data)."""
+    return Span(0.0, agent_interval_s + poll_s)
+
+
+# --- pacemaker, sbd, fence_virsh, open-iscsi ----------------------------------------------------
+
+STONITH_TIMEOUT_S = 60  # pacemaker 2.1.9 lib/common/options.c:259-265
+SBD_WATCHDOG_S = 5  # sbd configure.ac:361-369 (SBD_WATCHDOG_TIMEOUT)
+FS_START_TIMEOUT_S = 60  # resource-agents heartbeat/Filesystem meta-data: start timeout 60s
+PCMK_INFINITY = 1000000  # pacemaker: migration-threshold default INFINITY (fail over never on count)
+# open-iscsi usr/iscsi_settings.h DEF_NOOP_OUT_INTERVAL 5 / DEF_NOOP_OUT_TIMEO 5 (Debian 12 build).
+ISCSI_NOOP_INTERVAL_S = 5
+ISCSI_NOOP_TIMEOUT_S = 5
+
+
+def sbd_msgwait_s(watchdog_s: float) -> float:
+    """msgwait = 2 × watchdog timeout (sbd src/sbd-common.c:34-39)."""
+    return 2.0 * watchdog_s
+
+
+def iscsi_io_error(replacement_timeout_s: float,
+                   noop_interval_s: float = ISCSI_NOOP_INTERVAL_S,
+                   noop_timeout_s: float = ISCSI_NOOP_TIMEOUT_S) -> Span:
+    """Hung I/O errors out replacement_timeout after the connection is found dead by a NOP-Out
+    timeout (open-iscsi iscsid.conf; measured 24 s for 15, 130 s for 120: LAB-FINDINGS)."""
+    return Span(float(replacement_timeout_s), replacement_timeout_s + noop_interval_s + noop_timeout_s)
+
+
+def monitor_failure(interval_s: float, timeout_s: float, io_error: Span) -> Span:
+    """A monitor that writes to a hung device fails when the I/O errors out or the op times out,
+    whichever first; the first monitor after t0 starts within one interval (pacemaker executor)."""
+    lo = min(io_error.lo, timeout_s)
+    hi = max(min(io_error.hi, interval_s + timeout_s), interval_s)
+    return Span(lo, max(lo, hi))

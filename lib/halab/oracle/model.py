@@ -1,0 +1,108 @@
+"""The oracle's answer: immutable, JSON-ready, and comparable by the failover suite.
+
+A prediction says what a *correct* cluster must do after a fault, and in which time window each
+phase must happen. Several acceptable outcomes are carried as ``alternatives`` (each with its own
+reasoning) so a judge can accept any of them instead of the oracle guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+FAULTS: tuple[str, ...] = (
+    "heartbeat-down",
+    "heartbeat-block",
+    "iscsi-block",
+    "suspend",
+    "power-off",
+    "kill-daemon",
+    "service-nic-down",
+    "mgmt-cut",
+    "app-failure",
+)
+
+# Phases in the order they happen; a prediction holds only those that apply.
+PHASES: tuple[str, ...] = (
+    "detect",
+    "fence-requested",
+    "fence-done",
+    "service-started",
+    "node-rejoined",
+    "fail-back",
+)
+
+FAILED = "failed"  # a service the stack gives up on (rgmanager stop failure without self_fence)
+
+ServicePlace = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Seconds after t0 (the fault injection) in which a phase must be observed, slack included."""
+
+    earliest: float
+    latest: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.earliest <= self.latest:
+            raise ValueError(f"bad window [{self.earliest}, {self.latest}]")
+
+    def contains(self, t: float) -> bool:
+        return self.earliest <= t <= self.latest
+
+    def to_json(self) -> list[float]:
+        return [round(self.earliest, 3), round(self.latest, 3)]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a correct cluster must do after ``fault`` on ``target`` (names as the cluster config has them)."""
+
+    stack: str
+    fault: str
+    target: str
+    fenced: tuple[str, ...]
+    fenced_by: str | None
+    self_reboot: tuple[str, ...]
+    services: Mapping[str, ServicePlace]  # where each runs once the fault settled (before any fail-back)
+    quorate: bool
+    members_after: tuple[str, ...]
+    windows: Mapping[str, Window]
+    reasoning: tuple[str, ...]
+    alternatives: tuple[Prediction, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Frozen all the way down: a judge must not be able to edit the expectation it checks.
+        unknown = set(self.windows) - set(PHASES)
+        if unknown:
+            raise ValueError(f"unknown phases {sorted(unknown)}")
+        object.__setattr__(self, "services", _frozen(self.services))
+        ordered = {p: self.windows[p] for p in PHASES if p in self.windows}
+        object.__setattr__(self, "windows", _frozen(ordered))
+
+    def outcomes(self) -> tuple[Prediction, ...]:
+        """This prediction and every acceptable alternative, primary first."""
+        return (self, *self.alternatives)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "fault": self.fault,
+            "target": self.target,
+            "fenced": list(self.fenced),
+            "fenced_by": self.fenced_by,
+            "self_reboot": list(self.self_reboot),
+            "services": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.services.items()},
+            "quorate": self.quorate,
+            "members_after": list(self.members_after),
+            "windows": {k: w.to_json() for k, w in self.windows.items()},
+            "reasoning": list(self.reasoning),
+            "alternatives": [a.to_json() for a in self.alternatives],
+        }

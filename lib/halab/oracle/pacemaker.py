@@ -1,0 +1,452 @@
+"""The pacemaker (corosync 3) model of the design the lead deploys from ``[stacks.pacemaker]``.
+
+Design modelled (see docs/timing-model.md): corosync 3 knet ring on ``ring_network``, token from
+the timing profile; one fence_virsh device per node (reboot) whose device fencing
+``fence_delay_node`` waits ``fence_delay_s`` (pcmk_delay_base), so that node wins every split;
+stonith-timeout 60 s; group = IPaddr2 + Filesystem (write test) + app; location preference for
+``preferred_node`` within ``allowed_nodes``; stickiness 0 fails back; cluster not started at boot.
+Pacemaker nodes are named by the spec's node names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from halab.errors import ConfigError, NotApplicable
+from halab.oracle import formulas as f
+from halab.oracle.draft import Draft, owners_at_t0
+from halab.oracle.model import FAILED, Prediction, ServicePlace
+from halab.oracle.timeline import Slack, Span
+from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cut, network_name, storage_cut
+from halab.spec import LabSpec, TimingProfile
+
+STACK = "pacemaker"
+DAEMONS = ("corosync",)
+
+
+@dataclass(frozen=True)
+class PcmkDesign:
+    """Everything the model reads, resolved once: names, networks, timings, policies."""
+
+    nodes: tuple[str, ...]
+    networks: Mapping[str, str]  # function (ring/storage/fence/service) -> network name
+    two_node: bool
+    token_ms: int  # effective token (coefficient applied)
+    consensus_ms: int
+    fence_delay: Mapping[str, float]  # victim -> pcmk_delay_base of the device that fences it
+    fence_delay_max_s: float
+    stonith_timeout_s: float
+    sbd: bool
+    sbd_watchdog_s: float
+    service: str
+    preferred: str
+    allowed: tuple[str, ...]
+    fail_back: bool
+    fs_monitor_interval_s: float
+    fs_monitor_timeout_s: float
+    fs_stop_timeout_s: float
+    fs_start_timeout_s: float
+    app_monitor_interval_s: float
+    migration_threshold: int
+    timing: TimingProfile
+
+    @classmethod
+    def from_spec(cls, spec: LabSpec) -> PcmkDesign:
+        return _design(spec, spec.stack_config(STACK))
+
+    @property
+    def fence(self) -> Span:
+        """fence_virsh reboot run time, measured (timing profile fence_agent_s)."""
+        return Span.of(self.timing.fence_agent_s)
+
+    @property
+    def start(self) -> Span:
+        """Whole group start, measured (timing profile resource_start_s)."""
+        return Span.of(self.timing.resource_start_s)
+
+    @property
+    def stop(self) -> Span:
+        """Group stop: not measured yet; bounded by the measured start (stated in the reasoning)."""
+        return Span(0.0, self.timing.resource_start_s[1])
+
+
+def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
+    nodes = tuple(n.name for n in spec.nodes)
+    token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
+                                 int(raw.get("token_coefficient_ms", f.COROSYNC3_TOKEN_COEFFICIENT_MS)))
+    delay_node = raw.get("fence_delay_node")
+    if delay_node is not None:
+        delay_node = spec.node(str(delay_node)).name
+    stickiness = int(raw.get("stickiness", 0))
+    preferred_score = raw.get("preferred_score")
+    try:
+        return PcmkDesign(
+            nodes=nodes,
+            networks={
+                RING: network_name(spec, str(raw.get("ring_network", "heartbeat"))),
+                STORAGE: network_name(spec, spec.storage.network),
+                FENCE: network_name(spec, str(raw.get("fence_network", "management"))),
+                SERVICE: network_name(spec, str(raw.get("service_ip_network", "service"))),
+            },
+            two_node=bool(raw.get("two_node", len(nodes) == 2)) and len(nodes) == 2,
+            token_ms=token,
+            consensus_ms=int(raw.get("consensus_ms", f.corosync3_consensus_ms(token))),
+            fence_delay={n: float(raw.get("fence_delay_s", 0)) if n == delay_node else 0.0 for n in nodes},
+            fence_delay_max_s=float(raw.get("pcmk_delay_max_s", 0)),
+            stonith_timeout_s=float(raw.get("stonith_timeout_s", f.STONITH_TIMEOUT_S)),
+            sbd=bool(raw.get("sbd", False)),
+            sbd_watchdog_s=float(raw.get("sbd_watchdog_s", f.SBD_WATCHDOG_S)),
+            service=str(raw.get("service", "service")),
+            preferred=spec.node(str(raw.get("preferred_node", nodes[0]))).name,
+            allowed=tuple(spec.node(str(n)).name for n in raw.get("allowed_nodes", nodes)),
+            fail_back=stickiness == 0 if preferred_score is None else stickiness < int(preferred_score),
+            fs_monitor_interval_s=float(raw.get("fs_monitor_interval_s", 20)),
+            fs_monitor_timeout_s=float(raw.get("fs_monitor_timeout_s", 40)),
+            fs_stop_timeout_s=float(raw.get("fs_stop_timeout_s", 60)),
+            fs_start_timeout_s=float(raw.get("fs_start_timeout_s", f.FS_START_TIMEOUT_S)),
+            app_monitor_interval_s=float(raw.get("app_monitor_interval_s", 10)),
+            migration_threshold=int(raw.get("migration_threshold", f.PCMK_INFINITY)),
+            timing=spec.timing,
+        )
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"[stacks.pacemaker]: {err}", str(spec.path)) from None
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None, *,
+            slack: Slack, daemon: str | None = None) -> Prediction:
+    """The pacemaker prediction for ``fault`` on ``target`` (any spec name of the node)."""
+    d = PcmkDesign.from_spec(spec)
+    node = spec.node(target)
+    owner = owners_at_t0({d.service: d.preferred}, _names(spec, owners))[d.service]
+    m = _Model(d, fault, node.name, owner, slack)
+    if fault in ("suspend", "power-off"):
+        return m.node_gone(_gone_why(fault))
+    if fault == "kill-daemon":
+        return m.kill_daemon(daemon or "corosync")
+    if fault == "iscsi-block":
+        return m.cut(storage_cut())
+    if fault == "app-failure":
+        return m.app_failure()
+    return m.cut(network_cut(spec, fault, node, d.networks))
+
+
+def _names(spec: LabSpec, owners: Mapping[str, str] | None) -> dict[str, str]:
+    return {svc: spec.node(n).name for svc, n in (owners or {}).items()}
+
+
+def _gone_why(fault: str) -> str:
+    if fault == "suspend":
+        return ("virsh suspend: the node stops answering; fence_virsh counts a paused domain as on "
+                "(fence/agents/virsh/fence_virsh.py:38), so the reboot destroys and restarts it")
+    return "virsh destroy: the node is gone at t0; fence_virsh reboot finds it off and starts it"
+
+
+class _Model:
+    """One fault on one node: builds the primary outcome and any alternatives."""
+
+    def __init__(self, d: PcmkDesign, fault: str, target: str, owner: str, slack: Slack) -> None:
+        self.d = d
+        self.fault = fault
+        self.target = target
+        self.owner = owner
+        self.slack = slack
+
+    def draft(self) -> Draft:
+        dr = Draft(self.slack, self.d.nodes, services={self.d.service: self.owner})
+        dr.say(f"pacemaker design: {len(self.d.nodes)} nodes {', '.join(self.d.nodes)}; "
+               f"{self.d.service} on {self.owner} at t0 (preferred {self.d.preferred})")
+        if self.owner != self.d.preferred and self.d.fail_back:
+            dr.say(f"note: with stickiness 0 {self.d.service} stays on {self.owner} only while "
+                   "something pins it there")
+        return dr
+
+    def done(self, dr: Draft, alternatives: tuple[Prediction, ...] = ()) -> Prediction:
+        return dr.finish(STACK, self.fault, self.target, alternatives)
+
+    # --- membership loss -----------------------------------------------------------------------
+
+    def membership(self, dr: Draft) -> Span:
+        d = self.d
+        dr.say(f"corosync 3: token T = {d.token_ms} ms (timing token + (n-2)·650 for n>2), "
+               f"consensus C = {d.consensus_ms} ms (1.2·T unless set)")
+        lost = f.token_loss(d.token_ms)
+        formed = f.membership_change(d.token_ms, d.consensus_ms)
+        return dr.phase("detect", Span(lost.lo, formed.hi),
+                        f"token loss at T = {lost.lo:g} s, new membership at T + C + ε = {formed.label()}")
+
+    def fence_chain(self, dr: Draft, requested_after: Span, victim: str, fencer: str | None,
+                    why: str) -> Span:
+        """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
+        d = self.d
+        req = dr.phase("fence-requested", requested_after,
+                       f"{why}; the DC schedules the fence once the new membership is in (no earlier)")
+        delay = Span(d.fence_delay[victim], d.fence_delay[victim] + d.fence_delay_max_s)
+        if d.fence_delay[victim] or d.fence_delay_max_s:
+            dr.say(f"the device fencing {victim} waits pcmk_delay_base/max = {delay.label()} before running")
+        agent = self._agent(dr)
+        done = dr.phase("fence-done", req + delay + agent,
+                        f"fence-requested + delay {delay.label()} + agent run {agent.label()}")
+        dr.fenced, dr.fenced_by = (victim,), fencer
+        self.rejoin(dr, done, victim)
+        return done
+
+    def _agent(self, dr: Draft) -> Span:
+        d = self.d
+        if d.sbd:
+            msgwait = f.sbd_msgwait_s(d.sbd_watchdog_s)
+            dr.say(f"sbd fencing: done after msgwait = 2 × watchdog {d.sbd_watchdog_s:g} s = {msgwait:g} s "
+                   f"(sbd src/sbd-common.c:34-39); stonith-timeout {d.stonith_timeout_s:g} s "
+                   f"{'>=' if d.stonith_timeout_s >= 2 * msgwait else '< (too low!)'} 2·msgwait (sbd.8)")
+            return Span(msgwait, msgwait)
+        agent = self.d.fence
+        dr.say(f"fence_virsh reboot takes {agent.label()} (timing profile fence_agent_s, measured); "
+               f"stonith-timeout {d.stonith_timeout_s:g} s (pacemaker options.c:259-265)")
+        return agent
+
+    def rejoin(self, dr: Draft, fence_done: Span, victim: str) -> Span:
+        t = self.d.timing
+        span = fence_done + Span.of(t.node_boot_s) + Span.of(t.cluster_start_s)
+        return dr.phase("node-rejoined", span,
+                        f"cluster daemons are not enabled at boot: fence-done + boot {t.node_boot_s} + "
+                        f"cluster start by the harness {t.cluster_start_s} ({victim})")
+
+    def take_over(self, dr: Draft, after: Span, alive: tuple[str, ...], why: str) -> None:
+        """The service, if it was on a node that is gone, starts on the best node still alive."""
+        place = self.place(alive)
+        dr.services[self.d.service] = place
+        if place == FAILED:
+            dr.say(f"{self.d.service}: no allowed node left ({', '.join(self.d.allowed)}): stays stopped")
+            return
+        dr.phase("service-started", after + self.d.start,
+                 f"{why} + group start {self.d.start.label()} (IPaddr2, Filesystem, app; resource_start_s)")
+
+    def place(self, alive: tuple[str, ...]) -> ServicePlace:
+        """Location preference for the preferred node, restricted to allowed nodes."""
+        ok = tuple(n for n in self.d.allowed if n in alive)
+        if self.d.preferred in ok:
+            return self.d.preferred
+        if not ok:
+            return FAILED
+        return ok[0] if len(ok) == 1 else ok
+
+    def fail_back(self, dr: Draft, victim: str) -> None:
+        d = self.d
+        place = dr.services.get(d.service)
+        if victim != d.preferred or place in (d.preferred, FAILED) or "node-rejoined" not in dr.spans:
+            return
+        if not d.fail_back:
+            dr.say(f"stickiness keeps {d.service} where it is when {victim} rejoins: no fail-back")
+            return
+        dr.phase("fail-back", dr.spans["node-rejoined"] + d.stop + d.start,
+                 f"stickiness 0: when {victim} rejoins the group moves back: node-rejoined + stop "
+                 f"{d.stop.label()} (bounded by the measured start) + start {d.start.label()}")
+
+    # --- node-level faults ---------------------------------------------------------------------
+
+    def node_gone(self, why: str) -> Prediction:
+        dr = self.draft()
+        dr.say(why)
+        survivors = tuple(n for n in self.d.nodes if n != self.target)
+        self.lose_node(dr, survivors)
+        return self.done(dr)
+
+    def kill_daemon(self, daemon: str) -> Prediction:
+        if daemon not in DAEMONS:
+            raise NotApplicable(f"kill-daemon {daemon}: not modelled for pacemaker "
+                                f"(one of {', '.join(DAEMONS)})")
+        return self.node_gone(f"kill -9 corosync on {self.target}: no leave message, so the peers see "
+                              "a token loss exactly as for a dead node; the victim cannot fence "
+                              "(no cluster layer)")
+
+    def lose_node(self, dr: Draft, survivors: tuple[str, ...]) -> None:
+        """The target vanished for everyone else: token, membership, fence, take-over, rejoin."""
+        quorate = self.quorate(len(survivors))
+        dr.quorate = quorate
+        detect = self.membership(dr)
+        if not quorate:
+            dr.say(f"survivors {', '.join(survivors)} lose quorum: nobody fences, resources stop")
+            dr.services[self.d.service] = FAILED
+            return
+        fencer = survivors[0] if len(survivors) == 1 else None
+        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms).lo, detect.hi)
+        done = self.fence_chain(dr, after, self.target, fencer, f"{self.target} left the membership")
+        if self.owner == self.target:
+            self.take_over(dr, done, survivors,
+                           "pacemaker starts the group only after the fence is confirmed")
+        self.fail_back(dr, self.target)
+
+    def quorate(self, members: int) -> bool:
+        """Majority of votes, or two_node (corosync votequorum two_node: 1 keeps one of two quorate)."""
+        n = len(self.d.nodes)
+        return members * 2 > n or (self.d.two_node and members >= 1)
+
+    # --- network cuts -------------------------------------------------------------------------
+
+    def cut(self, cut: Cut) -> Prediction:
+        if RING in cut:
+            return self.split(cut)
+        if STORAGE in cut:
+            return self.storage_loss(cut)
+        if SERVICE in cut:
+            return self.service_link(cut)
+        dr = self.draft()
+        dr.say(f"{cut.network} carries nothing the cluster needs on {self.target} except "
+               f"{', '.join(sorted(cut.functions)) or 'nothing'}: no membership change, nobody fenced")
+        self.fence_path_note(dr, cut)
+        return self.done(dr)
+
+    def fence_path_note(self, dr: Draft, cut: Cut) -> None:
+        if FENCE in cut:
+            dr.say(f"{self.target} loses its fence path: it could not fence anyone, but nobody needs "
+                   "fencing; other nodes still fence over their own links, so no node may be reported fenced")
+
+    def split(self, cut: Cut) -> Prediction:
+        dr = self.draft()
+        others = tuple(n for n in self.d.nodes if n != self.target)
+        dr.say(f"{cut.network} cut on {self.target}: the ring splits into [{self.target}] "
+               f"and [{', '.join(others)}]")
+        self.fence_path_note(dr, cut)
+        if len(self.d.nodes) > 2 or not self.d.two_node:
+            self.lose_node(dr, others)
+            if self.owner == self.target and dr.services[self.d.service] != FAILED:
+                dr.say(f"{self.target} is inquorate: no-quorum-policy=stop stops its resources "
+                       "before it is fenced")
+            return self.done(dr)
+        return self.race(dr, cut)
+
+    def race(self, dr: Draft, cut: Cut) -> Prediction:
+        """two_node: both halves stay quorate and both fence; the delayed device decides."""
+        other = next(n for n in self.d.nodes if n != self.target)
+        can = {n: not (n == self.target and FENCE in cut) for n in (self.target, other)}
+        winner = self.race_winner(self.target, other, can)
+        dr.say("two_node: 1 keeps both halves quorate, so both schedule a fence of the other")
+        if winner is None:
+            dr.say("equal fence delays on both devices: a fence race, either node may win")
+            first = self.race_outcome(dr.copy(), other, self.target)
+            second = self.race_outcome(dr, self.target, other)
+            return self.done(first, (self.done(second),))
+        loser = other if winner == self.target else self.target
+        dr.say(f"{winner} wins: the device fencing {winner} waits {self.d.fence_delay[winner]:g} s "
+               f"(pcmk_delay_base) while {loser} is fenced without delay; this holds if fence_virsh's "
+               f"off step ends within that delay"
+               if can[loser] else f"{winner} wins: {loser} has no fence path")
+        return self.done(self.race_outcome(dr, winner, loser))
+
+    def race_winner(self, a: str, b: str, can: Mapping[str, bool]) -> str | None:
+        if can[a] != can[b]:
+            return a if can[a] else b
+        da, db = self.d.fence_delay[a], self.d.fence_delay[b]
+        if abs(da - db) <= self.d.fence_delay_max_s or da == db:
+            return None
+        return a if da > db else b
+
+    def race_outcome(self, dr: Draft, winner: str, loser: str) -> Draft:
+        detect = self.membership(dr)
+        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms).lo, detect.hi)
+        done = self.fence_chain(dr, after, loser, winner, f"{winner} (quorate, two_node) fences {loser}")
+        if self.owner == loser:
+            self.take_over(dr, done, (winner,), "the group starts on the winner after the fence is confirmed")
+        self.fail_back(dr, loser)
+        return dr
+
+    # --- storage -------------------------------------------------------------------------------
+
+    def storage_loss(self, cut: Cut) -> Prediction:
+        dr = self.draft()
+        d = self.d
+        r = d.timing.iscsi_replacement_timeout_s
+        dr.say(f"{cut.network} cut on {self.target}: its iSCSI sessions stall; I/O hangs, then errors out "
+               f"after replacement_timeout {r} s (open-iscsi)")
+        self.fence_path_note(dr, cut)
+        if d.sbd:
+            dr.say("sbd loses its disk but the node is quorate: 'Majority of devices lost - surviving on "
+                   "pacemaker' (sbd src/sbd-inquisitor.c:672-686): no self-fence")
+        if self.owner != self.target:
+            dr.say(f"{self.target} does not run {d.service}: no resource touches the data LUN there, "
+                   "pacemaker sees nothing: nobody fenced, the service stays")
+            return self.done(dr)
+        return self.owner_storage_loss(dr, r)
+
+    def owner_storage_loss(self, dr: Draft, r: float) -> Prediction:
+        d = self.d
+        io = f.iscsi_io_error(r)
+        fail = f.monitor_failure(d.fs_monitor_interval_s, d.fs_monitor_timeout_s, io)
+        detect = dr.phase("detect", fail,
+                          f"I/O errors at replacement_timeout + NOP-Out detection = {io.label()}; "
+                          f"the Filesystem write-test monitor (every {d.fs_monitor_interval_s:g} s, timeout "
+                          f"{d.fs_monitor_timeout_s:g} s) fails at min(I/O error, start + timeout)")
+        relocate, fence = self.relocation(dr.copy(), detect), self.stop_fence(dr, detect)
+        stop_hangs = detect.hi + d.fs_stop_timeout_s < io.lo
+        if stop_hangs:
+            fence.say("the stop starts while I/O still hangs and its timeout ends before I/O errors out: "
+                      "the umount hangs, the stop times out, on-fail=fence for stop")
+            relocate.say("alternative: the stop completes anyway (nothing left to flush)")
+            return self.done(fence, (self.done(relocate),))
+        relocate.say("the stop runs after I/O errors out: umount of the failed ext4 completes (measured), "
+                     "so the group relocates without a fence")
+        fence.say("alternative: the stop fails or times out: on-fail=fence for stop "
+                  "(the default with stonith)")
+        return self.done(relocate, (self.done(fence),))
+
+    def relocation(self, dr: Draft, detect: Span) -> Draft:
+        d = self.d
+        others = tuple(n for n in d.nodes if n != self.target)
+        stop = Span(0.0, d.fs_stop_timeout_s)
+        retry = Span(0.0, d.fs_start_timeout_s) if d.migration_threshold > 1 else Span(0.0, 0.0)
+        dr.say(f"monitor failure -> stop (<= fs stop timeout {d.fs_stop_timeout_s:g} s)"
+               + (f"; migration-threshold {d.migration_threshold}: a restart on {self.target} is tried "
+                  "first and its Filesystem start fails (device gone; "
+                  f"<= start timeout {d.fs_start_timeout_s:g} s), "
+                  "start-failure-is-fatal bans the node" if d.migration_threshold > 1 else ""))
+        self.take_over(dr, detect + stop + retry, others, "monitor failure + stop + failed local restart")
+        return dr
+
+    def stop_fence(self, dr: Draft, detect: Span) -> Draft:
+        d = self.d
+        others = tuple(n for n in d.nodes if n != self.target)
+        stop_failed = detect + Span(0.0, d.fs_stop_timeout_s)
+        fencer = others[0] if len(others) == 1 else None
+        done = self.fence_chain(dr, stop_failed, self.target, fencer,
+                                f"the Filesystem stop fails or times out ({d.fs_stop_timeout_s:g} s): "
+                                f"on-fail=fence, {self.target} is fenced by a peer over its own fence path")
+        self.take_over(dr, done, others, "the group starts elsewhere once the fence is confirmed")
+        self.fail_back(dr, self.target)
+        return dr
+
+    # --- service network, application -------------------------------------------------------------
+
+    def service_link(self, cut: Cut) -> Prediction:
+        dr = self.draft()
+        dr.say(f"{cut.network} link down on {self.target}: IPaddr2's monitor only checks that the address is "
+               "configured (resource-agents heartbeat/IPaddr2 ip_monitor), and an IPv4 address stays on a "
+               "downed link: pacemaker notices nothing, nobody is fenced and the service does not move")
+        if self.owner == self.target:
+            dr.say(f"{self.d.service} stays on {self.target} and is unreachable for clients until the link "
+                   "returns (a design gap: no link monitor such as ethmonitor)")
+        return self.done(dr)
+
+    def app_failure(self) -> Prediction:
+        d = self.d
+        if self.owner != self.target:
+            raise NotApplicable(f"app-failure: {d.service} does not run on {self.target} "
+                                f"(owner {self.owner})")
+        dr = self.draft()
+        detect = dr.phase("detect", Span(0.0, d.app_monitor_interval_s),
+                          f"the app's monitor runs every {d.app_monitor_interval_s:g} s")
+        moved = dr.copy()
+        dr.phase("service-started", detect + Span(0.0, d.start.hi),
+                 "on-fail=restart: the app alone is restarted in place "
+                 "(stop + start, within the group start)")
+        dr.say(f"{d.service} stays on {self.target}: migration-threshold {d.migration_threshold} "
+               "is not reached by one failure")
+        others = tuple(n for n in d.nodes if n != self.target)
+        moved.say("alternative: the app fails to start again: start-failure-is-fatal bans "
+                  f"{self.target} and the group moves (no fail-back while the fail count stands)")
+        self.take_over(moved, detect + d.stop + d.start, others,
+                       "monitor failure + failed restart + group stop")
+        return self.done(dr, (self.done(moved),))

@@ -1,0 +1,44 @@
+"""The one entry point: pick the stack model, resolve the target, return a frozen prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from halab.errors import NotApplicable, SpecError
+from halab.oracle import pacemaker
+from halab.oracle.model import FAULTS, Prediction
+from halab.oracle.timeline import Slack
+from halab.spec import STACKS, LabSpec
+
+
+def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None = None,
+            stack: str | None = None, *, slack: Slack | None = None, daemon: str | None = None) -> Prediction:
+    """What a correct cluster must do after ``fault`` on ``target``, and when.
+
+    ``target`` is any name of a node (spec name, host name, libvirt domain); ``owners`` maps a service
+    to its node at t0 (default: its preferred node); ``stack`` defaults to the spec's. ``slack``
+    defaults to ``Slack.from_timing(spec.timing)``; ``daemon`` picks the daemon of ``kill-daemon``.
+    Raises NotApplicable when the fault cannot happen in this topology.
+    """
+    if fault not in FAULTS:
+        raise NotApplicable(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
+    stack = stack or spec.stack
+    if stack not in STACKS:
+        raise SpecError(f"unknown stack {stack!r} (one of {', '.join(STACKS)})", str(spec.path))
+    spec.node(target)  # a clear SpecError for an unknown node, before any model runs
+    slack = slack or Slack.from_timing(spec.timing)
+    if stack == "pacemaker":
+        return pacemaker.predict(spec, fault, target, owners, slack=slack, daemon=daemon)
+    from halab.oracle import rgmanager
+
+    return rgmanager.predict(spec, fault, target, owners, slack=slack, daemon=daemon)
+
+
+def service_names(spec: LabSpec, stack: str | None = None) -> tuple[str, ...]:
+    """The services the oracle speaks of for this spec and stack."""
+    stack = stack or spec.stack
+    if stack == "pacemaker":
+        return (pacemaker.PcmkDesign.from_spec(spec).service,)
+    from halab.oracle import rgmanager
+
+    return rgmanager.service_names(spec)
