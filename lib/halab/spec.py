@@ -207,9 +207,9 @@ class _Reader:
         stacks = self.raw.get("stacks", {})
         if stack not in stacks:
             raise self.fail(f"stack {stack!r} has no [stacks.{stack}] section")
-        timing_name = str(self.raw.get("timing", next(iter(timings), "")))
+        timing_name = str(self.raw.get("default_timing", next(iter(timings), "")))
         if timing_name not in timings:
-            raise self.fail(f"timing: no profile [timing.{timing_name}]")
+            raise self.fail(f"default_timing: no profile [timing.{timing_name}]")
         return LabSpec(
             name=str(self.raw.get("name", self.path.parent.name)),
             path=self.path,
@@ -272,7 +272,7 @@ class _Reader:
                 addrs.append(NodeAddress(net_name, addr, str(self.need(entry, "hostname", where))))
             built = Node(str(self.need(node, "name", where)), str(self.need(node, "domain", where)),
                          tuple(addrs), i)
-            for ident in (built.name, built.domain, *built.hostnames(), *(str(a.address) for a in addrs)):
+            for ident in {built.name, built.domain, *built.hostnames(), *(str(a.address) for a in addrs)}:
                 if ident in seen:
                     raise self.fail(f"{where}: {ident!r} is used twice in the lab")
                 seen.add(ident)

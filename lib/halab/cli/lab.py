@@ -1,0 +1,81 @@
+"""`halab up | down | status | ssh`: the lab by hand, as the pytest session fixture does it."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from halab.lab import lab as labmod
+from halab.lab import target
+from halab.spec import load_spec
+
+HELP = {
+    "up": "build the lab (networks, iSCSI target, fence sshd, nodes) and wait until every node is ready",
+    "down": "remove everything of the lab (idempotent; also clears what a crashed run left)",
+    "status": "nodes, addresses, LUNs seen from each node, accelerator, image",
+    "ssh": "run a command on a node (or print how to reach it)",
+}
+
+
+def register(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lab", default=None, help="lab spec name or lab.toml path (default: seed)")
+    if name == "up":
+        parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+        parser.add_argument("--rebuild-image", action="store_true", help="rebuild the guest image even if cached")
+    if name == "ssh":
+        parser.add_argument("node", help="node name, host name or domain name")
+        parser.add_argument("cmd", nargs=argparse.REMAINDER, help="command to run (default: a health line)")
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.lab)
+    if args.command == "up":
+        lab = labmod.up(spec, accel=args.accel, rebuild_image=args.rebuild_image)
+        lab.close()
+        return 0
+    if args.command == "down":
+        gone = labmod.down(spec)
+        print(f"lab {spec.name}: down ({len(gone)} items removed)")
+        return 0
+    if args.command == "status":
+        return _status(spec)
+    return _ssh(spec, args.node, args.cmd)
+
+
+def _status(spec: object) -> int:
+    from halab.spec import LabSpec
+
+    assert isinstance(spec, LabSpec)
+    lab = labmod.attach(spec)
+    print(f"lab {spec.name}: accelerator {lab.accel.kind} ({lab.accel.reason}); netns {lab.paths.netns}")
+    from halab.lab import domains
+
+    for node in spec.nodes:
+        addrs = ", ".join(f"{a.network} {a.address} ({a.hostname})" for a in node.addresses)
+        state = domains.state(node.domain)
+        luns = "-"
+        if state == "running":
+            try:
+                res = lab.remote(node.name).run("ls /dev/disk/by-path/ | grep -o 'lun-[0-9]*$' | sort -u | tr '\\n' ' '",
+                                                timeout=10, connect_timeout=3)
+                luns = res.stdout.strip() or "none"
+            except Exception as err:  # one unreachable node must not hide the others
+                luns = f"unreachable ({err})"
+        print(f"  {node.name} [{node.domain}] {state}: {addrs}; LUNs: {luns}")
+    print("  target:", " ".join(target.show().split()[:3]) or "tgtd not answering")
+    lab.close()
+    return 0
+
+
+def _ssh(spec: object, node: str, cmd: list[str]) -> int:
+    from halab.spec import LabSpec
+
+    assert isinstance(spec, LabSpec)
+    lab = labmod.attach(spec)
+    command = " ".join(shlex.quote(c) for c in cmd) if cmd else "hostname; uptime; ip -br addr"
+    res = lab.remote(node).run(command, timeout=120)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    lab.close()
+    return res.exit_code

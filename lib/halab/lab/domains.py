@@ -1,0 +1,205 @@
+"""The nodes as libvirt domains: accelerator choice, domain XML, lifecycle through libvirt-python.
+
+Why direct kernel boot: the kernel command line is how a node cloned from the one shared image
+gets its identity (addresses, host name, keys), with no write to the image and no guest agent.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from halab.errors import HostError, LabError
+from halab.lab.host import run
+from halab.lab.image import BuiltImage
+from halab.lab.paths import NIC_BY_ROLE, LabPaths, mac_for
+from halab.spec import LabSpec, Node
+
+TB_CACHE_MIB = 256  # libvirt's 1 GiB default doubles qemu's RSS under TCG (LAB-FINDINGS)
+
+
+@dataclass(frozen=True)
+class Accel:
+    kind: str  # "kvm" | "tcg"
+    reason: str
+
+
+def choose_accel(requested: str = "auto") -> Accel:
+    """KVM only where the CPU shows vmx/svm and /dev/kvm is usable; TCG otherwise, and say why."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    has_virt = any(f in flags.split() for f in ("vmx", "svm"))
+    kvm_dev = Path("/dev/kvm").exists()
+    if requested == "tcg":
+        return Accel("tcg", "asked for (--accel tcg)")
+    if requested == "kvm":
+        if not kvm_dev:
+            raise HostError("--accel kvm: /dev/kvm does not exist")
+        if not has_virt:
+            raise HostError("--accel kvm: the CPU shows no vmx/svm (nested paravirtual KVM cannot boot stock kernels)")
+        return Accel("kvm", "asked for (--accel kvm)")
+    if kvm_dev and has_virt:
+        return Accel("kvm", "/dev/kvm present and the CPU has vmx/svm")
+    if kvm_dev:
+        return Accel("tcg", "/dev/kvm present but the CPU has no vmx/svm (paravirtual KVM): qemu TCG")
+    return Accel("tcg", "no /dev/kvm: qemu TCG")
+
+
+def hosts_file(spec: LabSpec) -> str:
+    lines = ["127.0.0.1 localhost"]
+    for node in spec.nodes:
+        lines += [f"{a.address} {a.hostname}" for a in node.addresses]
+    for net in spec.networks:
+        if net.host is not None:
+            lines.append(f"{net.host} halab-host-{net.role}")
+    return "\n".join(lines) + "\n"
+
+
+def iqn_for(spec: LabSpec, node: Node) -> str:
+    return f"iqn.2026-11.lab.halab:{spec.name}:{node.name}"
+
+
+def kernel_cmdline(spec: LabSpec, node: Node, pubkey: str) -> str:
+    nets = ";".join(
+        f"{NIC_BY_ROLE[spec.network(a.network).role][0]},{a.address}/{spec.network(a.network).prefixlen}"
+        for a in node.addresses
+    )
+    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    return " ".join([
+        "root=/dev/vda", "rw", "console=ttyS0,115200", "quiet", "panic=5",
+        f"systemd.hostname={node.on('service').hostname if _has(node, 'service') else node.name}",
+        f"halab.net={nets}", f"halab.key={b64(pubkey)}", f"halab.hosts={b64(hosts_file(spec))}",
+        f"halab.iqn={iqn_for(spec, node)}",
+    ])
+
+
+def _has(node: Node, network: str) -> bool:
+    return any(a.network == network for a in node.addresses)
+
+
+def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage, accel: Accel, pubkey: str) -> str:
+    nics = []
+    for addr in node.addresses:
+        role = spec.network(addr.network).role
+        slot = NIC_BY_ROLE[role][1]
+        nics.append(
+            f"<interface type='bridge'><source bridge='{paths.bridge(role)}'/>"
+            f"<mac address='{mac_for(spec, node.index, role)}'/><model type='virtio'/>"
+            f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot:#04x}' function='0x0'/></interface>"
+        )
+    tcg = accel.kind == "tcg"
+    cpu = "<cpu mode='maximum'/>" if tcg else "<cpu mode='host-passthrough'/>"
+    tcg_feature = f"<tcg><tb-cache unit='MiB'>{TB_CACHE_MIB}</tb-cache></tcg>" if tcg else ""
+    return f"""<domain type='{'qemu' if tcg else 'kvm'}'>
+  <name>{escape(node.domain)}</name>
+  <memory unit='MiB'>{spec.image.memory_mib}</memory>
+  <vcpu>{spec.image.vcpus}</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{image.kernel}</kernel><initrd>{image.initrd}</initrd>
+    <cmdline>{escape(kernel_cmdline(spec, node, pubkey))}</cmdline></os>
+  <features><acpi/>{tcg_feature}</features>
+  {cpu}
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='unsafe'/>
+      <source file='{paths.overlay(node.domain)}'/><target dev='vda' bus='virtio'/></disk>
+    {''.join(nics)}
+    <serial type='file'><source path='{paths.console(node.domain)}' append='on'/><target port='0'/></serial>
+    <watchdog model='i6300esb' action='reset'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>"""
+
+
+def make_overlay(paths: LabPaths, node: Node, image: BuiltImage) -> None:
+    paths.nodes.mkdir(parents=True, exist_ok=True)
+    overlay = paths.overlay(node.domain)
+    overlay.unlink(missing_ok=True)
+    run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image.disk), str(overlay)])
+
+
+# --- lifecycle through libvirt-python --------------------------------------------------------
+
+
+@contextlib.contextmanager
+def connection(uri: str = "qemu:///system") -> Iterator[object]:
+    import libvirt
+
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as err:
+        raise LabError(f"cannot reach libvirtd at {uri}: {err}") from None
+    try:
+        yield conn
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def define_and_start(xmls: list[str]) -> None:
+    """Define every domain first, then start them back to back: the nodes boot together."""
+    with connection() as conn:
+        doms = [conn.defineXML(x) for x in xmls]  # type: ignore[attr-defined]
+        for dom in doms:
+            dom.create()
+
+
+def state(domain: str) -> str:
+    """libvirt's state name: running, paused, shutoff, ... or 'absent'."""
+    import libvirt
+
+    names = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+             libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
+             libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+             libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended"}
+    with connection() as conn:
+        try:
+            dom = conn.lookupByName(domain)  # type: ignore[attr-defined]
+        except libvirt.libvirtError:
+            return "absent"
+        return names.get(dom.state()[0], "unknown")
+
+
+def act(domain: str, action: str) -> None:
+    """suspend / resume / destroy / start / reset one domain (what faults and heal use)."""
+    with connection() as conn:
+        dom = conn.lookupByName(domain)  # type: ignore[attr-defined]
+        {"suspend": dom.suspend, "resume": dom.resume, "destroy": dom.destroy,
+         "start": dom.create, "reset": lambda: dom.reset(0)}[action]()
+
+
+def remove_all(domains: list[str]) -> list[str]:
+    """Destroy and undefine the given domains if present (idempotent)."""
+    import libvirt
+
+    removed = []
+    with connection() as conn:
+        for name in domains:
+            try:
+                dom = conn.lookupByName(name)  # type: ignore[attr-defined]
+            except libvirt.libvirtError:
+                continue
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.destroy()
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.undefine()
+            removed.append(name)
+    return removed
+
+
+def qemu_pids(domains: list[str]) -> dict[str, int]:
+    """PIDs of qemu processes that run these domains (for RSS figures and leftover sweeps)."""
+    out: dict[str, int] = {}
+    proc = subprocess.run(["pgrep", "-a", "qemu-system"], capture_output=True, text=True, timeout=10, check=False)
+    for line in proc.stdout.splitlines():
+        pid, _, cmd = line.partition(" ")
+        for name in domains:
+            if f"guest={name}," in cmd or f"-name {name} " in cmd:
+                out[name] = int(pid)
+    return out

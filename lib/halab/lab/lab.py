@@ -1,0 +1,228 @@
+"""Build and tear down one lab: networks, iSCSI target, fence sshd, libvirt, nodes, iSCSI logins.
+
+`up` either finishes with every node ready (SSH answers, both LUNs visible by path) or tears down
+everything it started and raises one clear error. `down` is idempotent and also sweeps what a
+crashed or interrupted run left: domains, daemons, processes in the netns, the netns, overlays.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from halab.errors import HostError, LabError
+from halab.lab import daemons, domains, fencessh, network, target, virt
+from halab.lab.domains import Accel
+from halab.lab.host import need_root, need_tools, pids_in_netns, run
+from halab.lab.image import BuiltImage, ensure_image
+from halab.lab.paths import STATE_ROOT, LabPaths
+from halab.lab.remote import Remote
+from halab.spec import LabSpec, Node
+
+Progress = Callable[[str], None]
+HOST_TOOLS = ("ip", "qemu-system-x86_64", "qemu-img", "libvirtd", "virtlogd", "virsh", "tgtd", "tgtadm",
+              "/usr/sbin/sshd", "ssh-keygen", "mmdebstrap", "mkfs.ext4")
+FENCE_KEY_ON_NODE = "/root/.ssh/halab_fence"
+
+
+@dataclass(frozen=True)
+class NodeReady:
+    name: str
+    domain: str
+    ssh_s: float
+    luns: tuple[str, ...]
+
+
+@dataclass
+class Lab:
+    """A running lab: the spec, where its state is, and an SSH handle per node."""
+
+    spec: LabSpec
+    paths: LabPaths
+    accel: Accel
+    image: BuiltImage | None
+    remotes: dict[str, Remote]
+
+    def remote(self, node: str) -> Remote:
+        return self.remotes[self.spec.node(node).name]
+
+    def node(self, name: str) -> Node:
+        return self.spec.node(name)
+
+    def lun_path(self, lun: int) -> str:
+        portal = self.spec.network(self.spec.storage.network).host
+        return f"/dev/disk/by-path/ip-{portal}:3260-iscsi-{self.spec.storage.target}-lun-{lun}"
+
+    def close(self) -> None:
+        for remote in self.remotes.values():
+            remote.close()
+
+
+def preflight(accel: str) -> Accel:
+    need_root()
+    missing = [t for t in HOST_TOOLS if shutil.which(t) is None]
+    if missing:
+        raise HostError(f"missing host tools: {', '.join(missing)} (run scripts/setup.sh)")
+    return domains.choose_accel(accel)
+
+
+def _other_labs(spec: LabSpec) -> list[str]:
+    if not STATE_ROOT.exists():
+        return []
+    return [p.name for p in STATE_ROOT.iterdir()
+            if p.name != spec.name and (p / "lab.json").exists() and network.netns_exists(f"halab-{p.name}")]
+
+
+def remotes_for(spec: LabSpec, paths: LabPaths) -> dict[str, Remote]:
+    mgmt = spec.storage.network
+    return {n.name: Remote(n.name, str(n.on(mgmt).address), paths.netns, paths.ssh_key) for n in spec.nodes}
+
+
+def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress: Progress = print) -> Lab:
+    chosen = preflight(accel)
+    others = _other_labs(spec)
+    if others:
+        raise HostError(f"another lab is up ({', '.join(others)}); `halab down --lab {others[0]}` first")
+    paths = LabPaths(spec.name)
+    progress(f"lab {spec.name}: accelerator {chosen.kind} ({chosen.reason})")
+    down(spec, progress=lambda m: progress(f"sweep: {m}"))
+    image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
+    started = time.monotonic()
+    try:
+        lab = _build(spec, paths, chosen, image, progress)
+    except BaseException:
+        progress(f"lab {spec.name}: build failed, tearing down what was started")
+        down(spec, progress=lambda m: progress(f"teardown: {m}"))
+        raise
+    progress(f"lab {spec.name}: ready in {time.monotonic() - started:.0f} s")
+    return lab
+
+
+def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, progress: Progress) -> Lab:
+    for d in (paths.state, paths.logs, paths.pids):
+        d.mkdir(parents=True, exist_ok=True)
+    _write_state(spec, paths, accel, image, phase="building")
+    progress(f"network: netns {paths.netns} with bridges for {', '.join(n.name for n in spec.networks)}")
+    network.create(spec, paths)
+    progress("daemons: virtlogd, libvirtd in the lab netns")
+    virt.start(paths)
+    progress(f"iSCSI: tgtd on {spec.network(spec.storage.network).host}:3260, target {spec.storage.target}, "
+             f"LUNs {', '.join(f'{lun.lun}={lun.size_mb} MB' for lun in spec.storage.luns)}")
+    target.start(spec, paths)
+    fencessh.ensure_keys(paths)
+    progress("fence path: sshd on the management address (fence key: virsh on this lab's domains only)")
+    fencessh.start(spec, paths)
+    pubkey = Path(str(paths.ssh_key) + ".pub").read_text().strip()
+    progress(f"nodes: starting {', '.join(n.domain for n in spec.nodes)} together")
+    xmls = []
+    for node in spec.nodes:
+        domains.make_overlay(paths, node, image)
+        xmls.append(domains.domain_xml(spec, paths, node, image, accel, pubkey))
+    domains.define_and_start(xmls)
+    lab = Lab(spec, paths, accel, image, remotes_for(spec, paths))
+    with ThreadPoolExecutor(max_workers=len(spec.nodes)) as pool:
+        ready = list(pool.map(lambda n: prepare_node(lab, n, progress), spec.nodes))
+    _write_state(spec, paths, accel, image, phase="up", nodes=[r.__dict__ for r in ready])
+    return lab
+
+
+def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
+    """Wait for SSH, hand over the fence key, log in to the iSCSI target, check both LUNs by path."""
+    remote = lab.remotes[node.name]
+    ssh_s = remote.wait_ssh(lab.spec.timing.node_boot_s[1] * 2)
+    progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
+    remote.put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
+    luns = iscsi_login(lab, node)
+    progress(f"{node.name}: iSCSI LUNs {', '.join(Path(p).name.rsplit('-', 2)[-1] for p in luns)} by path")
+    return NodeReady(node.name, node.domain, round(ssh_s, 1), tuple(luns))
+
+
+def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
+    """Discovery + login with the profile's replacement_timeout; returns the LUN paths seen."""
+    remote = lab.remotes[node.name]
+    portal = lab.spec.network(lab.spec.storage.network).host
+    iqn = lab.spec.storage.target
+    rt = lab.spec.timing.iscsi_replacement_timeout_s
+    remote.run(
+        f"iscsiadm -m discovery -t sendtargets -p {portal} >/dev/null && "
+        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.session.timeo.replacement_timeout -v {rt} && "
+        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.startup -v automatic && "
+        f"(iscsiadm -m session 2>/dev/null | grep -q {iqn} || iscsiadm -m node -T {iqn} -p {portal} --login)",
+        timeout=timeout_s, check=True)
+    paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
+    remote.run("udevadm settle -t 20; for p in " + " ".join(paths) + "; do "
+               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; test -b $p || exit 1; done",
+               timeout=40, check=True)
+    return paths
+
+
+def down(spec: LabSpec, progress: Progress = print) -> list[str]:
+    """Remove everything of this lab; safe to run any number of times, after any crash."""
+    paths = LabPaths(spec.name)
+    gone: list[str] = []
+    if daemons.pid_file(paths.pids, "libvirtd").exists():
+        try:
+            removed = domains.remove_all([n.domain for n in spec.nodes])
+            gone += [f"domain {d}" for d in removed]
+        except LabError as err:
+            progress(f"libvirt not reachable ({err}); killing qemu directly")
+    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
+        daemons.stop_pid(pid)
+        gone.append(f"qemu {name}")
+    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["fence-sshd"])]
+    if daemons.pid_file(paths.pids, "tgtd").exists():
+        target.stop(paths)
+        gone.append("daemon tgtd")
+    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["libvirtd", "virtlogd"], grace_s=10)]
+    for pid in pids_in_netns(paths.netns):
+        daemons.stop_pid(pid, grace_s=2)
+        gone.append(f"process {pid}")
+    if network.netns_exists(paths.netns):
+        network.delete(paths)
+        gone.append(f"netns {paths.netns}")
+    for overlay in paths.nodes.glob("*.qcow2") if paths.nodes.exists() else []:
+        overlay.unlink()
+        gone.append(f"overlay {overlay.name}")
+    paths.state_file.unlink(missing_ok=True)
+    for item in gone:
+        progress(f"removed {item}")
+    return gone
+
+
+def attach(spec: LabSpec) -> Lab:
+    """A handle on a lab that is already up (halab status/ssh, --reuse-lab)."""
+    paths = LabPaths(spec.name)
+    if not paths.state_file.exists() or not network.netns_exists(paths.netns):
+        raise LabError(f"lab {spec.name} is not up (run `halab up --lab {spec.name}`)")
+    info = json.loads(paths.state_file.read_text())
+    accel = Accel(info.get("accel", "tcg"), info.get("accel_reason", ""))
+    return Lab(spec, paths, accel, None, remotes_for(spec, paths))
+
+
+def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,
+                 nodes: list[dict[str, object]] | None = None) -> None:
+    paths.state_file.write_text(json.dumps({
+        "lab": spec.name, "spec": str(spec.path), "phase": phase, "accel": accel.kind,
+        "accel_reason": accel.reason, "image": str(image.disk), "image_key": image.key,
+        "netns": paths.netns, "nodes": nodes or [], "time": time.time(),
+    }, indent=2))
+
+
+def leftovers(spec: LabSpec) -> list[str]:
+    """What of this lab is still on the host (the lab test asserts this is empty after down)."""
+    paths = LabPaths(spec.name)
+    out = []
+    if network.netns_exists(paths.netns):
+        out.append(f"netns {paths.netns}")
+    out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes])]
+    for name in ("tgtd", "libvirtd", "virtlogd", "fence-sshd"):
+        if daemons.pid_file(paths.pids, name).exists():
+            out.append(f"daemon {name}")
+    res = run(["pgrep", "-f", str(paths.sshd_dir)], check=False, timeout=5)
+    out += [f"sshd pid {p}" for p in res.stdout.split()]
+    return out
