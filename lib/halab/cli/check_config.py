@@ -1,0 +1,66 @@
+"""`halab check-config CLUSTER_CONF [--lab SPEC] [--schema RNG] [--json]`.
+
+Judges a cluster design before anything boots: one line per finding on stdout
+(``severity rule-id element(line): reason``), exit 0 when no finding is an error, 1 when one is,
+2 when the input is unusable (raised as a HalabError; halab.cli prints its one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from halab.checks import RULES, has_errors, run_checks
+from halab.checks.base import Finding, Severity
+from halab.clusterconf import Flavor, load_cluster_conf
+from halab.spec import load_spec
+
+HELP = {"check-config": "check a cluster.conf design against the timing, vote, fencing, identity, "
+                        "resource (and schema) rules"}
+
+
+def register(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("cluster_conf", metavar="CLUSTER_CONF", type=Path, help="the cluster.conf to check")
+    parser.add_argument("--lab", default=None, metavar="SPEC",
+                        help="lab spec (networks, nodes): a name under labs/ or a lab.toml (default: seed)")
+    parser.add_argument("--schema", default=None, type=Path, metavar="RNG",
+                        help="also validate against this RelaxNG schema (as ccs_config_validate does)")
+    parser.add_argument("--flavor", default=str(Flavor.RHEL6), choices=[str(f) for f in Flavor],
+                        help="cman build whose defaults apply (default: rhel6)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.lab)
+    conf = load_cluster_conf(args.cluster_conf)
+    findings = run_checks(conf, spec, args.schema, args.flavor)
+    if args.json:
+        print(json.dumps(_document(args, spec.name, findings), indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        print(_summary(args.cluster_conf, spec.name, findings), file=sys.stderr)
+    return 1 if has_errors(findings) else 0
+
+
+def _count(findings: list[Finding], severity: Severity) -> int:
+    return sum(1 for f in findings if f.severity is severity)
+
+
+def _summary(path: Path, lab: str, findings: list[Finding]) -> str:
+    errors, warnings = _count(findings, Severity.ERROR), _count(findings, Severity.WARNING)
+    return f"{path}: {errors} error(s), {warnings} warning(s) from {len(RULES)} rules (lab {lab})"
+
+
+def _document(args: argparse.Namespace, lab: str, findings: list[Finding]) -> dict[str, object]:
+    return {
+        "cluster_conf": str(args.cluster_conf),
+        "lab": lab,
+        "schema": str(args.schema) if args.schema else None,
+        "flavor": args.flavor,
+        "errors": _count(findings, Severity.ERROR),
+        "warnings": _count(findings, Severity.WARNING),
+        "findings": [f.to_dict() for f in findings],
+    }
