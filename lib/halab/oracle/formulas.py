@@ -41,22 +41,8 @@ def token_loss(token_ms: float) -> Span:
 
 # --- cman / corosync 1.x (rgmanager stack) ----------------------------------------------------
 
-CMAN_TOKEN_MS = 10000  # A cman/daemon/cman.h:14 DEFAULT_TOKEN_TIMEOUT, applied in cman-preconfig.c:691-697
-
-
-def cman_consensus_ms(token_ms: int, nodes: int, variant: str = "rhel6") -> int:
-    """consensus when cluster.conf has none: pristine 3.0.12 2T (A cman-preconfig.c:709-718); RHEL>=6.0
-    2 nodes clamp(0.2T, 200, 2000), else T+2000 (B cman-preconfig.c:1081-1117, rhbz#618534)."""
-    if variant == "pristine":
-        return 2 * token_ms
-    if nodes == 2:
-        return int(min(2000, max(200, 0.2 * token_ms)))
-    return token_ms + 2000
-
-
-def quorum_dev_poll_ms(token_ms: int, configured: int | None) -> int:
-    """quorum_dev_poll defaults to the totem token (A cman/daemon/ais.c:185-197)."""
-    return configured if configured is not None else token_ms
+# Consensus, quorum_dev_poll, qdisk tko/tko_up/master_wait defaults are derived by the cluster.conf
+# model (halab.clusterconf.derived, same sources); the oracle reads them from there.
 
 
 def cman_qdisk_lost(poll_ms: int) -> Span:
@@ -66,26 +52,6 @@ def cman_qdisk_lost(poll_ms: int) -> Span:
 
 
 # --- qdiskd ------------------------------------------------------------------------------------
-
-QDISK_INTERVAL_S = 1  # A cman/qdisk/main.c:1791-1800 (interval 1)
-QDISK_UPGRADE_WAIT = 2  # A cman/qdisk/main.c:1673-1680
-QDISK_MIN_TOKEN_MS = 10000  # A cman/qdisk/main.c:1633-1638: qdiskd refuses to start below this token
-
-
-def qdisk_auto_tko(token_ms: int, interval: int) -> int:
-    """tko when unset: ((T/1000) - I) / 2, integer division (A cman/qdisk/main.c:1643-1654)."""
-    return (token_ms // 1000 - interval) // 2
-
-
-def qdisk_tko_up(tko: int) -> int:
-    """tko_up = max(2, tko/3) when unset (A cman/qdisk/main.c:1661-1669)."""
-    return max(2, tko // 3)
-
-
-def qdisk_master_wait(tko: int, tko_up: int) -> int:
-    """master_wait = tko/2, raised to tko_up+1 if not larger (A cman/qdisk/main.c:1684-1691)."""
-    return max(tko // 2, tko_up + 1)
-
 
 def qdisk_eviction(interval: float, tko: int) -> Span:
     """A peer is evicted when misses > tko, one miss per master cycle (A cman/qdisk/main.c:276-318).
@@ -117,7 +83,16 @@ def qdisk_nanny_s(interval: float, tko: int) -> float:
 
 FENCED_POST_FAIL_DELAY_S = 0  # A fence/fenced/config.h:4-11
 FENCED_RETRY_S = 5  # A fence/fenced/recover.c:391-396 (retry every 5 s)
+# DLM lockspace recovery once fenced confirms the victim (FACTS §3.1 "D": sub-second to a few s).
+DLM_RECOVERY_S = Span(0.0, 3.0)
 RGMANAGER_STATUS_POLL_S = 10  # A rgmanager/include/resgroup.h:134 DEFAULT_CHECK_INTERVAL
+IP_STATUS_S = 20  # ip.sh status depth 0 (address + monitor_link), A rgmanager/src/resources/ip.sh:107-123
+FS_WRITE_TEST_S = 60  # fs.sh status depth 20 write test, A rgmanager/src/resources/fs.sh.in:158-178
+FS_STOP_TIMEOUT_S = 30  # fs.sh stop timeout, A rgmanager/src/resources/fs.sh.in:158-178
+SCRIPT_STATUS_S = 30  # script.sh status depth 0, A rgmanager/src/resources/script.sh:63-73
+# rgmanager's watchdog parent reboots the node when the daemon dies of a signal (3 s grace after
+# SIGKILL): cluster 3.x rgmanager/src/daemons/watchdog.c watchdog_init.
+RG_WATCHDOG_GRACE_S = 3
 
 
 def status_check(agent_interval_s: float, poll_s: float = RGMANAGER_STATUS_POLL_S) -> Span:
