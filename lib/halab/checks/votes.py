@@ -46,9 +46,10 @@ def survivor(ctx: Context) -> Iterator[Issue]:
         have = node.effective_votes + qdisk
         if have >= quorum:
             continue
-        with_q = f" + quorum disk {qdisk}" if conf.quorumd is not None else ""
-        reason = (f"alone, {node.name} has {node.effective_votes}{with_q} = {have} votes < quorum {quorum}: "
-                  "after the other nodes fail it blocks instead of taking over")
+        votes = (f"{node.effective_votes} + quorum disk {qdisk} = {have} votes" if conf.quorumd is not None
+                 else f"{have} vote(s)")
+        reason = (f"alone, {node.name} has {votes} < quorum {quorum}: after the other nodes fail it blocks "
+                  "instead of taking over")
         if conf.quorumd is not None or len(conf.nodes) == 2:
             yield error(node, reason)
         else:
