@@ -67,6 +67,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(out)
     assert code == 1
     assert doc["lab"] == "seed"
+    assert doc["derived"]["qdisk"]["min_token_ms"] == 18000
     assert doc["errors"] == len(
         [f for f in doc["findings"] if f["severity"] == "error"]) >= 1
     assert doc["findings"][0] == {"rule": "votes.expected", "severity": "error", "element": "cman", "line": 5,

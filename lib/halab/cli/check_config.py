@@ -15,6 +15,7 @@ from pathlib import Path
 from halab.checks import RULES, has_errors, run_checks
 from halab.checks.base import Finding, Severity
 from halab.clusterconf import Flavor, load_cluster_conf
+from halab.clusterconf.jsonify import derived_summary
 from halab.spec import load_spec
 
 HELP = {"check-config": "check a cluster.conf design against the timing, vote, fencing, identity, "
@@ -37,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     conf = load_cluster_conf(args.cluster_conf)
     findings = run_checks(conf, spec, args.schema, args.flavor)
     if args.json:
-        print(json.dumps(_document(args, spec.name, findings), indent=2))
+        doc = _document(args, spec.name, findings)
+        doc["derived"] = derived_summary(conf)  # the timings the oracle will use, for the reader
+        print(json.dumps(doc, indent=2))
     else:
         for finding in findings:
             print(finding)
