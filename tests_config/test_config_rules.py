@@ -2,6 +2,8 @@
 
 Same rules as `halab check-config` (halab.checks.RULES), so the report shows each rule as its own
 test: passed (no error; warnings attached), failed (its error findings), or skipped (needs --schema).
+Give paths outside the repo as ``--schema=PATH`` (one word): pytest reads a separate absolute path as
+a test path, picks /work as rootdir and never loads the conftest that defines the option.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def test_rule(rule: Rule, config_context: Context) -> None:
     allure.dynamic.feature(f"config: {rule.group}")
     allure.dynamic.title(f"{rule.id}: {rule.summary}")
     if not rule.applies(config_context):
-        pytest.skip(f"{rule.id} needs a RelaxNG schema: give --schema PATH")
+        pytest.skip(f"{rule.id} needs a RelaxNG schema: give --schema=PATH")
     findings = rule.run(config_context)
     if findings:
         text = "\n".join(map(str, findings))
