@@ -18,6 +18,7 @@ class Member:
     node_id: int | None = None
     local: bool = False
     flags: tuple[str, ...] = ()
+    votes: int | None = None  # where the output shows it (quorumtool, cman_tool nodes)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class ClusterStatus:
     quorum_device: QuorumDevice | None = None
     cluster_name: str | None = None
     local_node: str | None = None
+    # False when the stack said it is not running on the node asked (then ``error`` says why):
+    # an answer, not a parse failure, because "the cluster is down here" is what a test asks.
+    running: bool = True
+    error: str | None = None  # the stack's own complaint (e.g. rgmanager not running)
+    fence_history: tuple[FenceAction, ...] = ()  # when the status output carries it
 
     def service(self, name: str) -> Service | None:
         for svc in self.services:
@@ -63,10 +69,17 @@ class Votes:
     quorate: bool | None
     node_votes: int | None = None
     device_votes: int | None = None
+    highest_expected: int | None = None
+    nodes: int | None = None  # members the tool counts
+    flags: tuple[str, ...] = ()
+    cluster_name: str | None = None
+    local_node: str | None = None
+    local_node_id: int | None = None
+    members: tuple[Member, ...] = ()  # with their votes, when the output lists them
 
 
-class EventKind(str, Enum):
-    TOKEN_LOST = "token-lost"
+class EventKind(str, Enum):  # noqa: UP042 -- str() stays as the skeleton had it
+    TOKEN_LOST = "token-lost"  # noqa: S105
     MEMBER_LEFT = "member-left"
     MEMBER_JOINED = "member-joined"
     MEMBERSHIP = "membership"
@@ -87,6 +100,19 @@ class EventKind(str, Enum):
     SERVICE_RECOVERING = "service-recovering"
     SERVICE_RELOCATING = "service-relocating"
     SERVICE_TAKEOVER = "service-takeover"
+    # Added with the stack adapters: evidence the lists above have no name for.
+    TOKEN_WARNING = "token-warning"  # noqa: S105 -- corosync 3: token not received for 75 % of the timeout
+    LINK_DOWN = "link-down"  # knet: a link or every link to a host went down
+    QDISK_REGISTERED = "qdisk-registered"
+    QDISK_LOST = "qdisk-lost"  # cman lost contact with / unregistered the quorum device
+    QDISK_SCORE_OK = "qdisk-score-sufficient"
+    QDISK_IO_ERROR = "qdisk-io-error"
+    NODE_KILLED = "node-killed"  # cman removed a node (qdiskd allow_kill, stateful merge)
+    SELF_FENCE = "self-fence"  # a node reboots itself (qdiskd io_timeout, fs self_fence, sbd)
+    FENCE_DELAYED = "fence-delayed"  # pacemaker-fenced waits a configured delay first
+    SERVICE_DISABLED = "service-disabled"
+    DLM_RECOVERY = "dlm-recovery"  # kernel DLM dropped a node: locks recover after the fence
+    STORAGE_ERROR = "storage-error"  # iSCSI connection error, session timeout, I/O error
 
 
 @dataclass(frozen=True)
@@ -130,3 +156,81 @@ class Target:
     initiators: tuple[str, ...] = ()  # connected initiator names (I_T nexus)
     initiator_addresses: tuple[str, ...] = ()
     acl: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ServiceOp:
+    """What `clusvcadm -e/-r/-d/...` answered: the request, rgmanager's verdict, the new owner."""
+
+    action: str  # enable, relocate, migrate, disable, stop, restart, freeze, ...
+    service: str  # without the service: prefix
+    target: str | None  # the node asked for (-m), None for "Local machine"
+    result: str  # rgmanager's words: Success, Failure, Operation violates dependency rule, ...
+    ok: bool
+    owner: str | None = None  # "is now running on X"
+    warning: bool = False  # it runs, but not where asked
+
+
+@dataclass(frozen=True)
+class QdiskLabel:
+    """One quorum disk as `mkqdisk -L` lists it (or as `mkqdisk -c` wrote it)."""
+
+    paths: tuple[str, ...]
+    label: str
+    magic: str | None = None
+    created: str | None = None
+    host: str | None = None
+    kernel_sector_size: int | None = None
+    recorded_sector_size: int | None = None
+    status_blocks: int | None = None  # `mkqdisk -c`: node status blocks initialised
+
+
+@dataclass(frozen=True)
+class SbdHeader:
+    """`sbd -d DEV dump`: the timeouts that bound a disk-based fence (msgwait) and self-fence."""
+
+    device: str | None
+    version: str | None
+    uuid: str | None
+    slots: int | None
+    sector_size: int | None
+    watchdog_s: int
+    allocate_s: int | None
+    loop_s: int | None
+    msgwait_s: int
+
+
+@dataclass(frozen=True)
+class SbdSlot:
+    """One row of `sbd -d DEV list`: the node in a slot and the message waiting for it."""
+
+    slot: int
+    node: str
+    message: str  # clear, reset, off, test, exit
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkPeer:
+    node_id: int
+    status: str  # as printed: localhost, connected, disconnected, "link enabled:1 link connected:1"
+    connected: bool | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One totem link (corosync 3 knet) or ring (corosync 2) as `corosync-cfgtool -s` shows it."""
+
+    link_id: int
+    address: str | None
+    transport: str | None = None
+    status: str | None = None  # corosync 2: "ring 0 active with no faults"
+    peers: tuple[LinkPeer, ...] = ()
+    faulty: bool = False
+
+
+@dataclass(frozen=True)
+class RingStatus:
+    local_node_id: int | None
+    transport: str | None
+    links: tuple[Link, ...]

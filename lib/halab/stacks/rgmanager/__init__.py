@@ -1,0 +1,75 @@
+"""The rgmanager stack (RHEL/CentOS 6: cman, qdiskd, fenced, rgmanager): commands and readers.
+
+Its commands are the seed's (clstart = `service cman start; service rgmanager start`, clstart_all
+= the same on every node at once). It keeps no fence history of its own: fence evidence comes
+from fenced's log lines only, so ``read_fence_history`` reads them from a log.
+"""
+
+from __future__ import annotations
+
+from halab.stacks.base import Commands
+from halab.stacks.logs import read_events as _read_log
+from halab.stacks.rgmanager.clustat import read_clustat
+from halab.stacks.rgmanager.clustat_xml import read_clustat_xml
+from halab.stacks.rgmanager.clusvcadm import read_clusvcadm
+from halab.stacks.rgmanager.cman_tool import read_cman_nodes, read_cman_status
+from halab.stacks.rgmanager.mkqdisk import read_mkqdisk
+from halab.stacks.rgmanager.patterns import TABLE
+from halab.stacks.types import ClusterStatus, Event, EventKind, FenceAction, Votes
+
+__all__ = ["ADAPTER", "COMMANDS", "RgmanagerAdapter", "read_clustat", "read_clustat_xml", "read_clusvcadm",
+           "read_cman_nodes", "read_cman_status", "read_mkqdisk"]
+
+COMMANDS = Commands(
+    status="clustat -x",
+    status_text="clustat",
+    votes="cman_tool status",
+    start_local="service cman start && service rgmanager start",
+    stop_local="service rgmanager stop && service cman stop",
+    enable_service="clusvcadm -e {service} -m {node}",
+    relocate_service="clusvcadm -r {service} -m {node}",
+    disable_service="clusvcadm -d {service}",
+    fence_history="",
+    # syslog and the daemons' own files (no host in those: pass reporter= to read_events)
+    logs_since="cat /var/log/messages /var/log/cluster/*.log",
+    support_bundle="sosreport --batch -o cluster",
+    nodes="cman_tool nodes",
+    quorum_device="mkqdisk -L",
+    ring_status="corosync-cfgtool -s",
+)
+
+
+class RgmanagerAdapter:
+    """StackAdapter for rgmanager; status from `clustat -x` (or its text form)."""
+
+    name: str = "rgmanager"
+    commands: Commands = COMMANDS
+
+    def read_status(self, text: str) -> ClusterStatus:
+        """`clustat -x` output; plain `clustat` text is accepted too (ops paste either)."""
+        if "<clustat" in text:
+            return read_clustat_xml(text)
+        return read_clustat(text)
+
+    def read_votes(self, text: str) -> Votes:
+        return read_cman_status(text)
+
+    def read_events(self, text: str, reporter: str | None = None, year: int | None = None) -> list[Event]:
+        return _read_log(text, TABLE, reporter, year)
+
+    def read_fence_history(self, text: str) -> tuple[FenceAction, ...]:
+        """Fence outcomes from fenced's log lines (rgmanager keeps no history of its own)."""
+        if not text.strip():
+            return ()
+        return tuple(_fence_action(ev) for ev in self.read_events(text)
+                     if ev.kind in (EventKind.FENCE_SUCCESS, EventKind.FENCE_FAILED) and ev.node)
+
+
+def _fence_action(ev: Event) -> FenceAction:
+    status = "success" if ev.kind is EventKind.FENCE_SUCCESS else "failed"
+    assert ev.node is not None
+    return FenceAction(target=ev.node, action="fence", status=status, delegate=ev.actor,
+                       origin=ev.reporter, completed=ev.time)
+
+
+ADAPTER = RgmanagerAdapter()

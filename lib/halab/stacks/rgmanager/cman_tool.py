@@ -1,0 +1,139 @@
+"""`cman_tool status` -> Votes and `cman_tool nodes` -> members.
+
+Format: cman/cman_tool/main.c (KEY_FORMATS.md section 2). `Quorum: N  ` (two trailing spaces)
+when quorate, `Quorum: N Activity blocked` when not; `Quorum device votes:` only while a qdisk is
+registered; RHEL 5 has no `Node votes:`. Keys are found wherever they stand on a line, so a page
+that joined several "Key: value" lines into one still reads. pcs appends
+`cman_tool nodes -F id,type,votes,name` under a `---Votes---` line: those rows become members.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from halab.errors import ParseError
+from halab.stacks.text import Line, command_output, require_content, to_int
+from halab.stacks.types import Member, Votes
+
+KIND = "cman-status"
+NODES_KIND = "cman-nodes"
+
+_KEYS = ("Version", "Config Version", "Cluster Name", "Cluster Id", "Cluster Member", "Cluster Generation",
+         "Membership state", "Nodes", "Expected votes", "Quorum device votes", "Total votes",
+         "Node votes", "Quorum", "Active subsystems", "Flags", "Ports Bound", "Node name", "Node ID",
+         "Multicast addresses", "Node addresses", "Disallowed nodes")
+# longest first so "Quorum device votes" is not read as "Quorum"
+_KEY_RE = re.compile(
+    r"(?:^|(?<=\s))(?P<key>" + "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True)) + r"):"
+)
+_REQUIRED = ("Expected votes", "Total votes", "Quorum")
+_NOT_RUNNING = re.compile(r"cman_tool: Cannot open connection to cman|Could not connect to CMAN", re.I)
+_VOTE_ROW = re.compile(r"^(?P<id>\d+)\s+(?P<type>[MXd?])\s+(?P<votes>\d+)\s+(?P<name>\S+)$")
+_NODE_ROW = re.compile(
+    r"^(?P<id>\d+)\s+(?P<sts>[MXd?])\s+(?P<inc>\d+)\s+"
+    r"(?:(?P<joined>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+)?(?P<name>\S+)$"
+)
+
+
+def read_cman_status(text: str) -> Votes:
+    """Expected/total/quorum votes, quorate, node and qdisk votes from `cman_tool status`."""
+    body = require_content(KIND, command_output(text, ("cman_tool status", "cman_tool")))
+    _refuse_down(body)
+    fields, votes_block = _fields(body)
+    for key in _REQUIRED:
+        if key not in fields:
+            what = f"no '{key}:' line (truncated or not cman_tool status output)"
+            raise ParseError(KIND, what, body[-1].no)
+    quorum_text, quorum_line = fields["Quorum"]
+    quorum = to_int(KIND, (quorum_text.split() or [""])[0], quorum_line, "Quorum")
+    return Votes(
+        expected=_int(fields, "Expected votes"),
+        total=_int(fields, "Total votes"),
+        quorum=quorum,
+        quorate="activity blocked" not in quorum_text.lower(),
+        node_votes=_int(fields, "Node votes"),
+        device_votes=_int(fields, "Quorum device votes"),
+        nodes=_int(fields, "Nodes"),
+        flags=tuple(fields.get("Flags", ("", body[0]))[0].split()),
+        cluster_name=_text(fields, "Cluster Name"),
+        local_node=_text(fields, "Node name"),
+        local_node_id=_int(fields, "Node ID"),
+        members=tuple(_vote_member(row) for row in votes_block),
+    )
+
+
+def _refuse_down(body: Sequence[Line]) -> None:
+    for line in body[:3]:
+        if _NOT_RUNNING.search(line.text):
+            raise ParseError(KIND, f"cman is not running: {line.text.strip()}", line.no)
+
+
+def _fields(body: Sequence[Line]) -> tuple[dict[str, tuple[str, Line]], list[Line]]:
+    fields: dict[str, tuple[str, Line]] = {}
+    votes_block: list[Line] = []
+    in_votes = False
+    for line in body:
+        text = line.text.strip()
+        if text == "---Votes---":
+            in_votes = True
+            continue
+        if in_votes:
+            votes_block.append(line)
+            continue
+        _line_fields(text, line, fields)
+    return fields, votes_block
+
+
+def _line_fields(text: str, line: Line, fields: dict[str, tuple[str, Line]]) -> None:
+    keys = list(_KEY_RE.finditer(text))
+    for i, match in enumerate(keys):
+        end = keys[i + 1].start() if i + 1 < len(keys) else len(text)
+        fields.setdefault(match.group("key"), (text[match.end():end].strip(), line))
+
+
+def _int(fields: dict[str, tuple[str, Line]], key: str) -> int | None:
+    if key not in fields:
+        return None
+    value, line = fields[key]
+    return to_int(KIND, value, line, key)
+
+
+def _text(fields: dict[str, tuple[str, Line]], key: str) -> str | None:
+    value = fields.get(key, ("", None))[0]
+    return value or None
+
+
+def _vote_member(line: Line) -> Member:
+    match = _VOTE_ROW.match(line.text.strip())
+    if match is None:
+        what = f"row under ---Votes--- is not 'ID TYPE VOTES NAME': {line.text.strip()!r}"
+        raise ParseError(KIND, what, line.no)
+    return Member(match.group("name"), match.group("type") == "M", int(match.group("id")),
+                  flags=_sts_flags(match.group("type")), votes=int(match.group("votes")))
+
+
+def _sts_flags(sts: str) -> tuple[str, ...]:
+    return {"X": ("dead",), "d": ("disallowed",), "?": ("unknown",)}.get(sts, ())
+
+
+def read_cman_nodes(text: str) -> tuple[Member, ...]:
+    """Members of `cman_tool nodes` (Node Sts Inc Joined Name): M = member, X = dead."""
+    body = require_content(NODES_KIND, command_output(text, ("cman_tool nodes", "cman_tool")))
+    header = body[0].text.split()
+    if header[:3] != ["Node", "Sts", "Inc"]:
+        what = f"expected the 'Node Sts Inc Joined Name' header, got {body[0].text.strip()!r}"
+        raise ParseError(NODES_KIND, what, body[0].no)
+    members: list[Member] = []
+    for line in body[1:]:
+        text = line.text.strip()
+        if text.startswith("Addresses:"):
+            continue  # cman_tool nodes -a
+        match = _NODE_ROW.match(text)
+        if match is None:
+            raise ParseError(NODES_KIND, f"node row is not 'ID STS INC [JOINED] NAME': {text!r}", line.no)
+        members.append(Member(match.group("name"), match.group("sts") == "M", int(match.group("id")),
+                              flags=_sts_flags(match.group("sts"))))
+    if not members:
+        raise ParseError(NODES_KIND, "no node rows under the header", body[0].no)
+    return tuple(members)
