@@ -22,6 +22,8 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--owner", action="append", default=[], metavar="[SERVICE=]NODE",
                         help="where a service runs at t0 (default: its preferred node); repeatable")
     parser.add_argument("--daemon", default=None, help="kill-daemon: which daemon (default: corosync)")
+    parser.add_argument("--qdisk-master", default=None, metavar="NODE",
+                        help="rgmanager: the quorum-disk master at t0 (default: every possibility)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     if args.stack:
         spec = spec.with_stack(args.stack)
     owners = _owners(spec, args.owner)
-    pred = predict(spec, args.fault, args.target, owners or None, daemon=args.daemon)
+    pred = predict(spec, args.fault, args.target, owners or None, daemon=args.daemon,
+                   qdisk_master=args.qdisk_master)
     print(json.dumps(pred.to_json(), indent=2) if args.json else render(pred))
     return 0
 

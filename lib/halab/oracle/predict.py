@@ -12,12 +12,15 @@ from halab.spec import STACKS, LabSpec
 
 
 def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None = None,
-            stack: str | None = None, *, slack: Slack | None = None, daemon: str | None = None) -> Prediction:
+            stack: str | None = None, *, slack: Slack | None = None, daemon: str | None = None,
+            qdisk_master: str | None = None) -> Prediction:
     """What a correct cluster must do after ``fault`` on ``target``, and when.
 
     ``target`` is any name of a node (spec name, host name, libvirt domain); ``owners`` maps a service
     to its node at t0 (default: its preferred node); ``stack`` defaults to the spec's. ``slack``
-    defaults to ``Slack.from_timing(spec.timing)``; ``daemon`` picks the daemon of ``kill-daemon``.
+    defaults to ``Slack.from_timing(spec.timing)``; ``daemon`` picks the daemon of ``kill-daemon``;
+    ``qdisk_master`` (rgmanager) pins the quorum-disk master at t0, else every possible master's
+    outcome is an acceptable alternative and the lowest node id is the primary.
     Raises NotApplicable when the fault cannot happen in this topology.
     """
     if fault not in FAULTS:
@@ -31,7 +34,8 @@ def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | 
         return pacemaker.predict(spec, fault, target, owners, slack=slack, daemon=daemon)
     from halab.oracle import rgmanager
 
-    return rgmanager.predict(spec, fault, target, owners, slack=slack, daemon=daemon)
+    return rgmanager.predict(spec, fault, target, owners, slack=slack, daemon=daemon,
+                             qdisk_master=qdisk_master)
 
 
 def service_names(spec: LabSpec, stack: str | None = None) -> tuple[str, ...]:

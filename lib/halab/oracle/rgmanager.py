@@ -420,13 +420,22 @@ class _Rg:
             return self.heuristic_reboot(cut, master, heur, split=True)
         dr = self.draft(master)
         dr.say(
-            f"{cut.network} cut on {self.x}: totem splits into [{self.x}] and [{', '.join(self.others)}]; "
-            "both keep writing the quorum disk, so qdiskd evicts nobody"
+            f"{cut.network} cut on {self.x}: totem splits into [{self.x}] and [{', '.join(self.others)}]"
+            + ("; both keep writing the quorum disk, so qdiskd evicts nobody" if self.d.qdisk else "")
         )
         loss = Loss(Span.at(0.0), None, acts=True)
         ok = self.score_ok(cut)
         mine = self.quorate((self.x,), self._x_qvote(master, ok))
         theirs = self.quorate(self.others, self.qdisk_vote(self.others, master, loss, ok) != NEVER)
+        dr.say(
+            f"[{self.x}] {'keeps' if mine else 'loses'} quorum, [{', '.join(self.others)}] "
+            f"{'keeps' if theirs else 'loses'} it (votes vs {self.d.quorum_votes} needed)"
+            + (
+                "; an inquorate rgmanager stops its services (#1: Quorum Dissolved, main.c:122-135)"
+                if not (mine and theirs)
+                else ""
+            )
+        )
         can_x = mine and FENCE not in cut
         primary = self.split_outcome(dr, loss, master, can_x, theirs)
         if self.fault == "heartbeat-down":

@@ -1,0 +1,82 @@
+"""Shared helpers for the oracle's unit tests: the seed spec and its variants (test data in
+tests_unit/data/oracle/), and the bare model without slack."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from halab.clusterconf import load_cluster_conf
+from halab.oracle import PHASES, Prediction, Slack, predict
+from halab.oracle import rgmanager as rg
+from halab.oracle.rgdesign import RgDesign, from_cluster_conf
+from halab.spec import LabSpec, load_spec
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "oracle"
+BARE = Slack.none()
+
+# causal order of phases: each must not start before the one it follows
+CHAIN = (("detect", "fence-requested"), ("fence-requested", "fence-done"), ("fence-done", "service-started"),
+         ("fence-done", "node-rejoined"), ("node-rejoined", "fail-back"), ("detect", "service-started"))
+
+
+@cache
+def seed() -> LabSpec:
+    return load_spec("seed")
+
+
+@cache
+def three() -> LabSpec:
+    return load_spec(DATA / "three")
+
+
+def with_conf(spec: LabSpec, name: str) -> LabSpec:
+    """The spec with another cluster.conf (a file under tests_unit/data/oracle/)."""
+    stacks = dict(spec.stacks)
+    stacks["rgmanager"] = {**stacks["rgmanager"], "cluster_conf": str(DATA / name)}
+    return replace(spec, stacks=stacks)
+
+
+def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
+    stacks = dict(spec.stacks)
+    stacks["pacemaker"] = {**stacks["pacemaker"], **keys}
+    return replace(spec, stacks=stacks)
+
+
+def with_timing(spec: LabSpec, **fields: Any) -> LabSpec:
+    return replace(spec, timing=replace(spec.timing, **fields))
+
+
+@cache
+def seed_design(flavor: str = "rhel6") -> RgDesign:
+    spec = seed()
+    return from_cluster_conf(load_cluster_conf(spec.cluster_conf_path()), spec, flavor)
+
+
+def rg_bare(design: RgDesign, fault: str, target: str, **kw: Any) -> Prediction:
+    """The rgmanager model on a design built in the test, without slack."""
+    return rg.predict(seed(), fault, target, kw.pop("owners", None), slack=kw.pop("slack", BARE),
+                      design=design, **kw)
+
+
+def bare(spec: LabSpec, fault: str, target: str, stack: str | None = None, **kw: Any) -> Prediction:
+    return predict(spec, fault, target, kw.pop("owners", None), stack, slack=BARE, **kw)
+
+
+def span(p: Prediction, phase: str) -> tuple[float, float]:
+    w = p.windows[phase]
+    return (round(w.earliest, 3), round(w.latest, 3))
+
+
+def check_windows(p: Prediction) -> None:
+    """Non-negative, earliest <= latest, known phases, causal order — for every outcome."""
+    for o in p.outcomes():
+        assert set(o.windows) <= set(PHASES)
+        for w in o.windows.values():
+            assert 0 <= w.earliest <= w.latest
+        for a, b in CHAIN:
+            if a in o.windows and b in o.windows:
+                assert o.windows[a].earliest <= o.windows[b].earliest, (a, b, o.windows)
+                assert o.windows[a].latest <= o.windows[b].latest, (a, b, o.windows)

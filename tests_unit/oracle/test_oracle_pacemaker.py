@@ -1,0 +1,144 @@
+"""The pacemaker model against the seed design ([stacks.pacemaker]) and its variants."""
+
+from __future__ import annotations
+
+import pytest
+from oracle_cases import bare, check_windows, seed, span, three, with_pcmk, with_timing
+
+from halab.errors import NotApplicable
+from halab.oracle import FAILED, predict
+
+# fault, target, fenced, fenced_by, service01 after, phases
+SEED_TABLE = [
+    ("heartbeat-down", "node01", ("node02",), "node01", "node01",
+     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    ("heartbeat-down", "node02", ("node02",), "node01", "node01",
+     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    ("heartbeat-block", "node02h", ("node02",), "node01", "node01",
+     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    ("suspend", "node01", ("node01",), "node02", "node02",
+     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
+    ("suspend", "RHCSvm02", ("node02",), "node01", "node01",
+     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    ("power-off", "node01", ("node01",), "node02", "node02",
+     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
+    ("kill-daemon", "node02", ("node02",), "node01", "node01",
+     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    ("iscsi-block", "node01", (), None, "node02", ("detect", "service-started")),
+    ("iscsi-block", "node02", (), None, "node01", ()),
+    ("mgmt-cut", "node01", (), None, "node02", ("detect", "service-started")),
+    ("mgmt-cut", "node02m", (), None, "node01", ()),
+    ("service-nic-down", "node01", (), None, "node01", ()),
+    ("service-nic-down", "node02", (), None, "node01", ()),
+    ("app-failure", "node01", (), None, "node01", ("detect", "service-started")),
+]
+
+
+@pytest.mark.parametrize(("fault", "target", "fenced", "by", "place", "phases"), SEED_TABLE,
+                         ids=[f"{r[0]}[{r[1]}]" for r in SEED_TABLE])
+def test_seed_outcomes(fault: str, target: str, fenced: tuple[str, ...], by: str | None, place: str,
+                       phases: tuple[str, ...]) -> None:
+    p = predict(seed(), fault, target)
+    assert p.stack == "pacemaker"
+    assert p.fenced == fenced
+    assert p.fenced_by == by
+    assert p.services == {"service01": place}
+    assert tuple(p.windows) == phases
+    assert p.quorate
+    assert p.self_reboot == ()
+    check_windows(p)
+
+
+def test_seed_heartbeat_numbers() -> None:
+    """Token 20 s, consensus 1.2·T = 24 s: nothing before the token, membership at 44.05..44.2 s."""
+    p = bare(seed(), "heartbeat-down", "node02")
+    assert span(p, "detect") == (20.0, 44.2)
+    assert p.windows["fence-requested"].earliest == pytest.approx(44.05)
+    assert p.windows["fence-done"].earliest == pytest.approx(44.05 + 3.0)  # no delay on node02's device
+    assert p.windows["fence-done"].latest == pytest.approx(44.2 + 20.0)
+
+
+def test_fence_of_the_delay_node_waits_for_its_delay() -> None:
+    p = bare(seed(), "suspend", "node01")
+    assert p.windows["fence-done"].earliest == pytest.approx(44.05 + 8 + 3.0)
+    assert p.windows["service-started"].earliest == pytest.approx(44.05 + 8 + 3.0 + 2.0)
+
+
+def test_slack_opens_before_and_after() -> None:
+    ideal, real = bare(seed(), "suspend", "node02"), predict(seed(), "suspend", "node02")
+    assert real.windows["detect"].earliest == pytest.approx(ideal.windows["detect"].earliest - 0.5)
+    assert real.windows["detect"].latest == pytest.approx(ideal.windows["detect"].latest + 2.0 + 1.0)
+
+
+def test_rejoin_and_fail_back_follow_boot_and_cluster_start() -> None:
+    p = bare(seed(), "power-off", "node01")
+    done = p.windows["fence-done"]
+    assert p.windows["node-rejoined"].earliest == pytest.approx(done.earliest + 30 + 10)
+    assert p.windows["node-rejoined"].latest == pytest.approx(done.latest + 120 + 90)
+    assert p.windows["fail-back"].earliest == pytest.approx(p.windows["node-rejoined"].earliest + 2.0)
+
+
+def test_stickiness_prevents_fail_back() -> None:
+    p = predict(with_pcmk(seed(), stickiness=100), "suspend", "node01")
+    assert "fail-back" not in p.windows
+    assert p.services == {"service01": "node02"}
+
+
+def test_three_nodes_token_coefficient_and_majority() -> None:
+    p = bare(three(), "heartbeat-down", "node02")
+    token, consensus = 20000 + 650, round(1.2 * 20650)
+    assert p.windows["detect"].earliest == pytest.approx(token / 1000)
+    assert p.windows["detect"].latest == pytest.approx((token + consensus) / 1000 + 0.2)
+    assert p.fenced == ("node02",)
+    assert p.fenced_by is None  # any survivor may run the device
+    assert p.members_after == ("node01", "node03")
+
+
+def test_three_nodes_owner_isolated_moves_to_next_allowed() -> None:
+    p = predict(three(), "heartbeat-down", "node01")
+    assert p.fenced == ("node01",)
+    assert p.services["service01"] == ("node02", "node03")
+    assert "fail-back" in p.windows
+    assert any("no-quorum-policy=stop" in r for r in p.reasoning)
+
+
+def test_two_nodes_without_two_node_lose_quorum() -> None:
+    p = predict(with_pcmk(seed(), two_node=False), "suspend", "node02")
+    assert not p.quorate
+    assert p.fenced == ()
+    assert p.services["service01"] == FAILED
+
+
+def test_sbd_fence_takes_msgwait() -> None:
+    p = bare(with_pcmk(seed(), sbd=True), "suspend", "node02")
+    req = p.windows["fence-requested"]
+    assert p.windows["fence-done"].earliest == pytest.approx(req.earliest + 10.0)
+
+
+def test_sbd_survives_storage_loss_on_pacemaker() -> None:
+    p = predict(with_pcmk(seed(), sbd=True), "iscsi-block", "node02")
+    assert p.fenced == () and p.self_reboot == ()
+    assert any("surviving on pacemaker" in r for r in p.reasoning)
+
+
+def test_migration_threshold_one_skips_local_restart() -> None:
+    slow = bare(seed(), "iscsi-block", "node01")
+    fast = bare(with_pcmk(seed(), migration_threshold=1), "iscsi-block", "node01")
+    assert fast.windows["service-started"].latest < slow.windows["service-started"].latest
+
+
+def test_app_failure_on_standby_does_not_apply() -> None:
+    with pytest.raises(NotApplicable):
+        predict(seed(), "app-failure", "node02")
+
+
+def test_owner_override() -> None:
+    p = predict(seed(), "suspend", "node02", owners={"service01": "node02h"})
+    assert p.services == {"service01": "node01"}
+    assert "service-started" in p.windows
+    assert "fail-back" not in p.windows  # it lands on the preferred node
+
+
+def test_fence_agent_time_is_a_profile_parameter() -> None:
+    slow = bare(with_timing(seed(), fence_agent_s=(10.0, 50.0)), "suspend", "node02")
+    assert slow.windows["fence-done"].latest == pytest.approx(slow.windows["fence-requested"].latest + 50.0)
