@@ -18,8 +18,14 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "oracle"
 BARE = Slack.none()
 
 # causal order of phases: each must not start before the one it follows
-CHAIN = (("detect", "fence-requested"), ("fence-requested", "fence-done"), ("fence-done", "service-started"),
-         ("fence-done", "node-rejoined"), ("node-rejoined", "fail-back"), ("detect", "service-started"))
+CHAIN = (
+    ("detect", "fence-requested"),
+    ("fence-requested", "fence-done"),
+    ("fence-done", "service-started"),
+    ("fence-done", "node-rejoined"),
+    ("node-rejoined", "fail-back"),
+    ("detect", "service-started"),
+)
 
 
 @cache
@@ -57,8 +63,9 @@ def seed_design(flavor: str = "rhel6") -> RgDesign:
 
 def rg_bare(design: RgDesign, fault: str, target: str, **kw: Any) -> Prediction:
     """The rgmanager model on a design built in the test, without slack."""
-    return rg.predict(seed(), fault, target, kw.pop("owners", None), slack=kw.pop("slack", BARE),
-                      design=design, **kw)
+    return rg.predict(
+        seed(), fault, target, kw.pop("owners", None), slack=kw.pop("slack", BARE), design=design, **kw
+    )
 
 
 def bare(spec: LabSpec, fault: str, target: str, stack: str | None = None, **kw: Any) -> Prediction:

@@ -10,20 +10,62 @@ from halab.oracle import FAILED, predict
 
 # fault, target, fenced, fenced_by, service01 after, phases
 SEED_TABLE = [
-    ("heartbeat-down", "node01", ("node02",), "node01", "node01",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("heartbeat-down", "node02", ("node02",), "node01", "node01",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("heartbeat-block", "node02h", ("node02",), "node01", "node01",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("suspend", "node01", ("node01",), "node02", "node02",
-     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
-    ("suspend", "RHCSvm02", ("node02",), "node01", "node01",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("power-off", "node01", ("node01",), "node02", "node02",
-     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
-    ("kill-daemon", "node02", ("node02",), "node01", "node01",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    (
+        "heartbeat-down",
+        "node01",
+        ("node02",),
+        "node01",
+        "node01",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "heartbeat-down",
+        "node02",
+        ("node02",),
+        "node01",
+        "node01",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "heartbeat-block",
+        "node02h",
+        ("node02",),
+        "node01",
+        "node01",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "suspend",
+        "node01",
+        ("node01",),
+        "node02",
+        "node02",
+        ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back"),
+    ),
+    (
+        "suspend",
+        "RHCSvm02",
+        ("node02",),
+        "node01",
+        "node01",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "power-off",
+        "node01",
+        ("node01",),
+        "node02",
+        "node02",
+        ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back"),
+    ),
+    (
+        "kill-daemon",
+        "node02",
+        ("node02",),
+        "node01",
+        "node01",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
     ("iscsi-block", "node01", (), None, "node02", ("detect", "service-started")),
     ("iscsi-block", "node02", (), None, "node01", ()),
     ("mgmt-cut", "node01", (), None, "node02", ("detect", "service-started")),
@@ -34,10 +76,14 @@ SEED_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("fault", "target", "fenced", "by", "place", "phases"), SEED_TABLE,
-                         ids=[f"{r[0]}[{r[1]}]" for r in SEED_TABLE])
-def test_seed_outcomes(fault: str, target: str, fenced: tuple[str, ...], by: str | None, place: str,
-                       phases: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("fault", "target", "fenced", "by", "place", "phases"),
+    SEED_TABLE,
+    ids=[f"{r[0]}[{r[1]}]" for r in SEED_TABLE],
+)
+def test_seed_outcomes(
+    fault: str, target: str, fenced: tuple[str, ...], by: str | None, place: str, phases: tuple[str, ...]
+) -> None:
     p = predict(seed(), fault, target)
     assert p.stack == "pacemaker"
     assert p.fenced == fenced
@@ -117,7 +163,8 @@ def test_sbd_fence_takes_msgwait() -> None:
 
 def test_sbd_survives_storage_loss_on_pacemaker() -> None:
     p = predict(with_pcmk(seed(), sbd=True), "iscsi-block", "node02")
-    assert p.fenced == () and p.self_reboot == ()
+    assert p.fenced == ()
+    assert p.self_reboot == ()
     assert any("surviving on pacemaker" in r for r in p.reasoning)
 
 

@@ -10,36 +10,100 @@ from halab.oracle import FAILED, predict
 
 # fault, target, fenced, fenced_by, service01 after, phases (primary outcome; qdisk master node01h)
 SEED_TABLE = [
-    ("heartbeat-down", "node01", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("heartbeat-down", "node02", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("heartbeat-block", "node02h", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("suspend", "node01", ("node01h",), "node02h", "node02h",
-     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
-    ("suspend", "node02", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("power-off", "RHCSvm01", ("node01h",), "node02h", "node02h",
-     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
-    ("kill-daemon", "node02", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("iscsi-block", "node01", ("node01h",), "node02h", "node02h",
-     ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back")),
-    ("iscsi-block", "node02", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
-    ("mgmt-cut", "node02", ("node02h",), "node01h", "node01h",
-     ("detect", "fence-requested", "fence-done", "node-rejoined")),
+    (
+        "heartbeat-down",
+        "node01",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "heartbeat-down",
+        "node02",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "heartbeat-block",
+        "node02h",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "suspend",
+        "node01",
+        ("node01h",),
+        "node02h",
+        "node02h",
+        ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back"),
+    ),
+    (
+        "suspend",
+        "node02",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "power-off",
+        "RHCSvm01",
+        ("node01h",),
+        "node02h",
+        "node02h",
+        ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back"),
+    ),
+    (
+        "kill-daemon",
+        "node02",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "iscsi-block",
+        "node01",
+        ("node01h",),
+        "node02h",
+        "node02h",
+        ("detect", "fence-requested", "fence-done", "service-started", "node-rejoined", "fail-back"),
+    ),
+    (
+        "iscsi-block",
+        "node02",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
+    (
+        "mgmt-cut",
+        "node02",
+        ("node02h",),
+        "node01h",
+        "node01h",
+        ("detect", "fence-requested", "fence-done", "node-rejoined"),
+    ),
     ("service-nic-down", "node01", (), None, "node02h", ("detect", "service-started")),
     ("service-nic-down", "node02", (), None, "node01h", ()),
     ("app-failure", "node01", (), None, "node01h", ("detect", "service-started")),
 ]
 
 
-@pytest.mark.parametrize(("fault", "target", "fenced", "by", "place", "phases"), SEED_TABLE,
-                         ids=[f"{r[0]}[{r[1]}]" for r in SEED_TABLE])
-def test_seed_outcomes(fault: str, target: str, fenced: tuple[str, ...], by: str | None, place: str,
-                       phases: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("fault", "target", "fenced", "by", "place", "phases"),
+    SEED_TABLE,
+    ids=[f"{r[0]}[{r[1]}]" for r in SEED_TABLE],
+)
+def test_seed_outcomes(
+    fault: str, target: str, fenced: tuple[str, ...], by: str | None, place: str, phases: tuple[str, ...]
+) -> None:
     p = predict(seed(), fault, target, stack="rgmanager", qdisk_master="node01")
     assert p.stack == "rgmanager"
     assert p.fenced == fenced
@@ -85,7 +149,9 @@ def test_master_suspended_waits_for_a_new_master() -> None:
 
 
 def test_token_30s() -> None:
-    p = bare(with_conf(seed(), "token30.conf"), "heartbeat-down", "node02", "rgmanager", qdisk_master="node01")
+    p = bare(
+        with_conf(seed(), "token30.conf"), "heartbeat-down", "node02", "rgmanager", qdisk_master="node01"
+    )
     assert span(p, "detect") == (30.0, 32.2)  # consensus clamp(0.2·T, 200, 2000) = 2 s
 
 
@@ -100,7 +166,9 @@ def test_tko_auto_from_token() -> None:
 
 
 def test_post_fail_delay() -> None:
-    p = bare(with_conf(seed(), "post-fail-delay.conf"), "suspend", "node02", "rgmanager", qdisk_master="node01")
+    p = bare(
+        with_conf(seed(), "post-fail-delay.conf"), "suspend", "node02", "rgmanager", qdisk_master="node01"
+    )
     assert p.windows["fence-requested"].earliest == pytest.approx(22.05 + 10)
 
 
@@ -115,7 +183,9 @@ def test_heuristic_on_service_network_reboots_the_cut_node() -> None:
     assert p.self_reboot == ("node01h",)
     assert p.fenced == ("node01h",)
     assert p.services == {"service01": "node02h"}
-    assert p.windows["detect"].earliest == pytest.approx(4.0)  # heuristic tko 3 × interval 2, first fail at 0..2
+    assert p.windows["detect"].earliest == pytest.approx(
+        4.0
+    )  # heuristic tko 3 × interval 2, first fail at 0..2
 
 
 def test_master_wins_has_no_race() -> None:
@@ -158,8 +228,9 @@ def test_nofailback() -> None:
 
 
 def test_ordered_fail_back_when_the_preferred_standby_returns() -> None:
-    p = predict(seed(), "suspend", "node01", owners={"service01": "node02"}, stack="rgmanager",
-                qdisk_master="node01")
+    p = predict(
+        seed(), "suspend", "node01", owners={"service01": "node02"}, stack="rgmanager", qdisk_master="node01"
+    )
     assert p.services == {"service01": "node02h"}
     assert "service-started" not in p.windows
     assert "fail-back" in p.windows
@@ -200,6 +271,8 @@ def test_not_applicable() -> None:
     with pytest.raises(NotApplicable):
         predict(seed(), "app-failure", "node02", stack="rgmanager")
     with pytest.raises(NotApplicable):
-        predict(with_conf(seed(), "two-node.conf"), "kill-daemon", "node01", stack="rgmanager", daemon="qdiskd")
+        predict(
+            with_conf(seed(), "two-node.conf"), "kill-daemon", "node01", stack="rgmanager", daemon="qdiskd"
+        )
     with pytest.raises(NotApplicable):
         predict(seed(), "kill-daemon", "node01", stack="rgmanager", daemon="sshd")
