@@ -104,11 +104,11 @@ def _text(fields: dict[str, tuple[str, Line]], key: str) -> str | None:
     return value or None
 
 
-def _vote_member(line: Line) -> Member:
+def _vote_member(line: Line, kind: str = KIND) -> Member:
     match = _VOTE_ROW.match(line.text.strip())
     if match is None:
-        what = f"row under ---Votes--- is not 'ID TYPE VOTES NAME': {line.text.strip()!r}"
-        raise ParseError(KIND, what, line.no)
+        what = f"row is not 'ID TYPE VOTES NAME' (nodes -F id,type,votes,name): {line.text.strip()!r}"
+        raise ParseError(kind, what, line.no)
     return Member(match.group("name"), match.group("type") == "M", int(match.group("id")),
                   flags=_sts_flags(match.group("type")), votes=int(match.group("votes")))
 
@@ -118,22 +118,31 @@ def _sts_flags(sts: str) -> tuple[str, ...]:
 
 
 def read_cman_nodes(text: str) -> tuple[Member, ...]:
-    """Members of `cman_tool nodes` (Node Sts Inc Joined Name): M = member, X = dead."""
-    body = require_content(NODES_KIND, command_output(text, ("cman_tool nodes", "cman_tool")))
-    header = body[0].text.split()
-    if header[:3] != ["Node", "Sts", "Inc"]:
-        what = f"expected the 'Node Sts Inc Joined Name' header, got {body[0].text.strip()!r}"
-        raise ParseError(NODES_KIND, what, body[0].no)
-    members: list[Member] = []
-    for line in body[1:]:
-        text = line.text.strip()
-        if text.startswith("Addresses:"):
-            continue  # cman_tool nodes -a
-        match = _NODE_ROW.match(text)
-        if match is None:
-            raise ParseError(NODES_KIND, f"node row is not 'ID STS INC [JOINED] NAME': {text!r}", line.no)
-        members.append(Member(match.group("name"), match.group("sts") == "M", int(match.group("id")),
-                              flags=_sts_flags(match.group("sts"))))
+    """Members of `cman_tool nodes` (Node Sts Inc Joined Name): M = member, X = dead, d = disallowed.
+
+    Also reads `cman_tool nodes -F id,type,votes,name` (no header), the form pcs appends.
+    """
+    found = command_output(text, ("cman_tool nodes", "cman_tool"))
+    body = [ln for ln in require_content(NODES_KIND, found) if not _disallowed_note(ln.text)]
+    if not body:
+        raise ParseError(NODES_KIND, "no node rows", found[-1].no)
+    if body[0].text.split()[:3] != ["Node", "Sts", "Inc"]:
+        return tuple(_vote_member(line, NODES_KIND) for line in body)
+    members = [_node_row(line) for line in body[1:] if not line.text.strip().startswith("Addresses:")]
     if not members:
         raise ParseError(NODES_KIND, "no node rows under the header", body[0].no)
     return tuple(members)
+
+
+def _disallowed_note(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("NOTE: There are") or stripped.startswith("members list may seem inconsistent")
+
+
+def _node_row(line: Line) -> Member:
+    match = _NODE_ROW.match(line.text.strip())
+    if match is None:
+        what = f"node row is not 'ID STS INC [JOINED] NAME': {line.text.strip()!r}"
+        raise ParseError(NODES_KIND, what, line.no)
+    return Member(match.group("name"), match.group("sts") == "M", int(match.group("id")),
+                  flags=_sts_flags(match.group("sts")))
