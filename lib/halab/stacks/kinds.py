@@ -53,7 +53,9 @@ LOG_KIND = "syslog"
 
 # programs whose presence in a log says which stack wrote it
 _PACEMAKER = re.compile(r"\b(pacemaker-\w+|pacemakerd|stonith-ng|crmd|pengine|sbd)(\[\d+\])?:")
-_RGMANAGER = re.compile(r"\b(fenced|qdiskd|rgmanager|clurgmgrd|openais|dlm_controld)(\[\d+\])?[: ]|\[CMAN\s*\]")
+_RGMANAGER = re.compile(
+    r"\b(fenced|qdiskd|rgmanager|clurgmgrd|openais|dlm_controld)(\[\d+\])?[: ]|\[CMAN\s*\]"
+)
 
 
 def read_kind(kind: str, text: str) -> object:
