@@ -189,3 +189,18 @@ def test_owner_override() -> None:
 def test_fence_agent_time_is_a_profile_parameter() -> None:
     slow = bare(with_timing(seed(), fence_agent_s=(10.0, 50.0)), "suspend", "node02")
     assert slow.windows["fence-done"].latest == pytest.approx(slow.windows["fence-requested"].latest + 50.0)
+
+
+def test_priority_fencing_delay_protects_the_service_owner() -> None:
+    spec = with_pcmk(seed(), fence_delay_s=0, priority_fencing_delay_s=15)
+    split = predict(spec, "heartbeat-block", "node01")
+    assert split.fenced == ("node02",)
+    assert split.alternatives == ()
+    lost = bare(spec, "suspend", "node01")
+    assert lost.windows["fence-done"].earliest == pytest.approx(44.05 + 15 + 3.0)
+    failed_stop = bare(spec, "iscsi-block", "node01").alternatives[0]
+    assert failed_stop.fenced == ("node01",)
+    req = failed_stop.windows["fence-requested"]
+    assert failed_stop.windows["fence-done"].earliest == pytest.approx(
+        req.earliest + 3.0
+    )  # not for op failures

@@ -37,6 +37,7 @@ class PcmkDesign:
     consensus_ms: int
     fence_delay: Mapping[str, float]  # victim -> pcmk_delay_base of the device that fences it
     fence_delay_max_s: float
+    priority_fencing_delay_s: float  # applies to the node hosting the (prioritised) service
     stonith_timeout_s: float
     sbd: bool
     sbd_watchdog_s: float
@@ -95,6 +96,7 @@ def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
             consensus_ms=int(raw.get("consensus_ms", f.corosync3_consensus_ms(token))),
             fence_delay={n: float(raw.get("fence_delay_s", 0)) if n == delay_node else 0.0 for n in nodes},
             fence_delay_max_s=float(raw.get("pcmk_delay_max_s", 0)),
+            priority_fencing_delay_s=float(raw.get("priority_fencing_delay_s", 0)),
             stonith_timeout_s=float(raw.get("stonith_timeout_s", f.STONITH_TIMEOUT_S)),
             sbd=bool(raw.get("sbd", False)),
             sbd_watchdog_s=float(raw.get("sbd_watchdog_s", f.SBD_WATCHDOG_S)),
@@ -179,15 +181,23 @@ class _Model:
         return dr.phase("detect", Span(lost.lo, formed.hi),
                         f"token loss at T = {lost.lo:g} s, new membership at T + C + ε = {formed.label()}")
 
+    def delay(self, victim: str, node_lost: bool) -> float:
+        """pcmk_delay_base of the victim's device, plus priority-fencing-delay when the victim hosts
+        the service and the fence is for a lost node (pacemaker options.c:339; not for op failures)."""
+        prio = self.d.priority_fencing_delay_s if node_lost and victim == self.owner else 0.0
+        return self.d.fence_delay[victim] + prio
+
     def fence_chain(self, dr: Draft, requested_after: Span, victim: str, fencer: str | None,
-                    why: str) -> Span:
+                    why: str, *, node_lost: bool = True) -> Span:
         """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
         d = self.d
         req = dr.phase("fence-requested", requested_after,
                        f"{why}; the DC schedules the fence once the new membership is in (no earlier)")
-        delay = Span(d.fence_delay[victim], d.fence_delay[victim] + d.fence_delay_max_s)
-        if d.fence_delay[victim] or d.fence_delay_max_s:
-            dr.say(f"the device fencing {victim} waits pcmk_delay_base/max = {delay.label()} before running")
+        base = self.delay(victim, node_lost)
+        delay = Span(base, base + d.fence_delay_max_s)
+        if base or d.fence_delay_max_s:
+            dr.say(f"the fence of {victim} waits pcmk_delay_base/max (+ priority-fencing-delay) = "
+                   f"{delay.label()} before the agent runs")
         agent = self._agent(dr)
         done = dr.phase("fence-done", req + delay + agent,
                         f"fence-requested + delay {delay.label()} + agent run {agent.label()}")
@@ -331,16 +341,16 @@ class _Model:
             second = self.race_outcome(dr, self.target, other)
             return self.done(first, (self.done(second),))
         loser = other if winner == self.target else self.target
-        dr.say(f"{winner} wins: the device fencing {winner} waits {self.d.fence_delay[winner]:g} s "
-               f"(pcmk_delay_base) while {loser} is fenced without delay; this holds if fence_virsh's "
-               f"off step ends within that delay"
+        dr.say(f"{winner} wins: the fence of {winner} waits {self.delay(winner, True):g} s "
+               f"(pcmk_delay_base, priority-fencing-delay), that of {loser} {self.delay(loser, True):g} s; "
+               "this holds if fence_virsh's off step ends within the difference"
                if can[loser] else f"{winner} wins: {loser} has no fence path")
         return self.done(self.race_outcome(dr, winner, loser))
 
     def race_winner(self, a: str, b: str, can: Mapping[str, bool]) -> str | None:
         if can[a] != can[b]:
             return a if can[a] else b
-        da, db = self.d.fence_delay[a], self.d.fence_delay[b]
+        da, db = self.delay(a, True), self.delay(b, True)
         if abs(da - db) <= self.d.fence_delay_max_s or da == db:
             return None
         return a if da > db else b
@@ -413,7 +423,8 @@ class _Model:
         fencer = others[0] if len(others) == 1 else None
         done = self.fence_chain(dr, stop_failed, self.target, fencer,
                                 f"the Filesystem stop fails or times out ({d.fs_stop_timeout_s:g} s): "
-                                f"on-fail=fence, {self.target} is fenced by a peer over its own fence path")
+                                f"on-fail=fence, {self.target} is fenced by a peer over its own fence path",
+                                node_lost=False)
         self.take_over(dr, done, others, "the group starts elsewhere once the fence is confirmed")
         self.fail_back(dr, self.target)
         return dr

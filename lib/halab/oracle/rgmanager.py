@@ -563,6 +563,13 @@ class _Rg:
             f"the master writes the eviction notice and, allow_kill, kills {self.x}'s cman at {ev.label()}; "
             "it cannot read the notice (I/O hangs), so no self-reboot; the peers then lose its token"
         )
+        if master == self.x:
+            lost_q = silent + f.cman_qdisk_lost(self.d.quorum_dev_poll_ms)
+            dr.say(
+                f"{self.x} was the master: a peer takes the role after eviction + I·(master_wait + "
+                f"upgrade_wait); {self.x}'s cman logs 'lost contact with quorum device' at silence + [Q, 2Q] "
+                f"= {lost_q.label()} (A cman/daemon/commands.c:1242-1259)"
+            )
         loss = Loss(ev, silent, acts=False)
         self.survivors_fence(
             dr,
