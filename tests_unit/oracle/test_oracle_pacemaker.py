@@ -124,6 +124,12 @@ def test_rejoin_and_fail_back_follow_boot_and_cluster_start() -> None:
     assert p.windows["fail-back"].earliest == pytest.approx(p.windows["node-rejoined"].earliest + 2.0)
 
 
+def test_small_stickiness_still_fails_back() -> None:
+    """Location score 100 (the deploy's) beats 3 group members × stickiness 10."""
+    p = predict(with_pcmk(seed(), stickiness=10), "suspend", "node01")
+    assert "fail-back" in p.windows
+
+
 def test_stickiness_prevents_fail_back() -> None:
     p = predict(with_pcmk(seed(), stickiness=100), "suspend", "node01")
     assert "fail-back" not in p.windows

@@ -24,6 +24,8 @@ from halab.spec import LabSpec, TimingProfile
 
 STACK = "pacemaker"
 DAEMONS = ("corosync",)
+PREFERRED_SCORE = 100  # the location preference the deploy writes (lib/halab/deploy/pacemaker.py)
+GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class PcmkDesign:
     preferred: str
     allowed: tuple[str, ...]
     fail_back: bool
+    stickiness: int
+    preferred_score: int
     fs_monitor_interval_s: float
     fs_monitor_timeout_s: float
     fs_stop_timeout_s: float
@@ -81,7 +85,7 @@ def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
     if delay_node is not None:
         delay_node = spec.node(str(delay_node)).name
     stickiness = int(raw.get("stickiness", 0))
-    preferred_score = raw.get("preferred_score")
+    preferred_score = int(raw.get("preferred_score", PREFERRED_SCORE))
     try:
         return PcmkDesign(
             nodes=nodes,
@@ -103,7 +107,10 @@ def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
             service=str(raw.get("service", "service")),
             preferred=spec.node(str(raw.get("preferred_node", nodes[0]))).name,
             allowed=tuple(spec.node(str(n)).name for n in raw.get("allowed_nodes", nodes)),
-            fail_back=stickiness == 0 if preferred_score is None else stickiness < int(preferred_score),
+            # stickiness is additive over a group's active members (pacemaker Explained, "Groups")
+            fail_back=preferred_score > stickiness * GROUP_MEMBERS,
+            stickiness=stickiness,
+            preferred_score=preferred_score,
             fs_monitor_interval_s=float(raw.get("fs_monitor_interval_s", 20)),
             fs_monitor_timeout_s=float(raw.get("fs_monitor_timeout_s", 40)),
             fs_stop_timeout_s=float(raw.get("fs_stop_timeout_s", 60)),
@@ -163,7 +170,7 @@ class _Model:
         dr.say(f"pacemaker design: {len(self.d.nodes)} nodes {', '.join(self.d.nodes)}; "
                f"{self.d.service} on {self.owner} at t0 (preferred {self.d.preferred})")
         if self.owner != self.d.preferred and self.d.fail_back:
-            dr.say(f"note: with stickiness 0 {self.d.service} stays on {self.owner} only while "
+            dr.say(f"note: with this stickiness {self.d.service} stays on {self.owner} only while "
                    "something pins it there")
         return dr
 
@@ -250,10 +257,12 @@ class _Model:
         if victim != d.preferred or place in (d.preferred, FAILED) or "node-rejoined" not in dr.spans:
             return
         if not d.fail_back:
-            dr.say(f"stickiness keeps {d.service} where it is when {victim} rejoins: no fail-back")
+            dr.say(f"stickiness {d.stickiness} × {GROUP_MEMBERS} group members >= location score "
+                   f"{d.preferred_score}: {d.service} stays where it is when {victim} rejoins, no fail-back")
             return
         dr.phase("fail-back", dr.spans["node-rejoined"] + d.stop + d.start,
-                 f"stickiness 0: when {victim} rejoins the group moves back: node-rejoined + stop "
+                 f"location score {d.preferred_score} > stickiness {d.stickiness} × {GROUP_MEMBERS}: when "
+                 f"{victim} rejoins the group moves back: node-rejoined + stop "
                  f"{d.stop.label()} (bounded by the measured start) + start {d.start.label()}")
 
     # --- node-level faults ---------------------------------------------------------------------
