@@ -1,0 +1,44 @@
+"""`halab deploy [--lab SPEC] [--stack S] --dry-run`: the deploy sequence of a lab, per node.
+
+Only rgmanager has a printable plan (it cannot run live here: no RHEL 6 packages); pacemaker is
+deployed live by the pytest fixtures, and this command says so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from halab.errors import HalabError
+from halab.spec import STACKS, load_spec
+
+HELP = {"deploy": "print the per-node deploy commands of a lab's design (--dry-run; rgmanager)"}
+PLANNED = ("rgmanager",)
+
+
+class DeployError(HalabError):
+    """A deploy this command cannot do here (it says where it is done instead)."""
+
+
+def register(name: str, parser: argparse.ArgumentParser) -> None:
+    del name
+    parser.add_argument("--lab", default=None,
+                        help="lab spec: a name under labs/ or a lab.toml path (default: seed)")
+    parser.add_argument("--stack", choices=STACKS, default=None,
+                        help="cluster stack (default: the spec's; --dry-run: rgmanager, which has a plan)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the exact per-node commands, run nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.lab)
+    stack = args.stack or (PLANNED[0] if args.dry_run and spec.stack not in PLANNED else spec.stack)
+    spec = spec.with_stack(stack)
+    if stack == "pacemaker":
+        print("halab deploy: the pacemaker deploy runs live from the pytest fixtures (no plan to print here)")
+        return 0
+    if not args.dry_run:
+        raise DeployError("rgmanager cannot run live here (no RHEL 6 packages): --dry-run prints its plan")
+    from halab.deploy.rgmanager import render, rgmanager_plan
+
+    print(render(rgmanager_plan(spec)))
+    return 0
