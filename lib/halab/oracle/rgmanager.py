@@ -225,11 +225,11 @@ class _Rg:
             ),
         )
         ev = self.eviction(loss, master)
-        if ev is not None and ev.lo < span.lo:
-            span, why = (
-                earliest_of(span, ev),
-                f"qdisk eviction at (K..K+2)·I after the last write = {ev.label()}",
+        if ev is not None:  # whichever comes first (min of both bounds keeps it monotone)
+            why = f"qdisk eviction at (K..K+2)·I after the last write = {ev.label()}" + (
+                "" if ev.hi <= span.hi else f", or the {why}"
             )
+            span = earliest_of(span, ev)
         if extra is not None:
             span, why = earliest_of(span, extra), why + f"; first sign {extra.label()}"
         return dr.phase("detect", span, why)
@@ -278,7 +278,7 @@ class _Rg:
         if not self.quorate(self.others, False) and not with_q:
             return self.stalemate(dr, (self.x,))
         ready = formed if self.quorate(self.others, False) else latest_of(formed, qv)
-        if ready is not formed:
+        if qv.hi > 0 and not self.quorate(self.others, False):
             dr.say(
                 f"the survivors are quorate only with the quorum disk's votes, from {qv.label()} "
                 "(new master: eviction + I·(master_wait + upgrade_wait), A main.c:1041-1091)"
@@ -546,7 +546,7 @@ class _Rg:
             f"{r} s + NOP-Out detection = {io.label()}"
         )
         if mode == "evict":
-            silent = Span(0.0, float(q.interval_s))
+            silent = Span.at(0.0)  # the next write after t0 hangs; the last good one was within I before
             dr.say(
                 "qdiskd 3.0.12: a hung write stops the target's timestamp, so it is evicted while I/O hangs"
             )
