@@ -210,3 +210,11 @@ def test_priority_fencing_delay_protects_the_service_owner() -> None:
     assert failed_stop.windows["fence-done"].earliest == pytest.approx(
         req.earliest + 3.0
     )  # not for op failures
+
+
+def test_killed_controller_is_fenced_without_token_wait() -> None:
+    p = bare(seed(), "kill-daemon", "node02", daemon="pacemaker-controld")
+    assert p.fenced == ("node02",)
+    assert p.windows["detect"].earliest == 0.0
+    assert p.windows["fence-done"].latest < 44.05  # long before a token + consensus would end
+    assert p.alternatives[0].fenced == ()

@@ -23,7 +23,7 @@ from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cu
 from halab.spec import LabSpec, TimingProfile
 
 STACK = "pacemaker"
-DAEMONS = ("corosync",)
+DAEMONS = ("corosync", "pacemaker-controld")
 PREFERRED_SCORE = 100  # the location preference the deploy writes (lib/halab/deploy/pacemaker.py)
 GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app
 
@@ -278,9 +278,28 @@ class _Model:
         if daemon not in DAEMONS:
             raise NotApplicable(f"kill-daemon {daemon}: not modelled for pacemaker "
                                 f"(one of {', '.join(DAEMONS)})")
+        if daemon == "pacemaker-controld":
+            return self.controller_lost()
         return self.node_gone(f"kill -9 corosync on {self.target}: no leave message, so the peers see "
                               "a token loss exactly as for a dead node; the victim cannot fence "
                               "(no cluster layer)")
+
+    def controller_lost(self) -> Prediction:
+        """The node stays a member but its controller left: the scheduler fences it at once
+        ("peer process is no longer available", pacemaker lib/pengine/unpack.c)."""
+        dr = self.draft()
+        stays = dr.copy()
+        others = tuple(n for n in self.d.nodes if n != self.target)
+        seen = dr.phase("detect", Span(0.0, 0.0),
+                        "the controller's CPG leave is seen at once (no token wait)")
+        done = self.fence_chain(dr, seen, self.target, others[0] if len(others) == 1 else None,
+                                f"{self.target} is a member without a controller: unclean", node_lost=False)
+        if self.owner == self.target:
+            self.take_over(dr, done, others, "the group starts elsewhere once the fence is confirmed")
+        self.fail_back(dr, self.target)
+        stays.say("alternative: pacemakerd respawns the controller before the scheduler runs; it rejoins "
+                  "and nothing is fenced")
+        return self.done(dr, (self.done(stays),))
 
     def lose_node(self, dr: Draft, survivors: tuple[str, ...]) -> None:
         """The target vanished for everyone else: token, membership, fence, take-over, rejoin."""
@@ -423,6 +442,8 @@ class _Model:
                   f"<= start timeout {d.fs_start_timeout_s:g} s), "
                   "start-failure-is-fatal bans the node" if d.migration_threshold > 1 else ""))
         self.take_over(dr, detect + stop + retry, others, "monitor failure + stop + failed local restart")
+        dr.say(f"{self.target} stays a member; the fail count keeps the group away until it is cleaned up "
+               "(after which stickiness decides a fail-back)")
         return dr
 
     def stop_fence(self, dr: Draft, detect: Span) -> Draft:
