@@ -198,8 +198,8 @@ class _Model:
                     why: str, *, node_lost: bool = True) -> Span:
         """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
         d = self.d
-        req = dr.phase("fence-requested", requested_after,
-                       f"{why}; the DC schedules the fence once the new membership is in (no earlier)")
+        when = "once the new membership is in (no earlier)" if node_lost else "at its next scheduler run"
+        req = dr.phase("fence-requested", requested_after, f"{why}; the DC schedules the fence {when}")
         base = self.delay(victim, node_lost)
         delay = Span(base, base + d.fence_delay_max_s)
         if base or d.fence_delay_max_s:
