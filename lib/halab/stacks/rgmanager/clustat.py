@@ -57,12 +57,13 @@ def _flush(reading: _Reading) -> None:
 
 def read_clustat(text: str) -> ClusterStatus:
     """Members, quorum device, quorum and services from `clustat` or `clustat -l` output."""
-    body = require_content(KIND, command_output(text, ("clustat",)))
+    found = command_output(text, ("clustat",))
+    body = require_content(KIND, found)
     reading = _Reading()
     down = _cluster_down(body)
     if down is not None:
         return ClusterStatus(None, (), (), running=False, error=down)
-    section = _walk(body, reading)
+    section = _walk(found, reading)  # blank lines end tables: walk all lines
     if reading.quorate is None:
         raise ParseError(KIND, "no 'Member Status: Quorate|Inquorate' line", body[0].no)
     if not reading.members:

@@ -32,7 +32,7 @@ _NOT_RUNNING = re.compile(r"cman_tool: Cannot open connection to cman|Could not 
 _VOTE_ROW = re.compile(r"^(?P<id>\d+)\s+(?P<type>[MXd?])\s+(?P<votes>\d+)\s+(?P<name>\S+)$")
 _NODE_ROW = re.compile(
     r"^(?P<id>\d+)\s+(?P<sts>[MXd?])\s+(?P<inc>\d+)\s+"
-    r"(?:(?P<joined>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+)?(?P<name>\S+)$"
+    r"(?:(?P<joined>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+)?(?P<name>(?!\d{4}-\d\d-\d\d$)\S+)$"
 )
 
 
