@@ -1,0 +1,180 @@
+"""Thin wrappers over the ``allure`` API: redacted, and harmless when allure-pytest is not running.
+
+Why wrap at all: every text that reaches the report must pass ``redact`` (one place to get it
+right), a step's status must say whether its phase was inside its window without raising in the
+middle of the evidence, and collecting evidence must never turn a verdict into an error: a part
+that cannot be produced is attached as a one-line "evidence error" and the rest still goes in.
+Without allure-pytest the allure hooks have no implementation and every call here does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import allure
+from allure_commons.types import AttachmentType
+
+from halab.observe.timeline import Observation, PhaseResult, Timeline
+from halab.oracle.model import Prediction, Window
+from halab.report.budget import budget_table, phase_failure, phase_title, reasoning_text
+from halab.report.plot import timeline_png
+from halab.report.redact import redact
+from halab.stacks.types import ClusterStatus
+
+# The allure API is untyped; one Any-typed handle keeps the untyped calls in this module.
+_api: Any = allure
+
+
+def attach_text(name: str, text: str, secrets: Iterable[str] = ()) -> None:
+    """Attach ``text`` (redacted) as a plain-text attachment called ``name`` (redacted too)."""
+    secrets = tuple(secrets)
+    _api.attach(redact(text, secrets), name=redact(name, secrets), attachment_type=AttachmentType.TEXT)
+
+
+def attach_json(name: str, obj: Any, secrets: Iterable[str] = ()) -> None:
+    """Attach ``obj`` as indented JSON; redaction runs on the serialised text, so nested values count."""
+    secrets = tuple(secrets)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    _api.attach(redact(text, secrets), name=redact(name, secrets), attachment_type=AttachmentType.JSON)
+
+
+def attach_png(path: Path, name: str | None = None) -> None:
+    """Attach a PNG file (pixels are not redacted: only draw names and times into pictures)."""
+    _api.attach.file(str(path), name=name or path.name, attachment_type=AttachmentType.PNG)
+
+
+def set_parameters(secrets: Iterable[str] = (), **params: object) -> None:
+    """Show ``params`` (e.g. fault=..., target=...) as the test's Allure parameters."""
+    secrets = tuple(secrets)
+    for key, value in params.items():
+        _api.dynamic.parameter(key, redact(str(value), secrets))
+
+
+@contextmanager
+def step(title: str, secrets: Iterable[str] = ()) -> Iterator[None]:
+    """``allure.step`` with a redacted title."""
+    with _api.step(redact(title, tuple(secrets))):
+        yield
+
+
+@contextmanager
+def phase_step(name: str, window: Window | tuple[float, float], measured: float | None,
+               evidence: str = "", secrets: Iterable[str] = ()) -> Iterator[PhaseResult]:
+    """A step titled with the phase's time and verdict; shown failed when outside its window.
+
+    The step is closed with an AssertionError passed to allure (never raised), so the report marks
+    the phase red while the test itself decides what to assert.
+    """
+    lo, hi = (window.earliest, window.latest) if isinstance(window, Window) else window
+    result = PhaseResult(name, measured, lo, hi, evidence)
+    secrets = tuple(secrets)
+    ctx = _api.step(redact(phase_title(result), secrets))
+    ctx.__enter__()
+    try:
+        yield result
+    except BaseException as err:
+        ctx.__exit__(type(err), err, err.__traceback__)
+        raise
+    failure = phase_failure(result)
+    if failure is None:
+        ctx.__exit__(None, None, None)
+    else:
+        failed = AssertionError(redact(failure, secrets))
+        ctx.__exit__(AssertionError, failed, None)
+
+
+def record_phases(phases: Sequence[PhaseResult], secrets: Iterable[str] = ()) -> None:
+    """One step per phase, its time and verdict in the title, its evidence attached inside."""
+    secrets = tuple(secrets)
+    for p in phases:
+        with phase_step(p.phase, (p.earliest, p.latest), p.measured, p.evidence, secrets):
+            if p.evidence:
+                attach_text(f"{p.phase} evidence", p.evidence, secrets)
+
+
+def status_text(status: ClusterStatus | str | None) -> str:
+    """A cluster status as the report shows it: raw tool output as is, a parsed one as a summary."""
+    if status is None:
+        return "no status (no node answered)\n"
+    if isinstance(status, str):
+        return status
+    lines = [f"cluster {status.cluster_name or '?'} seen from {status.local_node or '?'}: "
+             f"running={status.running} quorate={status.quorate}"]
+    if status.error:
+        lines.append(f"error: {status.error}")
+    lines += [f"member {m.name}: {'online' if m.online else 'offline'}" for m in status.members]
+    lines += [f"service {s.name}: {s.state} on {s.owner or '-'}" for s in status.services]
+    if status.quorum_device is not None:
+        qd = status.quorum_device
+        lines.append(f"quorum device {qd.name}: {'online' if qd.online else 'offline'}")
+    lines += [f"fence {f.action} {f.target}: {f.status} (by {f.delegate or '?'}, at {f.completed or '?'})"
+              for f in status.fence_history]
+    return "\n".join(lines) + "\n"
+
+
+def timeline_rows(timeline: Timeline) -> list[dict[str, Any]]:
+    """The raw observations (without the parsed status objects) for a JSON attachment."""
+    return [_row(o) for o in timeline.items()]
+
+
+def _row(o: Observation) -> dict[str, Any]:
+    row: dict[str, Any] = {"t": round(o.t, 3), "source": o.source, "node": o.node, "kind": o.kind}
+    if o.detail:
+        row["detail"] = o.detail
+    if o.mounted is not None:
+        row["mounted"] = o.mounted
+    return row
+
+
+def attach_test_evidence(*, prediction: Prediction | None, phases: Sequence[PhaseResult], timeline: Timeline,
+                         service: str, workdir: Path,
+                         status_before: ClusterStatus | str | None = None,
+                         status_after: ClusterStatus | str | None = None,
+                         node_logs: Mapping[str, str] | None = None,
+                         secrets: Iterable[str] = ()) -> Path | None:
+    """Attach everything a reader needs to check one verdict; returns the timeline PNG if drawn.
+
+    Attaches: status before/after, each node's log for the fault window, the oracle's reasoning
+    and its JSON, the budget table, the raw timeline and its picture. Call it from the test's
+    teardown (also when the test failed); ``workdir`` (e.g. tmp_path) receives the PNG.
+    """
+    secrets = tuple(secrets)
+    parts: list[tuple[str, Callable[[], object]]] = [
+        ("status before", lambda: attach_text("status before", status_text(status_before), secrets)),
+        ("status after", lambda: attach_text("status after", status_text(status_after), secrets)),
+    ]
+    for node, log in sorted((node_logs or {}).items()):
+        parts.append((f"log {node}", partial(attach_text, f"log {node} (fault window)", log, secrets)))
+    if prediction is not None:
+        parts.append(("oracle reasoning", lambda: attach_text("oracle reasoning", reasoning_text(prediction),
+                                                              secrets)))
+        parts.append(("prediction", lambda: attach_json("prediction.json", prediction.to_json(), secrets)))
+    parts.append(("budget table", lambda: attach_text("budget table", budget_table(phases), secrets)))
+    parts.append(("timeline", lambda: attach_json("timeline.json", timeline_rows(timeline), secrets)))
+    png: list[Path] = []
+    parts.append(("timeline picture", lambda: png.append(_draw_and_attach(
+        timeline, prediction, phases, service, workdir / "timeline.png"))))
+    for what, attach in parts:
+        _guarded(what, attach, secrets)
+    return png[0] if png else None
+
+
+def _draw_and_attach(timeline: Timeline, prediction: Prediction | None, phases: Sequence[PhaseResult],
+                     service: str, path: Path) -> Path:
+    timeline_png(timeline, prediction, phases, service, path)
+    attach_png(path, "timeline")
+    return path
+
+
+def _guarded(what: str, attach: Callable[[], object], secrets: tuple[str, ...]) -> None:
+    """Run one attachment; a failure becomes a visible note instead of breaking the verdict."""
+    try:
+        attach()
+    except Exception as err:  # evidence must not change the verdict; the note shows what is missing
+        _api.attach(redact(f"could not attach {what}: {type(err).__name__}: {err}\n", secrets),
+                      name=f"evidence error: {what}", attachment_type=AttachmentType.TEXT)

@@ -1,0 +1,149 @@
+"""allure-results -> HTML report, offline, with history carried across runs.
+
+    python -m halab.report.generate RESULTS_DIR REPORT_DIR
+
+Uses the allure-commandline 2 that scripts/setup.sh installs under reports/node_modules (Java 17).
+Before generating, the previous report's ``history/`` is copied into the results so the trend
+graphs and "retries/flaky" marks continue across runs. ``clean_results`` empties a results folder
+in the main process before a run: never ``--clean-alluredir`` under xdist, where each worker would
+wipe what the others wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from halab.errors import HalabError
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+REPORTS_DIR = REPO_ROOT / "reports"
+GENERATOR = Path("node_modules/.bin/allure")
+# The shell launcher the npm wrapper execs; used directly when node is not on PATH.
+LAUNCHER = Path("node_modules/allure-commandline/dist/bin/allure")
+GENERATE_TIMEOUT_S = 600.0
+JVM_ROOT = Path("/usr/lib/jvm")
+# Files allure-pytest and this package write into a results folder: nothing else may be cleaned.
+_RESULT_SUFFIXES = ("-result.json", "-container.json")
+_RESULT_NAMES = ("environment.properties", "categories.json", "executor.json", "history")
+
+
+class ReportError(HalabError):
+    """The HTML report could not be produced (generator missing, Java missing, generator failed)."""
+
+
+def generator(reports_dir: Path = REPORTS_DIR) -> list[str]:
+    """The command that runs ``allure`` (raises ReportError naming the fix when it is missing)."""
+    npm_bin = reports_dir / GENERATOR
+    if npm_bin.exists() and shutil.which("node"):
+        return [str(npm_bin)]
+    launcher = reports_dir / LAUNCHER
+    if launcher.exists():
+        return [str(launcher)]
+    raise ReportError(f"no Allure generator at {npm_bin} (run scripts/setup.sh to install it)")
+
+
+def java_env(environ: Mapping[str, str] | None = None, jvm_root: Path = JVM_ROOT) -> dict[str, str]:
+    """The environment for the generator: JAVA_HOME kept if valid, else java on PATH, else a JDK 17
+    under /usr/lib/jvm (allure 2 needs Java 8+; 17 is what setup installs)."""
+    env = dict(os.environ if environ is None else environ)
+    home = env.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return env
+    env.pop("JAVA_HOME", None)
+    if shutil.which("java", path=env.get("PATH")):
+        return env
+    for candidate in sorted(jvm_root.glob("*17*")) + sorted(jvm_root.glob("*")):
+        if (candidate / "bin" / "java").exists():
+            env["JAVA_HOME"] = str(candidate)
+            return env
+    raise ReportError("no Java found for the Allure generator "
+                      "(install openjdk-17-jre-headless or set JAVA_HOME)")
+
+
+def copy_history(report_dir: Path, results_dir: Path) -> bool:
+    """Copy the previous report's history/ into the results; False when there was none."""
+    source = report_dir / "history"
+    if not source.is_dir():
+        return False
+    target = results_dir / "history"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    return True
+
+
+def generate(results_dir: Path, report_dir: Path, *, reports_dir: Path = REPORTS_DIR,
+             timeout: float = GENERATE_TIMEOUT_S) -> Path:
+    """Generate the HTML report of ``results_dir`` into ``report_dir``; returns its index.html."""
+    cmd = generator(reports_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"no allure results at {results_dir} (run pytest with --alluredir first)")
+    env = java_env()
+    copy_history(report_dir, results_dir)
+    args = [*cmd, "generate", str(results_dir), "--clean", "-o", str(report_dir)]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise ReportError(f"allure generate did not finish within {timeout:g} s") from None
+    except OSError as err:
+        raise ReportError(f"cannot run {cmd[0]}: {err}") from None
+    index = report_dir / "index.html"
+    if done.returncode != 0 or not index.exists():
+        raise ReportError(f"allure generate failed (exit {done.returncode}): {_last_line(done)}")
+    return index
+
+
+def _last_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [ln.strip() for ln in (done.stderr + "\n" + done.stdout).splitlines() if ln.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _is_result_file(path: Path) -> bool:
+    name = path.name
+    return name in _RESULT_NAMES or name.endswith(_RESULT_SUFFIXES) or "-attachment" in name
+
+
+def clean_results(results_dir: Path) -> None:
+    """Empty (or create) an allure-results folder; refuses one holding anything else.
+
+    Why the refusal: a mistyped --alluredir (".", the repo, $HOME) must not be wiped.
+    """
+    if not results_dir.exists():
+        results_dir.mkdir(parents=True)
+        return
+    if not results_dir.is_dir():
+        raise ReportError(f"{results_dir} is not a directory")
+    entries = list(results_dir.iterdir())
+    foreign = [p.name for p in entries if not _is_result_file(p)]
+    if foreign:
+        raise ReportError(f"{results_dir} holds files that are not allure results "
+                          f"({', '.join(sorted(foreign)[:3])}); not cleaning it")
+    for path in entries:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m halab.report.generate RESULTS_DIR REPORT_DIR``: print the report's path."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2:
+        print("usage: python -m halab.report.generate RESULTS_DIR REPORT_DIR", file=sys.stderr)
+        return 2
+    try:
+        index = generate(Path(args[0]), Path(args[1]))
+    except ReportError as err:
+        print(f"halab report: {err}", file=sys.stderr)
+        return err.exit_code
+    print(index.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

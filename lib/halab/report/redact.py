@@ -1,0 +1,122 @@
+"""Redaction: fence passwords and private keys must never reach the report.
+
+The report is handed to operations and kept, so every text that goes into it (attachments, step
+titles, parameters, environment values) passes through ``redact`` first. Three nets, each cheap:
+private key blocks by their PEM/OpenSSH armour, password values by the key names the fence
+agents, cluster.conf, the CIB and command lines use, and the exact secrets the caller knows
+(``secrets_of_lab``: the lab's key files and password environment variables).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from halab.lab.paths import LabPaths
+
+MASK = "***"
+
+# Environment variables whose values are secrets the harness may hand to a fence agent.
+SECRET_ENV_VARS: tuple[str, ...] = ("HALAB_FENCE_PASSWORD",)
+# Any other HALAB_* variable whose name says it holds a secret is treated the same way.
+_SECRET_ENV_NAME = re.compile(r"^HALAB_\w*(?:PASSWORD|PASSWD|SECRET|TOKEN)\w*$")
+
+# A private key block, or what is left of one when the text was cut before its END line.
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+# Key names that carry a password: passwd, password, fence_password, login-passwd, HALAB_FENCE_PASSWORD.
+# Not passwd_script / password_script: those name a program, not a secret.
+_KEY = r"(?<![\w-])(?:[\w.-]*[_.-])?(?:passwd|password)(?![\w-])"
+# key=value, key: value, "key": "value", passwd="value" (XML attribute), key = 'value'.
+_ASSIGNED = re.compile(
+    rf"(?P<key>{_KEY})(?P<close>[\"']?)(?P<sep>[ \t]*[=:][ \t]*)"
+    r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'<>,;&]+)",
+    re.IGNORECASE,
+)
+# Command-line option: --password X, --passwd=X, --fence-password 'X'.
+_OPTION = re.compile(
+    r"(?P<key>--[\w-]*(?:passwd|password))(?![\w-])(?P<sep>[ \t]+|=)"
+    r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)",
+    re.IGNORECASE,
+)
+# The CIB keeps agent parameters as <nvpair name="passwd" value="..."/>.
+_NVPAIR = re.compile(
+    rf"(?P<head>name=(?P<q1>[\"'])(?:{_KEY})(?P=q1)\s+value=)(?P<val>\"[^\"]*\"|'[^']*')",
+    re.IGNORECASE,
+)
+# Lines of a multi-line secret that are long enough to be recognised on their own (key body lines).
+_MIN_SECRET_LINE = 16
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with private keys, password values and each of ``secrets`` replaced by ``***``.
+
+    Explicit secrets go first (longest first, so a key file is masked whole before its lines), then
+    the key blocks and the password forms; nothing else in the text changes.
+    """
+    out = _mask_secrets(text, secrets)
+    out = _KEY_BLOCK.sub(MASK, out)
+    out = _NVPAIR.sub(lambda m: m["head"] + _masked_value(m["val"]), out)
+    out = _OPTION.sub(lambda m: m["key"] + m["sep"] + _masked_value(m["val"]), out)
+    return _ASSIGNED.sub(lambda m: m["key"] + m["close"] + m["sep"] + _masked_value(m["val"]), out)
+
+
+def _masked_value(value: str) -> str:
+    """Keep the quotes so a redacted XML attribute or JSON string is still well formed."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[0] + MASK + value[0]
+    return MASK
+
+
+def _mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    for secret in _variants(secrets):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _variants(secrets: Iterable[str]) -> list[str]:
+    """Every form a secret can appear in: whole, stripped, JSON-escaped, and its long lines."""
+    found: set[str] = set()
+    for raw in secrets:
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        found.update({stripped, json.dumps(stripped)[1:-1]})
+        found.update(line.strip() for line in stripped.splitlines() if len(line.strip()) >= _MIN_SECRET_LINE)
+    return sorted(found, key=len, reverse=True)
+
+
+def key_secrets(keys_dir: Path) -> list[str]:
+    """The contents of the private key files in ``keys_dir`` (``*_ed25519``, not ``.pub``).
+
+    Unreadable files are skipped: what we cannot read we cannot leak, and the key-block pattern
+    still masks one that shows up in a command's output.
+    """
+    out: list[str] = []
+    for path in sorted(keys_dir.glob("*_ed25519")):
+        try:
+            out.append(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return out
+
+
+def env_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Values of the password variables (``SECRET_ENV_VARS`` and any HALAB_*PASSWORD* name)."""
+    env = os.environ if environ is None else environ
+    names = {n for n in env if n in SECRET_ENV_VARS or _SECRET_ENV_NAME.match(n)}
+    return [env[n] for n in sorted(names) if env[n].strip()]
+
+
+def secrets_of_lab(paths: LabPaths, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Everything secret the harness knows about a lab: its key files and password variables.
+
+    Callers pass the result to ``redact`` (and the allure_io helpers); never print it.
+    """
+    return key_secrets(paths.ssh_key.parent) + env_secrets(environ)
