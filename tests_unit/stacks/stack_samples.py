@@ -22,7 +22,8 @@ def body(rel: str) -> str:
     if not path.is_file():
         pytest.skip(NO_SAMPLES if not SAMPLES.is_dir() else f"{path} is missing")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert lines[0].startswith("# SOURCE") and lines[1].startswith("# VERBATIM"), f"{rel}: no provenance lines"
+    assert lines[0].startswith("# SOURCE"), f"{rel}: no provenance lines"
+    assert lines[1].startswith("# VERBATIM"), f"{rel}: no provenance lines"
     return "".join(lines[2:])
 
 

@@ -44,7 +44,8 @@ def kinds_of(rel: str) -> tuple[str, ...]:
 
 
 CASES = [pytest.param(rel, kind, id=f"{kind}:{rel}") for rel in all_samples() for kind in kinds_of(rel)] or [
-    pytest.param("", "", marks=pytest.mark.skip(reason=NO_SAMPLES), id="no-samples")]
+    pytest.param("", "", marks=pytest.mark.skip(reason=NO_SAMPLES), id="no-samples")
+]
 
 
 @pytest.mark.parametrize(("rel", "kind"), CASES)
