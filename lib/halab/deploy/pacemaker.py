@@ -12,7 +12,7 @@ Translation of the seed's cluster.conf (each choice is what the oracle models):
 - service01: a group IPaddr2 -> Filesystem (LUN 2 by path) -> myappl, the seed's ip/fs/script
   order; location preference for the preferred node, -INFINITY elsewhere outside allowed nodes
   (ordered, restricted dom01); stickiness from the design (0: fail back like ordered="1");
-  migration-threshold 1: one failure moves the service (the seed's relocate-on-failure).
+  pacemaker's default recovery (restart in place; a failed start bans the node).
 - cluster daemons are not enabled at boot: a fenced node stays out until the harness rejoins it.
 """
 
@@ -154,7 +154,7 @@ def resources_xml(spec: LabSpec, design: Design) -> str:
     app = (f"<primitive id='{s}-app' class='systemd' type='{design.app}'>"
            f"<operations>{_op(f'{s}-app', 'monitor', design.app_monitor_interval_s, 20)}"
            f"{_op(f'{s}-app', 'start', 0, 60)}{_op(f'{s}-app', 'stop', 0, 60)}</operations></primitive>")
-    group = f"<group id='{s}'>{_nv(s, {'migration-threshold': 1}, 'meta_attributes')}{ip}{fs}{app}</group>"
+    group = f"<group id='{s}'>{ip}{fs}{app}</group>"
     return f"<resources>{''.join(fences)}{group}</resources>"
 
 

@@ -1,0 +1,75 @@
+"""Faults as context managers: a precheck that says when a fault does not apply, inject, heal.
+
+Why heal is separate and idempotent: it runs after the test whatever happened (assertion error,
+lab error, Ctrl-C), and again at session start to sweep what an interrupted run left behind, on
+nodes that may have been fenced, rebooted or frozen meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import ClassVar
+
+from halab.errors import LabError, NotApplicable
+from halab.lab.lab import Lab
+from halab.lab.remote import Unreachable
+
+log = logging.getLogger("halab.faults")
+RULE_TAG = "halab-fault"  # every firewall rule a fault adds carries this comment, so heal finds it
+
+
+class Fault(ABC):
+    """One kind of fault, injected on one target node of a lab."""
+
+    id: ClassVar[str]
+    description: ClassVar[str]
+    disturbs_fence_path: ClassVar[bool] = False
+
+    def precheck(self, lab: Lab, target: str) -> str | None:
+        """Why this fault does not apply to this lab/target, or None when it does."""
+        return None
+
+    @abstractmethod
+    def inject(self, lab: Lab, target: str) -> None: ...
+
+    @abstractmethod
+    def heal(self, lab: Lab, target: str) -> None:
+        """Undo the fault; safe to call any number of times, with or without a prior inject."""
+
+
+@contextlib.contextmanager
+def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None) -> Iterator[None]:
+    """Inject on enter (calling `on_inject()` right before, to stamp t0), heal on every exit."""
+    reason = fault.precheck(lab, target)
+    if reason:
+        raise NotApplicable(reason, f"{fault.id} on {target}")
+    try:
+        if callable(on_inject):
+            on_inject()
+        fault.inject(lab, target)
+        yield
+    finally:
+        heal_quietly(fault, lab, target)
+
+
+def heal_quietly(fault: Fault, lab: Lab, target: str) -> bool:
+    """Heal, logging rather than raising: a node that is down now is healed by the cluster restore."""
+    try:
+        fault.heal(lab, target)
+        return True
+    except (LabError, Unreachable) as err:
+        log.warning("heal %s on %s: %s", fault.id, target, err)
+        return False
+
+
+def ssh(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> None:
+    lab.remote(node).run(cmd, timeout=timeout, connect_timeout=4, check=True)
+
+
+def remove_tagged_rules_cmd() -> str:
+    """Shell that deletes every iptables rule carrying RULE_TAG, in every chain."""
+    return (f"for t in filter; do iptables -t $t -S | grep -- '{RULE_TAG}' | sed 's/^-A /-D /' | "
+            "while read -r rule; do eval iptables -t $t $rule; done; done; true")

@@ -1,0 +1,34 @@
+"""Faults of one process on the node: a cluster daemon killed, the application failing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from halab.faults.base import Fault, ssh
+from halab.lab.lab import Lab
+
+
+class KillDaemon(Fault):
+    id = "kill-daemon"
+    description = "cluster daemon killed with SIGKILL on the node (corosync for pacemaker, cman/corosync for rgmanager)"
+    daemons = {"pacemaker": "corosync", "rgmanager": "corosync"}
+
+    def inject(self, lab: Lab, target: str) -> None:
+        ssh(lab, target, f"pkill -9 -x {self.daemons[lab.spec.stack]}")
+
+    def heal(self, lab: Lab, target: str) -> None:
+        """Nothing to undo on the node itself: the cluster restore restarts the stack there."""
+
+
+class AppFailure(Fault):
+    id = "app-failure"
+    description = "the service's application dies (SIGKILL) on the node: its status check must fail"
+
+    def app(self, lab: Lab) -> Any:
+        return lab.spec.stack_config("pacemaker").get("app", "myappl")
+
+    def inject(self, lab: Lab, target: str) -> None:
+        ssh(lab, target, f"pkill -9 -f /usr/local/bin/{self.app(lab)} || true")
+
+    def heal(self, lab: Lab, target: str) -> None:
+        """The cluster restarts or moves the application; the restore clears its fail count."""

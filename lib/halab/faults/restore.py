@@ -1,0 +1,93 @@
+"""Bring the cluster back to healthy after a fault: every node up, in the cluster, service home.
+
+This is the last step of every heal: a fenced node reboots outside the cluster (daemons are not
+enabled at boot, the seed's advice), so the harness resumes/starts its domain, waits for SSH,
+undoes link and firewall faults, logs in to iSCSI again, starts the cluster stack there, clears
+fail counts and waits for the service to settle on its preferred node.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from halab.errors import HalabError, LabError
+from halab.faults import REGISTRY, heal_quietly
+from halab.faults.base import remove_tagged_rules_cmd
+from halab.lab import domains
+from halab.lab.lab import Lab, iscsi_login
+from halab.stacks.base import get_adapter
+from halab.stacks.types import ClusterStatus
+
+Progress = Callable[[str], None]
+
+
+def _wake(lab: Lab) -> None:
+    for node in lab.spec.nodes:
+        state = domains.state(node.domain)
+        if state == "paused":
+            domains.act(node.domain, "resume")
+        elif state in ("shutoff", "crashed"):
+            domains.act(node.domain, "start")
+
+
+def _undo_node_faults(lab: Lab, node: str) -> None:
+    lab.remote(node).run(f"ip link set hb up; ip link set svc up; ip link set mgmt up; {remove_tagged_rules_cmd()}",
+                         timeout=20, connect_timeout=4)
+
+
+def _stack_running(lab: Lab, node: str) -> bool:
+    res = lab.remote(node).run("systemctl is-active corosync pacemaker", timeout=15)
+    return res.stdout.split().count("active") == 2
+
+
+def sweep(lab: Lab) -> None:
+    """Heal every fault on every node: what an interrupted run may have left (session start)."""
+    for fault_cls in REGISTRY.values():
+        for node in lab.spec.nodes:
+            heal_quietly(fault_cls(), lab, node.name)
+
+
+def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,
+            poll_s: float = 2.0) -> ClusterStatus:
+    """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`."""
+    deadline = time.monotonic() + within_s
+    sweep(lab)
+    _wake(lab)
+    names = [n.name for n in lab.spec.nodes]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        list(pool.map(lambda n: lab.remote(n).wait_ssh(max(5.0, deadline - time.monotonic())), names))
+    for n in names:
+        _undo_node_faults(lab, n)
+        iscsi_login(lab, lab.spec.node(n))
+    down = [n for n in names if not _stack_running(lab, n)]
+    adapter = get_adapter(lab.spec.stack)
+    if down:
+        progress(f"restore: starting the cluster stack on {', '.join(down)}")
+        with ThreadPoolExecutor(max_workers=len(down)) as pool:
+            list(pool.map(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=120, check=True), down))
+    return _wait_healthy(lab, service, preferred, names, deadline, poll_s)
+
+
+def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,
+                  poll_s: float) -> ClusterStatus:
+    adapter = get_adapter(lab.spec.stack)
+    cleaned = False
+    last: ClusterStatus | str = "no status yet"
+    while time.monotonic() < deadline:
+        try:
+            res = lab.remote(preferred).run(adapter.commands.status, timeout=20, connect_timeout=3)
+            status = adapter.read_status(res.stdout)
+            last = status
+            online = set(names) <= set(status.online())
+            svc = status.service(service)
+            if online and not cleaned:
+                lab.remote(preferred).run("crm_resource --cleanup >/dev/null 2>&1", timeout=60)
+                cleaned = True
+            elif online and svc is not None and svc.state == "started" and svc.owner == preferred:
+                return status
+        except HalabError as err:
+            last = str(err)
+        time.sleep(poll_s)
+    raise LabError(f"cluster not healthy again in time (last: {last})", "restore")

@@ -1,0 +1,1 @@
+"""Observers of a live test: status polls, libvirt lifecycle events, client probes, node logs."""

@@ -1,0 +1,54 @@
+"""Node logs for the fault window, shifted onto host time by each node's measured clock offset."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from halab.errors import HalabError
+from halab.lab.lab import Lab
+from halab.observe.timeline import Timeline
+from halab.stacks.base import StackAdapter
+from halab.stacks.types import Event
+
+
+@dataclass(frozen=True)
+class NodeLog:
+    node: str
+    offset_s: float | None  # node clock minus host clock; None when the node did not answer
+    text: str
+    events: tuple[Event, ...]
+    error: str = ""
+
+
+def clock_offset(lab: Lab, node: str) -> float:
+    """Node clock minus host clock, from one round trip (error: half the round trip, ~0.1-1 s)."""
+    before = time.time()
+    res = lab.remote(node).run("date +%s.%N", timeout=10, connect_timeout=3, check=True)
+    after = time.time()
+    return float(res.stdout.strip()) - (before + after) / 2
+
+
+def collect(lab: Lab, adapter: StackAdapter, node: str, since_wall: float) -> NodeLog:
+    try:
+        offset = clock_offset(lab, node)
+        since = datetime.fromtimestamp(since_wall + offset, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        res = lab.remote(node).run(adapter.commands.logs_since.format(since=since), timeout=60, connect_timeout=3)
+        events = adapter.read_events(res.stdout, reporter=node, year=datetime.now(UTC).year)
+    except HalabError as err:
+        return NodeLog(node, None, "", (), str(err))
+    return NodeLog(node, offset, res.stdout, tuple(events))
+
+
+def add_to_timeline(timeline: Timeline, log: NodeLog) -> None:
+    if log.offset_s is None:
+        return
+    for event in log.events:
+        if event.time is None:
+            continue
+        when = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+        t = timeline.at_wall(when.timestamp() - log.offset_s)
+        detail = " ".join(f"{k}={v}" for k, v in (("node", event.node), ("actor", event.actor),
+                                                    ("service", event.service)) if v)
+        timeline.record("log", log.node, event.kind.value, detail, t=t)
