@@ -47,6 +47,9 @@ _JOINED = re.compile(re.sub(
 _PRIORITY = re.compile(r"^<(?:emerg|alert|crit|err|error|warning|warn|notice|info|debug)>\s*", re.I)
 _LEVEL = re.compile(r"^(?:trace|debug|info|notice|warning|error|crit|alert|emerg):\s+")
 _SUBSYS = re.compile(r"^\[(?P<subsys>[A-Z0-9_]+)\s*\]\s*")
+# pacemaker 1.1 daemons put the C function first: "crmd[3]: notice: process_lrm_event: Operation ..."
+_FUNCTION_FIRST = ("crmd", "stonith-ng", "pengine", "cib", "attrd", "lrmd", "pacemakerd")
+_FUNCTION = re.compile(r"^[a-z_]+:\s+")
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ def _build(no: int, raw: str, match: re.Match[str], clock: _Year) -> LogLine | N
         return None
     message = _PRIORITY.sub("", match.group("msg").strip())
     message = _LEVEL.sub("", message)
+    if match.group("daemon") in _FUNCTION_FIRST:
+        message = _FUNCTION.sub("", message)
     subsys = _SUBSYS.match(message)
     if subsys is not None:
         message = message[subsys.end():]
