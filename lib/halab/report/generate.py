@@ -130,14 +130,14 @@ def clean_results(results_dir: Path) -> None:
             path.unlink()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, reports_dir: Path = REPORTS_DIR) -> int:
     """``python -m halab.report.generate RESULTS_DIR REPORT_DIR``: print the report's path."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2:
         print("usage: python -m halab.report.generate RESULTS_DIR REPORT_DIR", file=sys.stderr)
         return 2
     try:
-        index = generate(Path(args[0]), Path(args[1]))
+        index = generate(Path(args[0]), Path(args[1]), reports_dir=reports_dir)
     except ReportError as err:
         print(f"halab report: {err}", file=sys.stderr)
         return err.exit_code

@@ -1,0 +1,31 @@
+"""The timeline picture: a valid PNG for full, partial and empty timelines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from report_cases import PNG_SIGNATURE, full_timeline, phases, small_prediction
+
+from halab.observe.timeline import Timeline
+from halab.report.plot import timeline_png
+
+
+def _is_png(path: Path) -> bool:
+    data = path.read_bytes()
+    return len(data) > 1000 and data.startswith(PNG_SIGNATURE)
+
+
+def test_full_timeline(tmp_path: Path) -> None:
+    out = timeline_png(full_timeline(), small_prediction(), phases(), "service01", tmp_path / "sub" / "t.png")
+    assert out == tmp_path / "sub" / "t.png"
+    assert _is_png(out)
+
+
+def test_empty_timeline_without_prediction(tmp_path: Path) -> None:
+    assert _is_png(timeline_png(Timeline(), None, [], "service01", tmp_path / "empty.png"))
+
+
+def test_partial_timeline_prediction_only_no_t0_no_heal(tmp_path: Path) -> None:
+    tl = Timeline()
+    tl.record("probe", None, "probe-ok", "node01", t=-1.0)
+    assert _is_png(timeline_png(tl, small_prediction(), [], "service01", tmp_path / "partial.png"))
