@@ -235,6 +235,13 @@ def test_cman_tool_status_cut_before_a_vote_line_is_an_error(cut: str) -> None:
     assert err.value.kind == "cman-status"
 
 
+def test_cman_tool_status_cut_inside_activity_blocked_is_an_error() -> None:
+    text = CMAN_STATUS_QDISK.replace("Quorum: 2  \n", "Quorum: 2 Activity blo\n")
+    with pytest.raises(ParseError) as err:
+        read_cman_status(text)
+    assert err.value.line == 13
+
+
 def test_cman_tool_status_when_cman_is_down() -> None:
     with pytest.raises(ParseError, match="cman is not running"):
         read_cman_status("cman_tool: Cannot open connection to cman, is it running ?\n")

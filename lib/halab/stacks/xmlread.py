@@ -7,6 +7,7 @@ root tag. Every problem is a ParseError with the line number in the caller's inp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +40,8 @@ def document(kind: str, found: Sequence[Line], roots: Sequence[str]) -> XmlDoc:
         root = etree.fromstring(chunk.encode("utf-8"), parser)
     except etree.XMLSyntaxError as err:
         line = (err.lineno or 1) + offset
-        raise ParseError(kind, f"not well-formed XML: {err.msg}", line) from None
+        msg = re.sub(r",? line \d+, column \d+$", "", " ".join(str(err.msg).split()))
+        raise ParseError(kind, f"not well-formed XML: {msg}", line) from None
     if root.tag not in roots:
         raise ParseError(kind, f"root element is <{root.tag}>, expected <{'> or <'.join(roots)}>",
                          found[start].no)

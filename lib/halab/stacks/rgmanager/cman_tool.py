@@ -46,12 +46,15 @@ def read_cman_status(text: str) -> Votes:
             what = f"no '{key}:' line (truncated or not cman_tool status output)"
             raise ParseError(KIND, what, body[-1].no)
     quorum_text, quorum_line = fields["Quorum"]
-    quorum = to_int(KIND, (quorum_text.split() or [""])[0], quorum_line, "Quorum")
+    number, _, rest = quorum_text.partition(" ")
+    quorum = to_int(KIND, number, quorum_line, "Quorum")
+    if rest.strip() not in ("", "Activity blocked"):
+        raise ParseError(KIND, f"'Quorum: {quorum_text}' is neither 'N' nor 'N Activity blocked'", quorum_line.no)
     return Votes(
         expected=_int(fields, "Expected votes"),
         total=_int(fields, "Total votes"),
         quorum=quorum,
-        quorate="activity blocked" not in quorum_text.lower(),
+        quorate=not rest.strip(),
         node_votes=_int(fields, "Node votes"),
         device_votes=_int(fields, "Quorum device votes"),
         nodes=_int(fields, "Nodes"),
