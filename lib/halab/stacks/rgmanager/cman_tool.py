@@ -49,7 +49,8 @@ def read_cman_status(text: str) -> Votes:
     number, _, rest = quorum_text.partition(" ")
     quorum = to_int(KIND, number, quorum_line, "Quorum")
     if rest.strip() not in ("", "Activity blocked"):
-        raise ParseError(KIND, f"'Quorum: {quorum_text}' is neither 'N' nor 'N Activity blocked'", quorum_line.no)
+        what = f"'Quorum: {quorum_text}' is neither 'N' nor 'N Activity blocked'"
+        raise ParseError(KIND, what, quorum_line.no)
     return Votes(
         expected=_int(fields, "Expected votes"),
         total=_int(fields, "Total votes"),
