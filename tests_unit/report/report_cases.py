@@ -92,8 +92,8 @@ class AllureSpy:
         self.step_errors[self._titles[uuid]] = exc_val
 
     @allure_commons.hookimpl
-    def add_parameter(self, name: str, value: str, excluded: Any, mode: Any) -> None:
-        self.parameters[name] = value
+    def add_parameter(self, name: str, value: object, excluded: Any, mode: Any) -> None:
+        self.parameters[name] = repr(value)
 
     def names(self) -> list[str]:
         return [n for n, _ in self.attachments]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import allure_commons
@@ -126,3 +129,41 @@ def test_without_allure_pytest_every_call_is_a_no_op(tmp_path: Path) -> None:
         pass
     assert attach_test_evidence(prediction=None, phases=[], timeline=Timeline(), service="s",
                                 workdir=tmp_path) is not None
+
+
+INNER_TEST = '''
+from pathlib import Path
+from halab.observe.timeline import PhaseResult, Timeline
+from halab.report.allure_io import attach_test_evidence, record_phases, set_parameters
+
+def test_inner(tmp_path: Path) -> None:
+    set_parameters(fault="heartbeat-down", target="node01")
+    phases = [PhaseResult("detect", 21.3, 19.5, 47.2), PhaseResult("fence-done", 80.0, 46.5, 75.2)]
+    record_phases(phases, secrets=["pw-8"])
+    attach_test_evidence(prediction=None, phases=phases, timeline=Timeline(), service="s", workdir=tmp_path,
+                         status_before="fence_virsh --password pw-8", secrets=["pw-8"])
+'''
+
+
+def test_with_the_real_allure_pytest_listener(tmp_path: Path) -> None:
+    """What allure-pytest writes: a failed step for the late phase, the test itself passed, no secret."""
+    (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    results = tmp_path / "results"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+           "--rootdir", str(tmp_path), f"--alluredir={results}", str(tmp_path / "test_inner.py")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (result_file,) = results.glob("*-result.json")
+    result = json.loads(result_file.read_text())
+    assert result["status"] == "passed"
+    parameters = {p["name"]: p["value"] for p in result["parameters"]}
+    assert parameters == {"fault": "heartbeat-down", "target": "node01"}
+    assert [(s["name"], s["status"]) for s in result["steps"]] == [
+        ("detect at 21.3 s (window 19.5–47.2 s): ok", "passed"),
+        ("fence-done at 80.0 s (window 46.5–75.2 s): too late", "failed"),
+    ]
+    assert result["steps"][1]["statusDetails"]["message"].startswith("AssertionError: TOO SLOW: fence-done")
+    names = [a["name"] for a in result["attachments"]]
+    assert names == ["status before", "status after", "budget table", "timeline.json", "timeline"]
+    for path in results.iterdir():
+        assert b"pw-8" not in path.read_bytes()

@@ -48,11 +48,26 @@ def attach_png(path: Path, name: str | None = None) -> None:
     _api.attach.file(str(path), name=name or path.name, attachment_type=AttachmentType.PNG)
 
 
+class _Shown:
+    """A parameter value allure shows as is: allure-commons quotes plain strings ('node01')."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
 def set_parameters(secrets: Iterable[str] = (), **params: object) -> None:
-    """Show ``params`` (e.g. fault=..., target=...) as the test's Allure parameters."""
+    """Show ``params`` (e.g. fault=..., target=...) as the test's Allure parameters.
+
+    A parameter pytest already reported under the same name (a parametrize argument) is replaced.
+    """
     secrets = tuple(secrets)
     for key, value in params.items():
-        _api.dynamic.parameter(key, redact(str(value), secrets))
+        _api.dynamic.parameter(key, _Shown(redact(str(value), secrets)))
 
 
 @contextmanager
