@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stack_samples import NO_SAMPLES, SAMPLES, all_samples, body
-from test_every_sample import kinds_of
+from stack_samples import NO_SAMPLES, SAMPLES, all_samples, body, kinds_of
 
 from halab.errors import ParseError
 from halab.stacks.kinds import KINDS, LOG_KIND, read_kind, read_log
