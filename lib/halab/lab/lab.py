@@ -189,6 +189,8 @@ def down(spec: LabSpec, progress: Progress = print) -> list[str]:
         overlay.unlink()
         gone.append(f"overlay {overlay.name}")
     paths.state_file.unlink(missing_ok=True)
+    for marker in paths.state.glob("deployed-*") if paths.state.exists() else []:
+        marker.unlink()
     for item in gone:
         progress(f"removed {item}")
     return gone

@@ -19,7 +19,10 @@ WRONG = "WRONG OUTCOME"
 TOO_SLOW = "TOO SLOW"
 TOO_EARLY = "TOO EARLY"
 UNSAFE = "WRONG OUTCOME"  # safety violations are wrong outcomes of the worst kind
-SIMULTANEOUS_S = 1.0  # two polls this close in time count as "at the same time"
+SIMULTANEOUS_S = 1.0
+# Log events that show the cluster noticed the fault (the earliest one counts, with polls).
+DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSHIP, EventKind.SERVICE_FAILED,
+                 EventKind.QDISK_EVICTION)  # two polls this close in time count as "at the same time"
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,7 @@ def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, tup
 
     detect = next((o for o in polls if o.t <= ev.restore_started and o.status is not None and (
         set(o.status.online()) != base_online or _svc_changed(o.status, ev.service, base_owner))), None)
-    log_detect = _first_log(timeline, (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSHIP),
-                            ev.restore_started)
+    log_detect = _first_log(timeline, DETECT_EVENTS, ev.restore_started)
     candidates = [(o.t, f"{o.source} {o.node}: {o.kind} {o.detail}".strip()) for o in (detect, log_detect) if o]
     if detect is not None:
         candidates[0] = (detect.t, f"poll on {detect.node}: online {sorted(detect.status.online())}, "  # type: ignore[union-attr]

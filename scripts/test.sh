@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The harness's own tests, on a fresh machine or not (README command 2; .ci/run runs this):
+#   1. set-up (idempotent),
+#   2. unit tests + the tests_config suite on the shipped lab specs + every reader on every sample,
+#   3. the live lab test (builds the seed lab, checks it, tears it down, checks nothing is left),
+#   4. the seed's three faults on the service owner, live, with the fast timing profile.
+# Every pytest run must have run tests: exit 5 (nothing collected) is a failure here.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit $?
+PY=.venv/bin/python
+status=0
+step() {
+    local name=$1; shift
+    echo "=== $name: pytest $*"
+    .venv/bin/pytest "$@"
+    local rc=$?
+    case $rc in
+        0) echo "=== $name: passed" ;;
+        5) echo "=== $name: FAILED: pytest collected no tests (exit 5)"; status=1 ;;
+        *) echo "=== $name: FAILED (exit $rc)"; status=1 ;;
+    esac
+}
+step "unit + config + samples" -q -p no:cacheprovider tests_unit tests_config
+step "lab" -q -p no:cacheprovider -m lab tests_lab
+rm -rf reports/allure-results
+step "failover (seed faults on the owner, fast timing)" -p no:cacheprovider -m failover tests_failover \
+    --timing fast --targets owner --faults seed --alluredir reports/allure-results
+$PY -m halab.report.generate reports/allure-results reports/allure-report || status=1
+exit $status
