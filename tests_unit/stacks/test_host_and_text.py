@@ -82,10 +82,10 @@ def test_tgt_no_targets_is_an_empty_answer_but_garbage_is_an_error() -> None:
     with pytest.raises(ParseError, match="empty input"):
         read_tgt_show("")
     with pytest.raises(ParseError, match="expected 'Target N: IQN'"):
-        read_tgt_show("tgtadm: can't send the request to the tgt daemon, Transport endpoint is not connected\n")
+        read_tgt_show("tgtadm: can't send the request to the tgt daemon, Transport endpoint is not connected")
 
 
-@pytest.mark.parametrize("marker", ["    ACL information:", "    Account information:", "            Size: 105"])
+@pytest.mark.parametrize("marker", ["    ACL information:", "    Account information:", "    Size: 105"])
 def test_tgt_cut_before_the_end_of_a_target_is_an_error(marker: str) -> None:
     with pytest.raises(ParseError) as err:
         read_tgt_show(TGT_RHEL6[: TGT_RHEL6.index(marker)])
