@@ -26,7 +26,7 @@ CLUSTER_LOG_DAEMONS = ("fenced", "qdiskd", "rgmanager", "dlm_controld", "gfs_con
 _DAEMON = r"(?P<daemon>[A-Za-z_][\w./-]*)(?:\[(?P<pid>\d+)\])?:"
 _SHAPES = (
     # /var/log/cluster/fenced.log, corosync.log: no host, no pid, no colon after the daemon
-    re.compile(rf"^(?P<ts>{SYSLOG})\s+(?P<daemon>{'|'.join(CLUSTER_LOG_DAEMONS)})\s+(?P<msg>(?!\[\d).*)$"),
+    re.compile(rf"^(?P<ts>{SYSLOG})\s+(?P<daemon>{'|'.join(CLUSTER_LOG_DAEMONS)})\s+(?P<msg>.*)$"),
     # journalctl -o short-iso[-precise], rsyslog RFC 3339
     re.compile(rf"^(?P<ts>{ISO})\s+(?P<host>\S+)\s+{_DAEMON}\s?(?P<msg>.*)$"),
     # classic syslog, journalctl -o short[-precise]; a host may be mangled into two words
