@@ -22,7 +22,8 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lab", default=None, help="lab spec name or lab.toml path (default: seed)")
     if name == "up":
         parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
-        parser.add_argument("--rebuild-image", action="store_true", help="rebuild the guest image even if cached")
+        parser.add_argument("--rebuild-image", action="store_true",
+                            help="rebuild the guest image even if cached")
     if name == "ssh":
         parser.add_argument("node", help="node name, host name or domain name")
         parser.add_argument("cmd", nargs=argparse.REMAINDER, help="command to run (default: a health line)")
@@ -57,7 +58,8 @@ def _status(spec: object) -> int:
         luns = "-"
         if state == "running":
             try:
-                res = lab.remote(node.name).run("ls /dev/disk/by-path/ | grep -o 'lun-[0-9]*$' | sort -u | tr '\\n' ' '",
+                res = lab.remote(node.name).run("ls /dev/disk/by-path/ | grep -o 'lun-[0-9]*$' | sort -u"
+                                                " | tr '\\n' ' '",
                                                 timeout=10, connect_timeout=3)
                 luns = res.stdout.strip() or "none"
             except Exception as err:  # one unreachable node must not hide the others

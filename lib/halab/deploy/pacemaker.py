@@ -27,9 +27,9 @@ from xml.sax.saxutils import quoteattr
 
 from halab.errors import LabError
 from halab.lab.lab import FENCE_KEY_ON_NODE, Lab
+from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
 from halab.stacks.types import ClusterStatus
-from halab.spec import LabSpec
 
 Progress = Callable[[str], None]
 START_TIMEOUT_S = 240.0
@@ -102,7 +102,8 @@ def design_of(spec: LabSpec, lab: Lab | None = None) -> Design:
 def corosync_conf(spec: LabSpec, design: Design) -> str:
     ring = str(spec.stack_config("pacemaker").get("ring_network", "heartbeat"))
     nodes = "\n".join(
-        f"    node {{\n        ring0_addr: {n.on(ring).address}\n        name: {n.name}\n        nodeid: {n.index}\n    }}"
+        f"    node {{\n        ring0_addr: {n.on(ring).address}\n        name: {n.name}\n"
+        f"        nodeid: {n.index}\n    }}"
         for n in spec.nodes
     )
     two_node = "    two_node: 1\n" if len(spec.nodes) == 2 else ""
@@ -142,10 +143,13 @@ def resources_xml(spec: LabSpec, design: Design) -> str:
                       f"<operations>{_op(rid, 'monitor', 120, 60)}</operations></primitive>")
     s = design.service
     ip = (f"<primitive id='{s}-ip' class='ocf' provider='heartbeat' type='IPaddr2'>"
-          + _nv(f"{s}-ip", {"ip": design.service_ip, "cidr_netmask": design.service_prefix, "nic": design.service_nic})
-          + f"<operations>{_op(f'{s}-ip', 'monitor', design.ip_monitor_interval_s, 20)}</operations></primitive>")
+          + _nv(f"{s}-ip", {"ip": design.service_ip, "cidr_netmask": design.service_prefix,
+                            "nic": design.service_nic})
+          + f"<operations>{_op(f'{s}-ip', 'monitor', design.ip_monitor_interval_s, 20)}"
+          + "</operations></primitive>")
     fs = (f"<primitive id='{s}-fs' class='ocf' provider='heartbeat' type='Filesystem'>"
-          + _nv(f"{s}-fs", {"device": design.data_device, "directory": design.mountpoint, "fstype": design.fstype})
+          + _nv(f"{s}-fs", {"device": design.data_device, "directory": design.mountpoint,
+                            "fstype": design.fstype})
           + "<operations>"
           + _op(f"{s}-fs", "monitor", design.fs_monitor_interval_s, design.fs_monitor_timeout_s,
                 {"OCF_CHECK_LEVEL": 20})
@@ -159,7 +163,8 @@ def resources_xml(spec: LabSpec, design: Design) -> str:
 
 
 def constraints_xml(spec: LabSpec, design: Design) -> str:
-    rules = [f"<rsc_location id='loc-fence_{n.name}-not-self' rsc='fence_{n.name}' node='{n.name}' score='-INFINITY'/>"
+    rules = [f"<rsc_location id='loc-fence_{n.name}-not-self' rsc='fence_{n.name}' node='{n.name}' "
+             "score='-INFINITY'/>"
              for n in spec.nodes]
     rules.append(f"<rsc_location id='loc-{design.service}-prefers' rsc='{design.service}' "
                  f"node='{design.preferred_node}' score='100'/>")
@@ -187,7 +192,7 @@ def read_status(lab: Lab, node: str, timeout_s: float = 30.0) -> ClusterStatus:
     return adapter.read_status(res.stdout)
 
 
-def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], bool], within_s: float,
+def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], bool], within_s: float,  # noqa: PLR0917 - callers pass these positionally
                poll_s: float = 2.0) -> ClusterStatus:
     """Poll the cluster status on `node` until `ok` holds; raise a LabError naming `what` otherwise."""
     deadline = time.monotonic() + within_s
@@ -217,7 +222,8 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
                           timeout=120)
         lab.remote(n).put_text(conf, "/etc/corosync/corosync.conf")
     progress(f"deploy: {design.fstype} on the data LUN ({design.data_device.rsplit('-', 2)[-2:]})")
-    lab.remote(first).run(f"wipefs -a {design.data_device} >/dev/null; mkfs.{design.fstype} -q -F {design.data_device}",
+    lab.remote(first).run(f"wipefs -a {design.data_device} >/dev/null; "
+                          f"mkfs.{design.fstype} -q -F {design.data_device}",
                           timeout=120, check=True)
     started = time.monotonic()
     progress("deploy: starting corosync + pacemaker on all nodes together")
@@ -233,10 +239,12 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
     remote.put_text(constraints_xml(spec, design), "/root/halab-constraints.xml")
     # Resources first: the schema checks that every constraint names an existing resource.
     remote.run("cibadmin --replace --scope resources --xml-file /root/halab-resources.xml && "
-               "cibadmin --replace --scope constraints --xml-file /root/halab-constraints.xml", timeout=60, check=True)
+               "cibadmin --replace --scope constraints --xml-file /root/halab-constraints.xml",
+               timeout=60, check=True)
     svc = design.service
     status = wait_until(lab, first, f"{svc} started on {first}",
-                        lambda s: (x := s.service(svc)) is not None and x.state == "started" and x.owner == first,
+                        lambda s: (x := s.service(svc)) is not None and x.state == "started"
+                        and x.owner == first,
                         START_TIMEOUT_S)
     progress(f"deploy: {svc} started on {first}; cluster up in {time.monotonic() - started:.0f} s "
              f"(members {', '.join(status.online())})")

@@ -1,4 +1,7 @@
-"""Faults of the whole node, through libvirt-python: frozen (`virsh suspend`) and power-off (`virsh destroy`)."""
+"""Faults of the whole node, through libvirt-python.
+
+Frozen (`virsh suspend`) and power-off (`virsh destroy`).
+"""
 
 from __future__ import annotations
 

@@ -42,5 +42,6 @@ class IscsiBlockBoth(FirewallFault):
 
 class HeartbeatBlock(FirewallFault):
     id = "heartbeat-block"
-    description = "heartbeat cut by firewall: everything in and out of the heartbeat NIC dropped (incl. multicast)"
+    description = ("heartbeat cut by firewall: everything in and out of the heartbeat NIC dropped "
+                   "(incl. multicast)")
     rules = ("-I INPUT 1 -i hb -j DROP", "-I OUTPUT 1 -o hb -j DROP")

@@ -6,7 +6,7 @@ node, so it must be injected and healed where the harness keeps control (the tap
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405 - XML from our own libvirtd
+import xml.etree.ElementTree as ET
 
 from halab.errors import LabError
 from halab.faults.base import Fault
@@ -34,7 +34,8 @@ class MgmtCut(Fault):
     disturbs_fence_path = True
 
     def inject(self, lab: Lab, target: str) -> None:
-        run(["ip", "link", "set", tap_of(lab, target, "management"), "down"], netns=lab.paths.netns, timeout=10)
+        run(["ip", "link", "set", tap_of(lab, target, "management"), "down"], netns=lab.paths.netns,
+            timeout=10)
 
     def heal(self, lab: Lab, target: str) -> None:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from halab.faults.base import Fault, ssh
 from halab.lab.lab import Lab
@@ -10,8 +10,9 @@ from halab.lab.lab import Lab
 
 class KillDaemon(Fault):
     id = "kill-daemon"
-    description = "cluster daemon killed with SIGKILL on the node (corosync for pacemaker, cman/corosync for rgmanager)"
-    daemons = {"pacemaker": "corosync", "rgmanager": "corosync"}
+    description = ("cluster daemon killed with SIGKILL on the node "
+                   "(corosync for pacemaker, cman/corosync for rgmanager)")
+    daemons: ClassVar[dict[str, str]] = {"pacemaker": "corosync", "rgmanager": "corosync"}
 
     def inject(self, lab: Lab, target: str) -> None:
         ssh(lab, target, f"pkill -9 -x {self.daemons[lab.spec.stack]}")

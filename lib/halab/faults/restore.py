@@ -33,7 +33,8 @@ def _wake(lab: Lab) -> None:
 
 
 def _undo_node_faults(lab: Lab, node: str) -> None:
-    lab.remote(node).run(f"ip link set hb up; ip link set svc up; ip link set mgmt up; {remove_tagged_rules_cmd()}",
+    lab.remote(node).run("ip link set hb up; ip link set svc up; ip link set mgmt up; "
+                         f"{remove_tagged_rules_cmd()}",
                          timeout=20, connect_timeout=4)
 
 
@@ -49,7 +50,7 @@ def sweep(lab: Lab) -> None:
             heal_quietly(fault_cls(), lab, node.name)
 
 
-def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,
+def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,  # noqa: PLR0917 - callers pass these positionally
             poll_s: float = 2.0) -> ClusterStatus:
     """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`."""
     deadline = time.monotonic() + within_s
@@ -66,11 +67,12 @@ def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: P
     if down:
         progress(f"restore: starting the cluster stack on {', '.join(down)}")
         with ThreadPoolExecutor(max_workers=len(down)) as pool:
-            list(pool.map(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=120, check=True), down))
+            list(pool.map(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=120, check=True),
+                          down))
     return _wait_healthy(lab, service, preferred, names, deadline, poll_s)
 
 
-def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,
+def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,  # noqa: PLR0917 - private helper, one caller
                   poll_s: float) -> ClusterStatus:
     adapter = get_adapter(lab.spec.stack)
     cleaned = False

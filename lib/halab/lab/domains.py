@@ -40,7 +40,8 @@ def choose_accel(requested: str = "auto") -> Accel:
         if not kvm_dev:
             raise HostError("--accel kvm: /dev/kvm does not exist")
         if not has_virt:
-            raise HostError("--accel kvm: the CPU shows no vmx/svm (nested paravirtual KVM cannot boot stock kernels)")
+            raise HostError("--accel kvm: the CPU shows no vmx/svm "
+                            "(nested paravirtual KVM cannot boot stock kernels)")
         return Accel("kvm", "asked for (--accel kvm)")
     if kvm_dev and has_virt:
         return Accel("kvm", "/dev/kvm present and the CPU has vmx/svm")
@@ -68,7 +69,10 @@ def kernel_cmdline(spec: LabSpec, node: Node, pubkey: str) -> str:
         f"{NIC_BY_ROLE[spec.network(a.network).role][0]},{a.address}/{spec.network(a.network).prefixlen}"
         for a in node.addresses
     )
-    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+
+    def b64(s: str) -> str:
+        return base64.b64encode(s.encode()).decode()
+
     return " ".join([
         "root=/dev/vda", "rw", "console=ttyS0,115200", "quiet", "panic=5",
         f"systemd.hostname={node.on('service').hostname if _has(node, 'service') else node.name}",
@@ -81,7 +85,8 @@ def _has(node: Node, network: str) -> bool:
     return any(a.network == network for a in node.addresses)
 
 
-def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage, accel: Accel, pubkey: str) -> str:
+def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,  # noqa: PLR0917 - callers pass these positionally
+               accel: Accel, pubkey: str) -> str:
     nics = []
     for addr in node.addresses:
         role = spec.network(addr.network).role
@@ -196,7 +201,8 @@ def remove_all(domains: list[str]) -> list[str]:
 def qemu_pids(domains: list[str]) -> dict[str, int]:
     """PIDs of qemu processes that run these domains (for RSS figures and leftover sweeps)."""
     out: dict[str, int] = {}
-    proc = subprocess.run(["pgrep", "-a", "qemu-system"], capture_output=True, text=True, timeout=10, check=False)
+    proc = subprocess.run(["pgrep", "-a", "qemu-system"], capture_output=True, text=True, timeout=10,
+                          check=False)
     for line in proc.stdout.splitlines():
         pid, _, cmd = line.partition(" ")
         for name in domains:

@@ -80,7 +80,8 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
         shutil.copyfile(initrd, image.initrd)
         progress(f"image: ext4 file system ({ROOTFS_SIZE}) from the root tree")
         raw = work / "disk.raw"
-        _run(["mkfs.ext4", "-q", "-F", "-L", "halab-root", "-d", str(rootfs), str(raw), ROOTFS_SIZE], "mkfs.ext4")
+        _run(["mkfs.ext4", "-q", "-F", "-L", "halab-root", "-d", str(rootfs), str(raw), ROOTFS_SIZE],
+             "mkfs.ext4")
         progress("image: compressing to qcow2")
         _run(["qemu-img", "convert", "-c", "-O", "qcow2", str(raw), str(image.disk) + ".part"], "qemu-img")
         Path(str(image.disk) + ".part").rename(image.disk)

@@ -18,7 +18,7 @@ from pathlib import Path
 from halab.errors import HostError, LabError
 from halab.lab import daemons, domains, fencessh, network, target, virt
 from halab.lab.domains import Accel
-from halab.lab.host import need_root, need_tools, pids_in_netns, run
+from halab.lab.host import need_root, pids_in_netns, run
 from halab.lab.image import BuiltImage, ensure_image
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
@@ -150,13 +150,15 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
     rt = lab.spec.timing.iscsi_replacement_timeout_s
     remote.run(
         f"iscsiadm -m discovery -t sendtargets -p {portal} >/dev/null && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.session.timeo.replacement_timeout -v {rt} && "
+        f"iscsiadm -m node -T {iqn} -p {portal} -o update "
+        f"-n node.session.timeo.replacement_timeout -v {rt} && "
         f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.startup -v automatic && "
         f"(iscsiadm -m session 2>/dev/null | grep -q {iqn} || iscsiadm -m node -T {iqn} -p {portal} --login)",
         timeout=timeout_s, check=True)
     paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
     remote.run("udevadm settle -t 20; for p in " + " ".join(paths) + "; do "
-               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; test -b $p || exit 1; done",
+               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
+               "test -b $p || exit 1; done",
                timeout=40, check=True)
     return paths
 
@@ -206,7 +208,7 @@ def attach(spec: LabSpec) -> Lab:
     return Lab(spec, paths, accel, None, remotes_for(spec, paths))
 
 
-def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,
+def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,  # noqa: PLR0917 - private helper
                  nodes: list[dict[str, object]] | None = None) -> None:
     paths.state_file.write_text(json.dumps({
         "lab": spec.name, "spec": str(spec.path), "phase": phase, "accel": accel.kind,

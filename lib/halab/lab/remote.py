@@ -8,8 +8,8 @@ any failure drops the connection so the next call reconnects (after a fault the 
 
 from __future__ import annotations
 
+import contextlib
 import io
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,10 +61,9 @@ class Remote:
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            # closing a dead link may fail in many ways; it is gone either way
+            with contextlib.suppress(Exception):
                 conn.close()
-            except Exception:  # noqa: S110 - closing a dead link may fail in many ways; it is gone either way
-                pass
 
     def run(self, cmd: str, timeout: float = DEFAULT_COMMAND_TIMEOUT_S, check: bool = False,
             connect_timeout: float = CONNECT_TIMEOUT_S) -> Result:
@@ -80,7 +79,7 @@ class Remote:
             except CommandTimedOut:
                 self.close()
                 raise Unreachable(f"command timed out after {timeout:.0f} s: {cmd[:80]}", self.name) from None
-            except (OSError, ConnectionError, EOFError, socket.timeout) as err:
+            except (TimeoutError, OSError, ConnectionError, EOFError) as err:
                 self.close()
                 raise Unreachable(f"ssh {self.address}: {err or type(err).__name__}", self.name) from None
             except Exception as err:  # paramiko's SSHException family and friends

@@ -44,11 +44,13 @@ def start(spec: LabSpec, paths: LabPaths) -> None:
     portal = spec.network(spec.storage.network).host
     Path("/var/run/tgtd").mkdir(parents=True, exist_ok=True)
     Path(f"/var/run/tgtd/socket.{CONTROL_PORT}").unlink(missing_ok=True)
-    daemons.start(daemons.Daemon("tgtd", ("tgtd", "-f", "-C", str(CONTROL_PORT), "--iscsi", f"portal={portal}:3260"),
+    argv = ("tgtd", "-f", "-C", str(CONTROL_PORT), "--iscsi", f"portal={portal}:3260")
+    daemons.start(daemons.Daemon("tgtd", argv,
                                  _control_socket_ready), paths.netns, paths.pids, paths.logs)
     _tgtadm("--op", "new", "--mode", "target", "--tid", str(TID), "-T", spec.storage.target)
     for lun, path in zip(spec.storage.luns, backing_files(spec, paths), strict=True):
-        _tgtadm("--op", "new", "--mode", "logicalunit", "--tid", str(TID), "--lun", str(lun.lun), "-b", str(path))
+        _tgtadm("--op", "new", "--mode", "logicalunit", "--tid", str(TID), "--lun", str(lun.lun),
+                "-b", str(path))
     subnet = spec.network(spec.storage.network).subnet
     _tgtadm("--op", "bind", "--mode", "target", "--tid", str(TID), "-I", str(subnet))
 
@@ -60,13 +62,15 @@ def stop(paths: LabPaths) -> None:
     if _control_socket_ready():
         _tgtadm("--op", "update", "--mode", "sys", "--name", "State", "-v", "offline", check=False)
         _tgtadm("--op", "delete", "--mode", "target", "--tid", str(TID), "--force", check=False)
-        run(["tgtadm", "-C", str(CONTROL_PORT), "--op", "delete", "--mode", "system"], timeout=20, check=False)
+        run(["tgtadm", "-C", str(CONTROL_PORT), "--op", "delete", "--mode", "system"], timeout=20,
+            check=False)
     daemons.stop_named(paths.pids, ["tgtd"], grace_s=3)
 
 
 def show() -> str:
     """`tgtadm --mode target --op show`, as the stack readers parse it."""
     env = dict(os.environ)
-    proc = subprocess.run(["tgtadm", "-C", str(CONTROL_PORT), "--lld", "iscsi", "--mode", "target", "--op", "show"],
+    proc = subprocess.run(["tgtadm", "-C", str(CONTROL_PORT), "--lld", "iscsi", "--mode", "target",
+                           "--op", "show"],
                           capture_output=True, text=True, timeout=20, check=False, env=env)
     return proc.stdout

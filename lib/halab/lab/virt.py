@@ -41,7 +41,8 @@ def start(paths: LabPaths) -> None:
     for stale in (SOCKET, Path("/var/run/libvirt/virtlogd-sock")):
         if stale.exists() and not _any_running(paths):
             stale.unlink()
-    daemons.start(daemons.Daemon("virtlogd", ("virtlogd",), lambda: Path("/var/run/libvirt/virtlogd-sock").exists()),
+    daemons.start(daemons.Daemon("virtlogd", ("virtlogd",),
+                                 lambda: Path("/var/run/libvirt/virtlogd-sock").exists()),
                   paths.netns, paths.pids, paths.logs)
     daemons.start(daemons.Daemon("libvirtd", ("libvirtd",),
                                  SOCKET.exists, ready_timeout_s=60), paths.netns, paths.pids, paths.logs)
