@@ -196,6 +196,18 @@ class _Reader:
             raise self.fail(f"{where}: missing field {key!r}")
         return table[key]
 
+    def integer(self, value: Any, field: str) -> int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"{field}: {value!r} is not an integer") from None
+
+    def number(self, value: Any, field: str) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"{field}: {value!r} is not a number") from None
+
     def spec(self) -> LabSpec:
         networks = self.networks()
         nodes = self.nodes(networks)
@@ -290,8 +302,8 @@ class _Reader:
         for i, lun in enumerate(self.need(raw, "luns", "storage")):
             where = f"storage.luns[{i}]"
             luns.append(Lun(
-                lun=int(self.need(lun, "lun", where)),
-                size_mb=int(self.need(lun, "size_mb", where)),
+                lun=self.integer(self.need(lun, "lun", where), f"{where}.lun"),
+                size_mb=self.integer(self.need(lun, "size_mb", where), f"{where}.size_mb"),
                 role=str(self.need(lun, "role", where)),
                 backing=str(self.need(lun, "backing", where)),
                 label=str(lun.get("label", "")),
@@ -308,7 +320,8 @@ class _Reader:
         if kind == "user" and not raw.get("path"):
             raise self.fail("image.path: a user image needs a path")
         return Image(kind, str(raw.get("suite", "bookworm")), str(raw.get("path", "")),
-                     int(raw.get("memory_mib", 1024)), int(raw.get("vcpus", 1)))
+                     self.integer(raw.get("memory_mib", 1024), "image.memory_mib"),
+                     self.integer(raw.get("vcpus", 1), "image.vcpus"))
 
     def timings(self) -> dict[str, TimingProfile]:
         out = {}
@@ -318,20 +331,25 @@ class _Reader:
             where = f"timing.{name}"
 
             def pair(key: str, raw: Mapping[str, Any] = raw, where: str = where) -> tuple[float, float]:
-                lo, hi = (float(x) for x in self.need(raw, key, where))
+                bad = self.fail(f"{where}.{key}: want [min, max] with 0 <= min <= max")
+                try:
+                    lo, hi = (float(x) for x in self.need(raw, key, where))
+                except (TypeError, ValueError):
+                    raise bad from None
                 if not 0 <= lo <= hi:
-                    raise self.fail(f"{where}.{key}: want [min, max] with 0 <= min <= max")
+                    raise bad
                 return (lo, hi)
 
             out[name] = TimingProfile(
                 name=name,
-                token_ms=int(self.need(raw, "token_ms", where)),
+                token_ms=self.integer(self.need(raw, "token_ms", where), f"{where}.token_ms"),
                 fence_agent_s=pair("fence_agent_s"),
                 resource_start_s=pair("resource_start_s"),
                 node_boot_s=pair("node_boot_s"),
                 cluster_start_s=pair("cluster_start_s"),
-                iscsi_replacement_timeout_s=int(raw.get("iscsi_replacement_timeout_s", 120)),
-                poll_interval_s=float(raw.get("poll_interval_s", 1.0)),
+                iscsi_replacement_timeout_s=self.integer(raw.get("iscsi_replacement_timeout_s", 120),
+                                                         f"{where}.iscsi_replacement_timeout_s"),
+                poll_interval_s=self.number(raw.get("poll_interval_s", 1.0), f"{where}.poll_interval_s"),
             )
         if not out:
             raise self.fail("timing: no profile")
