@@ -1,0 +1,108 @@
+"""halab's figures: lab build and teardown, qemu memory, and the failover suite's overhead.
+
+    .venv/bin/python bench/bench.py lab [--rebuild-image]       # image, up, down, RSS
+    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast]
+
+Everything runs inside the lab (no traffic outside the lab netns); each figure is printed as
+`name value unit`, ratios where a goal exists (harness overhead goal <= 1.15, up goal <= 90 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from halab.deploy.pacemaker import deploy
+from halab.faults import SEED_FAULTS
+from halab.lab import domains
+from halab.lab import lab as labmod
+from halab.lab.image import ensure_image
+from halab.scenario import LiveCluster, run_fault
+from halab.spec import load_spec
+
+UP_BUDGET_S = 90.0
+OVERHEAD_GOAL = 1.15
+
+
+def figure(name: str, value: float, unit: str, note: str = "") -> None:
+    print(f"{name:<44} {value:>10.2f} {unit:<6} {note}", flush=True)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_lab(args: argparse.Namespace) -> int:
+    spec = load_spec(args.lab)
+    if args.rebuild_image:
+        t = time.monotonic()
+        ensure_image(spec.image.suite, rebuild=True, progress=lambda m: None)
+        figure("image build (mmdebstrap -> qcow2)", time.monotonic() - t, "s")
+    labmod.down(spec, progress=lambda m: None)
+    t = time.monotonic()
+    lab = labmod.up(spec, progress=lambda m: None)
+    up_s = time.monotonic() - t
+    figure("halab up, cached image -> nodes ready + LUNs", up_s, "s", f"budget {UP_BUDGET_S:.0f} s")
+    figure("  ratio to budget", up_s / UP_BUDGET_S, "x", "<= 1 is within budget")
+    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
+        figure(f"qemu RSS {name} ({lab.accel.kind})", rss_mib(pid), "MiB")
+    lab.close()
+    t = time.monotonic()
+    labmod.down(spec, progress=lambda m: None)
+    figure("halab down", time.monotonic() - t, "s")
+    t = time.monotonic()
+    labmod.down(spec, progress=lambda m: None)
+    figure("halab down again (idempotent, nothing left)", time.monotonic() - t, "s")
+    return 0
+
+
+def bench_failover(args: argparse.Namespace) -> int:
+    spec = load_spec(args.lab).with_timing(args.timing)
+    faults = list(SEED_FAULTS) if args.faults == "seed" else args.faults.split(",")
+    started = time.monotonic()
+    lab = labmod.up(spec, progress=lambda m: None)
+    try:
+        t = time.monotonic()
+        live = LiveCluster(lab, deploy(lab, progress=lambda m: None))
+        figure("deploy + start cluster (all nodes together)", time.monotonic() - t, "s")
+        for fault in faults:
+            for role in args.targets.split(","):
+                run = run_fault(live, fault, role, progress=lambda m: None)
+                j = run.judgement
+                verdict = "PASS" if j and j.ok else "FAIL"
+                figure(f"{fault}[{run.target}-{role}] test wall", run.wall_s, "s", verdict)
+                figure("  cluster fault-to-healthy", run.cluster_s, "s")
+                figure("  harness overhead", run.wall_s / max(run.cluster_s, 1e-3), "x",
+                       f"goal <= {OVERHEAD_GOAL}")
+                for p in j.phases if j else ():
+                    note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
+                    figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)
+    finally:
+        lab.close()
+        labmod.down(spec, progress=lambda m: None)
+    figure("whole matrix incl. lab up/down", time.monotonic() - started, "s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="what", required=True)
+    lab_p = sub.add_parser("lab")
+    lab_p.add_argument("--rebuild-image", action="store_true")
+    fo = sub.add_parser("failover")
+    fo.add_argument("--faults", default="seed")
+    fo.add_argument("--targets", default="owner,standby")
+    fo.add_argument("--timing", default="fast")
+    for p in (lab_p, fo):
+        p.add_argument("--lab", default="seed")
+    args = parser.parse_args(argv)
+    return bench_lab(args) if args.what == "lab" else bench_failover(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
