@@ -60,7 +60,7 @@ class FaultRun:
     record: str = ""
     wall_s: float = 0.0
     cluster_s: float = 0.0  # fault to healthy, as the cluster took it
-    error: str = ""
+    evidence: Evidence | None = None
 
 
 def target_for(cluster: LiveCluster, role: str) -> str:
@@ -105,7 +105,10 @@ def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:
                spec.timing.iscsi_replacement_timeout_s + d.fs_monitor_interval_s + d.fs_monitor_timeout_s)
 
 
-def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print) -> FaultRun:
+def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
+              before_restore: Callable[[], None] | None = None) -> FaultRun:
+    """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
+    before the cluster is restored (a test that broke something on purpose mends it there)."""
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
@@ -135,6 +138,8 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
             _hold(timeline, pred, cluster, deadline)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
+        if before_restore is not None:
+            before_restore()
         history, offset = _fence_history(cluster, pred)
         run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
                     for n in spec.nodes]
@@ -154,6 +159,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     run.wall_s = time.monotonic() - started_wall
     ev = Evidence(d.service, before, restore_started, history, offset, timeline.t0_wall or 0.0,
                   run.record, records if code == 200 else None, d.preferred_node)
+    run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     return run
 
@@ -188,7 +194,7 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceA
     for node in order:
         try:
             res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30, connect_timeout=3)
-            offset = nodelogs.clock_offset(cluster.lab, node)
+            offset, _err = nodelogs.clock_offset(cluster.lab, node)
             return cluster.adapter.read_fence_history(res.stdout), offset
         except HalabError:
             continue

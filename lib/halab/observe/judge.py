@@ -91,35 +91,43 @@ def _first_log(timeline: Timeline, kinds: Sequence[EventKind], until: float) -> 
     return next((o for o in timeline.after(0.0) if o.source == "log" and o.kind in values and o.t <= until), None)
 
 
-def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, tuple[float | None, str]]:
-    """Phase -> (measured seconds after t0 or None, evidence line)."""
+Measured = tuple[float | None, str, float]  # (seconds after t0 or None, evidence line, +- uncertainty)
+
+
+def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, Measured]:
+    """Phase -> (measured seconds after t0 or None, evidence line, uncertainty of the time)."""
     polls = _polls(timeline.after(0.0))
     base_online = set(ev.baseline.online())
     base_svc = ev.baseline.service(ev.service)
     base_owner = base_svc.owner if base_svc else None
-    out: dict[str, tuple[float | None, str]] = {}
+    out: dict[str, Measured] = {}
 
     detect = next((o for o in polls if o.t <= ev.restore_started and o.status is not None and (
         set(o.status.online()) != base_online or _svc_changed(o.status, ev.service, base_owner))), None)
     log_detect = _first_log(timeline, DETECT_EVENTS, ev.restore_started)
-    candidates = [(o.t, f"{o.source} {o.node}: {o.kind} {o.detail}".strip()) for o in (detect, log_detect) if o]
-    if detect is not None:
-        candidates[0] = (detect.t, f"poll on {detect.node}: online {sorted(detect.status.online())}, "  # type: ignore[union-attr]
-                         f"{_svc_text(detect.status, ev.service)}")
-    out["detect"] = min(candidates) if candidates else (None, "no membership or service change observed")
+    candidates: list[Measured] = []
+    if detect is not None and detect.status is not None:
+        candidates.append((detect.t, f"poll on {detect.node}: online {sorted(detect.status.online())}, "
+                           f"{_svc_text(detect.status, ev.service)}", detect.uncertainty))
+    if log_detect is not None:
+        candidates.append((log_detect.t, f"log {log_detect.node}: {log_detect.kind} {log_detect.detail}".strip(),
+                           log_detect.uncertainty))
+    out["detect"] = min(candidates, key=lambda c: c[0] or 0.0) if candidates \
+        else (None, "no membership or service change observed", 0.0)
 
     req = _first_log(timeline, (EventKind.FENCE_REQUESTED,), ev.restore_started)
-    out["fence-requested"] = (req.t, f"log on {req.node}: {req.kind} {req.detail}") if req else (None, "no fence request in the logs")
+    out["fence-requested"] = (req.t, f"log on {req.node}: {req.kind} {req.detail}", req.uncertainty) if req \
+        else (None, "no fence request in the logs", 0.0)
 
     victims = [v for v in pred.fenced] or rebooted_nodes(timeline, ev.restore_started)
-    done = [(t, f"libvirt: {v} started again (reset by the fence)") for v in victims
-            if (t := _first_lifecycle(timeline, v, "started", ev.restore_started)) is not None]
-    out["fence-done"] = min(done) if done else (None, "no domain was reset")
+    done: list[Measured] = [(t, f"libvirt: {v} started again (reset by the fence)", 0.0) for v in victims
+                            if (t := _first_lifecycle(timeline, v, "started", ev.restore_started)) is not None]
+    out["fence-done"] = min(done, key=lambda c: c[0] or 0.0) if done else (None, "no domain was reset", 0.0)
 
     expected = pred.services.get(ev.service)
     targets = (expected,) if isinstance(expected, str) else tuple(expected or ())
     moved_or_down = False
-    started_at: tuple[float | None, str] = (None, f"{ev.service} never seen started on {'/'.join(targets)}")
+    started_at: Measured = (None, f"{ev.service} never seen started on {'/'.join(targets)}", 0.0)
     for o in polls:
         if o.t > ev.restore_started or o.status is None:
             break
@@ -128,15 +136,15 @@ def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, tup
         if not running_ok:
             moved_or_down = True
         elif moved_or_down or (svc is not None and svc.owner != base_owner):
-            started_at = (o.t, f"poll on {o.node}: {ev.service} started on {svc.owner if svc else '?'}")
+            started_at = (o.t, f"poll on {o.node}: {ev.service} started on {svc.owner if svc else '?'}", 0.0)
             break
     out["service-started"] = started_at
 
     all_nodes = {m.name for m in ev.baseline.members}
     rejoin = next((o for o in polls if o.t >= ev.restore_started and o.status is not None
                    and all_nodes <= set(o.status.online())), None)
-    out["node-rejoined"] = (rejoin.t, f"poll on {rejoin.node}: all of {sorted(all_nodes)} online") if rejoin \
-        else (None, "the cluster never showed every node online again")
+    out["node-rejoined"] = (rejoin.t, f"poll on {rejoin.node}: all of {sorted(all_nodes)} online", 0.0) if rejoin \
+        else (None, "the cluster never showed every node online again", 0.0)
 
     back = None
     if ev.preferred:
@@ -148,8 +156,8 @@ def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, tup
             elif away and svc.state == "started":
                 back = o
                 break
-    out["fail-back"] = (back.t, f"poll on {back.node}: {ev.service} back on {ev.preferred}") if back \
-        else (None, f"{ev.service} not seen back on {ev.preferred}")
+    out["fail-back"] = (back.t, f"poll on {back.node}: {ev.service} back on {ev.preferred}", 0.0) if back \
+        else (None, f"{ev.service} not seen back on {ev.preferred}", 0.0)
     return out
 
 
@@ -163,11 +171,14 @@ def _svc_text(status: ClusterStatus | None, service: str) -> str:
     return f"{service} {svc.state} on {svc.owner}" if svc else f"{service} absent"
 
 
-def phase_results(pred: Prediction, measured: dict[str, tuple[float | None, str]]) -> tuple[PhaseResult, ...]:
+def phase_results(pred: Prediction, measured: dict[str, Measured]) -> tuple[PhaseResult, ...]:
     out = []
     for phase, window in pred.windows.items():
-        t, why = measured.get(phase, (None, "not measured"))
-        out.append(PhaseResult(phase, None if t is None else round(t, 2), window.earliest, window.latest, why))
+        t, why, unc = measured.get(phase, (None, "not measured", 0.0))
+        if unc:
+            why = f"{why}; node clock corrected, +-{unc:.2f} s"
+        out.append(PhaseResult(phase, None if t is None else round(t, 2), window.earliest, window.latest, why,
+                               round(unc, 3)))
     return tuple(out)
 
 

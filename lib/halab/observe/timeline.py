@@ -24,6 +24,7 @@ class Observation:
     detail: str = ""
     status: ClusterStatus | None = None
     mounted: bool | None = None  # data LUN mounted on `node` (status polls)
+    uncertainty: float = 0.0  # +- seconds of `t` (log lines: the node clock offset's error)
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,20 @@ class PhaseResult:
     earliest: float
     latest: float
     evidence: str = ""
+    uncertainty: float = 0.0  # +- seconds of `measured` (clock-corrected log evidence)
 
     @property
     def ok(self) -> bool:
-        return self.measured is not None and self.earliest <= self.measured <= self.latest
+        return self.verdict == "ok"
 
     @property
     def verdict(self) -> str:
+        """Inside the window unless outside it by more than the measurement's own uncertainty."""
         if self.measured is None:
             return "missing"
-        if self.measured < self.earliest:
+        if self.measured + self.uncertainty < self.earliest:
             return "too early"
-        if self.measured > self.latest:
+        if self.measured - self.uncertainty > self.latest:
             return "too late"
         return "ok"
 
@@ -94,9 +97,11 @@ class Timeline:
             self._items.append(obs)
 
     def record(self, source: str, node: str | None, kind: str, detail: str = "", *,
-               status: ClusterStatus | None = None, mounted: bool | None = None, t: float | None = None) -> None:
+               status: ClusterStatus | None = None, mounted: bool | None = None, t: float | None = None,
+               uncertainty: float = 0.0) -> None:
         """Add an observation stamped `t` on the timeline's clock (now when not given)."""
-        self.add(Observation(self.clock() if t is None else t, source, node, kind, detail, status, mounted))
+        self.add(Observation(self.clock() if t is None else t, source, node, kind, detail, status, mounted,
+                             uncertainty))
 
     def items(self) -> list[Observation]:
         """Every observation, oldest first, with `t` in seconds after t0 (negative: before the fault)."""
