@@ -34,18 +34,19 @@ def pid_file(pids_dir: Path, name: str) -> Path:
 def start(daemon: Daemon, netns: str, pids_dir: Path, logs_dir: Path) -> int:
     pids_dir.mkdir(parents=True, exist_ok=True)
     logs_dir.mkdir(parents=True, exist_ok=True)
-    log = (logs_dir / f"{daemon.name}.log").open("ab")
-    proc = subprocess.Popen(["ip", "netns", "exec", netns, *daemon.argv], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    log = logs_dir / f"{daemon.name}.log"
+    with log.open("ab") as out:  # the daemon keeps its own copy of the descriptor
+        proc = subprocess.Popen(["ip", "netns", "exec", netns, *daemon.argv], stdout=out, stderr=out,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
     pid_file(pids_dir, daemon.name).write_text(str(proc.pid))
     deadline = time.monotonic() + daemon.ready_timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise LabError(f"{daemon.name} exited at start (exit {proc.returncode}); see {log.name}", netns)
+            raise LabError(f"{daemon.name} exited at start (exit {proc.returncode}); see {log}", netns)
         if daemon.ready():
             return proc.pid
         time.sleep(0.2)
-    raise LabError(f"{daemon.name} not ready after {daemon.ready_timeout_s:.0f} s; see {log.name}", netns)
+    raise LabError(f"{daemon.name} not ready after {daemon.ready_timeout_s:.0f} s; see {log}", netns)
 
 
 def alive(pid: int) -> bool:
