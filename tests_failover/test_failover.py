@@ -1,4 +1,5 @@
-"""The failover suite: each fault on each target, judged against the oracle's prediction.
+"""The failover suite: each fault on each target, judged against the oracle's prediction, and
+the live proof that its verdicts can fail.
 
 One class per cluster (xdist --dist loadscope keeps a class on one worker, so tests that disturb
 the same cluster never run at the same time).
@@ -7,17 +8,57 @@ the same cluster never run at the same time).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
-from halab.scenario import FaultRun
+from halab.lab.host import run as host_run
+from halab.lab.lab import FENCE_KEY_ON_NODE
+from halab.observe.judge import judge_one
+from halab.scenario import FaultRun, LiveCluster, run_fault
 
 pytestmark = [pytest.mark.failover, pytest.mark.lab]
 
 
 class TestSeedCluster:
-    def test_failover(self, failover: Callable[[str, str, str], FaultRun], fault: str, role: str, target: str) -> None:
+    def test_failover(self, failover: Callable[[str, str, str], FaultRun], fault: str, role: str,
+                      target: str) -> None:
         run = failover(fault, role, target)
         assert run.judgement is not None
         failures = run.judgement.failures()
         assert not failures, "\n".join(c.message for c in failures)
+
+    @pytest.mark.slow
+    def test_broken_fence_is_a_failed_verdict(self, cluster: LiveCluster) -> None:
+        lab = cluster.lab
+        good_key = lab.paths.fence_key.read_text()
+        wrong = lab.paths.state / "wrong_fence_key"
+        wrong.unlink(missing_ok=True)
+        host_run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong)])
+        nodes = [n.name for n in lab.spec.nodes]
+
+        def put_key(text: str) -> None:
+            for node in nodes:
+                lab.remote(node).put_text(text, FENCE_KEY_ON_NODE, mode=0o600)
+
+        put_key(wrong.read_text())
+        try:
+            result = run_fault(cluster, "suspend", "standby", before_restore=lambda: put_key(good_key))
+        finally:
+            put_key(good_key)
+            wrong.unlink(missing_ok=True)
+            wrong.with_suffix(".pub").unlink(missing_ok=True)
+        assert result.judgement is not None
+        messages = [c.message for c in result.judgement.failures()]
+        assert not result.judgement.ok, "a fence that cannot succeed must not pass"
+        assert any(m.startswith("WRONG OUTCOME: expected fenced") and "observed nobody" in m
+                   for m in messages), messages
+        assert any(m.startswith("TOO SLOW: fence-done never observed") for m in messages), messages
+
+        # The same evidence, judged against a deliberately wrong expectation, fails as well.
+        wrong_pred = replace(result.prediction, services={cluster.design.service: "nowhere"}, alternatives=())
+        assert result.evidence is not None
+        ev_judgement = judge_one(result.timeline, wrong_pred, result.evidence)
+        assert any(c.message.startswith("WRONG OUTCOME: expected service01 on nowhere")
+                   for c in ev_judgement.failures())
+
