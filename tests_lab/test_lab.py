@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from halab.errors import LabError
 from halab.lab import domains, network
 from halab.lab import lab as labmod
-from halab.errors import LabError
 from halab.lab.host import run
 from halab.lab.remote import Unreachable
 from halab.spec import LabSpec
@@ -50,7 +50,7 @@ def test_heartbeat_nic_down_cuts_exactly_the_heartbeat(own_lab: labmod.Lab) -> N
     assert _ping(own_lab, b.name, str(a.on("heartbeat").address))
 
 
-@pytest.mark.parametrize("role,size_mb", [("quorum", 100), ("data", 1024)])
+@pytest.mark.parametrize(("role", "size_mb"), [("quorum", 100), ("data", 1024)])
 def test_every_node_sees_the_luns_by_path(own_lab: labmod.Lab, role: str, size_mb: int) -> None:
     lun = own_lab.spec.storage.by_role(role)
     assert lun.size_mb == size_mb

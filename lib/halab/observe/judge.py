@@ -209,14 +209,16 @@ def safety_checks(timeline: Timeline, service: str) -> list[Check]:
                 two_mounts.append(f"t={a.t:.1f}s mounted on {a.node} and {b.node}")
     return [
         Check("safety: one owner", not two_owners,
-              "never two owners" if not two_owners else f"{UNSAFE}: split brain, {service} has two owners: {two_owners[0]}"),
+              "never two owners" if not two_owners
+              else f"{UNSAFE}: split brain, {service} has two owners: {two_owners[0]}"),
         Check("safety: one mount", not two_mounts,
               "data LUN never mounted on two nodes" if not two_mounts
               else f"{UNSAFE}: data LUN mounted on two nodes: {two_mounts[0]}"),
     ]
 
 
-def outcome_checks(timeline: Timeline, pred: Prediction, ev: Evidence) -> tuple[list[Check], tuple[str, ...], str | None]:
+def outcome_checks(timeline: Timeline, pred: Prediction,
+                   ev: Evidence) -> tuple[list[Check], tuple[str, ...], str | None]:
     until = ev.restore_started
     rebooted = tuple(sorted(rebooted_nodes(timeline, until)))
     claimed = sorted({f.target for f in ev.fence_history if f.status == "success" and f.completed is not None
@@ -241,7 +243,8 @@ def outcome_checks(timeline: Timeline, pred: Prediction, ev: Evidence) -> tuple[
     else:
         ok = owner in allowed
         checks.append(Check("service placement", ok, f"{ev.service} on {owner}" if ok else
-                            f"{WRONG}: expected {ev.service} on {'/'.join(allowed)}, observed {_svc_text(final, ev.service)}"))
+                            f"{WRONG}: expected {ev.service} on {'/'.join(allowed)}, "
+                            f"observed {_svc_text(final, ev.service)}"))
     quorate = final.quorate if final else None
     checks.append(Check("quorum", quorate == pred.quorate, f"quorate={quorate}" if quorate == pred.quorate else
                         f"{WRONG}: expected quorate={pred.quorate}, observed {quorate}"))

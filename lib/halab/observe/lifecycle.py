@@ -15,16 +15,15 @@ from halab.observe.timeline import Timeline
 _EVENT_NAMES = {0: "defined", 1: "undefined", 2: "started", 3: "suspended", 4: "resumed", 5: "stopped",
                 6: "shutdown", 7: "pmsuspended", 8: "crashed"}
 _loop_lock = threading.Lock()
-_loop_started = False
+_loop_state = {"started": False}
 
 
 def _ensure_event_loop() -> None:
     """libvirt's default event loop, registered once per process and run on a daemon thread."""
-    global _loop_started
     import libvirt
 
     with _loop_lock:
-        if _loop_started:
+        if _loop_state["started"]:
             return
         libvirt.virEventRegisterDefaultImpl()
 
@@ -33,7 +32,7 @@ def _ensure_event_loop() -> None:
                 libvirt.virEventRunDefaultImpl()
 
         threading.Thread(target=run, name="libvirt-events", daemon=True).start()
-        _loop_started = True
+        _loop_state["started"] = True
 
 
 @dataclass

@@ -40,13 +40,13 @@ def clock_offset(lab: Lab, node: str, samples: int = 5) -> tuple[float, float]:
 
 def collect(lab: Lab, adapter: StackAdapter, node: str, since_wall: float) -> NodeLog:
     try:
-        offset, err = clock_offset(lab, node)
+        offset, bound = clock_offset(lab, node)
         since = datetime.fromtimestamp(since_wall + offset, UTC).strftime("%Y-%m-%d %H:%M:%S")
         res = lab.remote(node).run(adapter.commands.logs_since.format(since=since), timeout=60, connect_timeout=3)
         events = adapter.read_events(res.stdout, reporter=node, year=datetime.now(UTC).year)
     except HalabError as err:
         return NodeLog(node, None, "", (), str(err))
-    return NodeLog(node, offset, res.stdout, tuple(events), offset_err_s=err)
+    return NodeLog(node, offset, res.stdout, tuple(events), offset_err_s=bound)
 
 
 def add_to_timeline(timeline: Timeline, log: NodeLog) -> None:

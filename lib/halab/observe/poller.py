@@ -31,7 +31,8 @@ class StatusPoller:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def command(self) -> str:
-        return f"{self.adapter.commands.status} 2>/dev/null; echo {SEPARATOR}; findmnt -rn -o SOURCE {self.mountpoint} || true"
+        status = self.adapter.commands.status
+        return f"{status} 2>/dev/null; echo {SEPARATOR}; findmnt -rn -o SOURCE {self.mountpoint} || true"
 
     def poll_once(self, node: str) -> None:
         sent = self.timeline.clock()
