@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from halab.errors import LabError
+from halab.errors import HalabError, LabError
 from halab.lab.lab import FENCE_KEY_ON_NODE, Lab
 from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
@@ -192,7 +192,7 @@ def read_status(lab: Lab, node: str, timeout_s: float = 30.0) -> ClusterStatus:
     return adapter.read_status(res.stdout)
 
 
-def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], bool], within_s: float,  # noqa: PLR0917 - callers pass these positionally
+def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], bool], within_s: float,
                poll_s: float = 2.0) -> ClusterStatus:
     """Poll the cluster status on `node` until `ok` holds; raise a LabError naming `what` otherwise."""
     deadline = time.monotonic() + within_s
@@ -203,7 +203,7 @@ def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], boo
             last = read_status(lab, node)
             if ok(last):
                 return last
-        except LabError as err:
+        except HalabError as err:  # not answering yet, or pacemaker still starting (no CIB yet)
             last_err = str(err)
         time.sleep(poll_s)
     raise LabError(f"{what} not reached within {within_s:.0f} s (last: {last or last_err})", node)

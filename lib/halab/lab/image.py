@@ -87,7 +87,22 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
         Path(str(image.disk) + ".part").rename(image.disk)
     progress(f"image: built {image.disk} in {time.monotonic() - started:.0f} s "
              f"({image.disk.stat().st_size / 2**20:.0f} MiB)")
+    for old in prune_images(suite, keep=image.key, cache_dir=cache_dir):
+        progress(f"image: removed the outdated {old.name}")
     return image
+
+
+def prune_images(suite: str, keep: str, cache_dir: Path = CACHE_DIR,
+                 labs_root: Path = Path("/var/lib/halab/labs")) -> list[Path]:
+    """Remove cached images of other content, except those a lab that is up still boots from."""
+    in_use = {p.read_text() for p in labs_root.glob("*/lab.json")} if labs_root.exists() else set()
+    removed = []
+    for old in cache_dir.glob(f"debian-{suite}-*"):
+        if old.name.endswith(keep) or any(str(old) in text for text in in_use):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    return removed
 
 
 def _boot_files(rootfs: Path) -> tuple[Path, Path]:
