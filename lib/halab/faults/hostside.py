@@ -19,8 +19,13 @@ from halab.lab.paths import mac_for
 def tap_of(lab: Lab, target: str, role: str) -> str:
     node = lab.spec.node(target)
     mac = mac_for(lab.spec, node.index, role)
+    import libvirt
+
     with domains.connection() as conn:
-        xml = conn.lookupByName(node.domain).XMLDesc(0)  # type: ignore[attr-defined]
+        try:
+            xml = conn.lookupByName(node.domain).XMLDesc(0)  # type: ignore[attr-defined]
+        except libvirt.libvirtError as err:  # no such domain: no tap either (heal stays quiet)
+            raise LabError(f"no {role} tap for {node.domain}: {err}") from None
     for iface in ET.fromstring(xml).iter("interface"):  # noqa: S314
         mac_el, dev = iface.find("mac"), iface.find("target")
         if mac_el is not None and dev is not None and mac_el.get("address") == mac:

@@ -50,7 +50,7 @@ def sweep(lab: Lab) -> None:
             heal_quietly(fault_cls(), lab, node.name)
 
 
-def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,  # noqa: PLR0917 - callers pass these positionally
+def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,
             poll_s: float = 2.0) -> ClusterStatus:
     """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`."""
     deadline = time.monotonic() + within_s
@@ -72,7 +72,7 @@ def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: P
     return _wait_healthy(lab, service, preferred, names, deadline, poll_s)
 
 
-def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,  # noqa: PLR0917 - private helper, one caller
+def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,
                   poll_s: float) -> ClusterStatus:
     adapter = get_adapter(lab.spec.stack)
     cleaned = False

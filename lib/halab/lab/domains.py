@@ -85,7 +85,7 @@ def _has(node: Node, network: str) -> bool:
     return any(a.network == network for a in node.addresses)
 
 
-def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,  # noqa: PLR0917 - callers pass these positionally
+def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
                accel: Accel, pubkey: str) -> str:
     nics = []
     for addr in node.addresses:

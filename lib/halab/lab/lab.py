@@ -208,7 +208,7 @@ def attach(spec: LabSpec) -> Lab:
     return Lab(spec, paths, accel, None, remotes_for(spec, paths))
 
 
-def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,  # noqa: PLR0917 - private helper
+def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,
                  nodes: list[dict[str, object]] | None = None) -> None:
     paths.state_file.write_text(json.dumps({
         "lab": spec.name, "spec": str(spec.path), "phase": phase, "accel": accel.kind,
