@@ -78,10 +78,11 @@ def design_of(spec: LabSpec, lab: Lab | None = None) -> Design:
         service_ip=str(cfg["service_ip"]),
         service_prefix=svc_net.prefixlen,
         service_nic="svc",
-        preferred_node=str(cfg["preferred_node"]),
-        allowed_nodes=tuple(cfg.get("allowed_nodes", [n.name for n in spec.nodes])),
+        # node names as pacemaker knows them, whichever of its names the spec used (as the oracle reads them)
+        preferred_node=spec.node(str(cfg["preferred_node"])).name,
+        allowed_nodes=tuple(spec.node(str(n)).name for n in cfg.get("allowed_nodes", [n.name for n in spec.nodes])),
         stickiness=int(cfg.get("stickiness", 0)),
-        fence_delay_node=str(cfg.get("fence_delay_node", "")),
+        fence_delay_node=spec.node(str(cfg["fence_delay_node"])).name if cfg.get("fence_delay_node") else "",
         fence_delay_s=int(cfg.get("fence_delay_s", 0)),
         fence_host=str(spec.network(str(cfg.get("fence_network", "management"))).host),
         fence_login=str(cfg.get("fence_login", "root")),
@@ -100,13 +101,15 @@ def design_of(spec: LabSpec, lab: Lab | None = None) -> Design:
 
 
 def corosync_conf(spec: LabSpec, design: Design) -> str:
-    ring = str(spec.stack_config("pacemaker").get("ring_network", "heartbeat"))
+    cfg = spec.stack_config("pacemaker")
+    ring = str(cfg.get("ring_network", "heartbeat"))
     nodes = "\n".join(
         f"    node {{\n        ring0_addr: {n.on(ring).address}\n        name: {n.name}\n"
         f"        nodeid: {n.index}\n    }}"
         for n in spec.nodes
     )
-    two_node = "    two_node: 1\n" if len(spec.nodes) == 2 else ""
+    # as the oracle reads it: two_node unless the spec says otherwise, and only for 2 nodes
+    two_node = "    two_node: 1\n" if len(spec.nodes) == 2 and bool(cfg.get("two_node", True)) else ""
     return (
         "# written by halab: the seed's totem on the heartbeat network only\n"
         f"totem {{\n    version: 2\n    cluster_name: {design.cluster_name}\n    transport: knet\n"
