@@ -1,4 +1,4 @@
-# ruff: noqa: E501 -- log lines are data: kept whole, as the daemons print them
+
 """Log lines into events: every line shape, both stacks' tables, time precision, dedupe, errors.
 
 Message texts are the sources' format strings (../shared/reference/msgs/*.tsv, KEY_FORMATS.md)

@@ -224,7 +224,7 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
         lab.remote(n).run("systemctl stop pacemaker corosync 2>/dev/null; rm -f /var/lib/pacemaker/cib/cib*",
                           timeout=120)
         lab.remote(n).put_text(conf, "/etc/corosync/corosync.conf")
-    progress(f"deploy: {design.fstype} on the data LUN ({design.data_device.rsplit('-', 2)[-2:]})")
+    progress(f"deploy: {design.fstype} on the data LUN ({design.data_device})")
     lab.remote(first).run(f"wipefs -a {design.data_device} >/dev/null; "
                           f"mkfs.{design.fstype} -q -F {design.data_device}",
                           timeout=120, check=True)

@@ -1,4 +1,4 @@
-# ruff: noqa: E501 -- one table row per line reads better than wrapped regexes
+
 """Log patterns of the RHEL 6 stack: corosync 1.x, cman, fenced, qdiskd, rgmanager, kernel.
 
 Each row is a message format from the sources (../shared/reference/msgs/*.tsv give every call
