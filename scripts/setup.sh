@@ -33,8 +33,11 @@ want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "creating .venv and installing halab (editable) with its dependencies"
     [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install -q --upgrade pip >/dev/null
-    .venv/bin/pip install -q -e ".[dev]"
+    # (this machine's pip.conf names local mirrors that may be absent: drop those warnings only)
+    .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+    .venv/bin/pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored: it is neither" || true
+    .venv/bin/python -c "import halab, libvirt, fabric, allure, lxml, matplotlib" \
+        || { echo "[setup] the Python dependencies did not install (see above)" >&2; exit 2; }
     echo "$want" > "$stamp"
 else
     say ".venv up to date"

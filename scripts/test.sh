@@ -21,7 +21,11 @@ step() {
         *) echo "=== $name: FAILED (exit $rc)"; status=1 ;;
     esac
 }
-step "unit + config + samples" -q -p no:cacheprovider tests_unit tests_config
+# The real cluster.conf RelaxNG schema is handed to us in ../shared (absent elsewhere: the rule skips).
+schema=../shared/reference/schema/cluster-3.0.12/cluster.rng
+schema_opt=()
+[ -f "$schema" ] && schema_opt=("--schema=$(realpath "$schema")")
+step "unit + config + samples" -q -p no:cacheprovider tests_unit tests_config "${schema_opt[@]}"
 step "lab" -q -p no:cacheprovider -m lab tests_lab
 rm -rf reports/allure-results
 step "failover (seed faults on the owner, fast timing)" -p no:cacheprovider -m failover tests_failover \
