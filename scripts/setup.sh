@@ -53,4 +53,6 @@ if [ "$(cat "$nstamp" 2>/dev/null)" != "$nwant" ]; then
 else
     say "npm report tools up to date"
 fi
+# 4. The guest image of the default lab, built from Debian packages once and cached by content.
+.venv/bin/halab image | sed 's/^/[setup] /'
 say "done: $ROOT/.venv/bin/halab"

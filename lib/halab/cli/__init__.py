@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "down": "lab",
     "status": "lab",
     "ssh": "lab",
+    "image": "lab",
     "check-config": "check_config",
     "parse": "parse",
     "expect": "expect",

@@ -8,6 +8,7 @@ import sys
 
 from halab.lab import lab as labmod
 from halab.lab import target
+from halab.lab.image import ensure_image
 from halab.spec import load_spec
 
 HELP = {
@@ -15,6 +16,7 @@ HELP = {
     "down": "remove everything of the lab (idempotent; also clears what a crashed run left)",
     "status": "nodes, addresses, LUNs seen from each node, accelerator, image",
     "ssh": "run a command on a node (or print how to reach it)",
+    "image": "build the lab's guest image if it is not cached (or again with --rebuild-image)",
 }
 
 
@@ -34,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "up":
         lab = labmod.up(spec, accel=args.accel, rebuild_image=args.rebuild_image)
         lab.close()
+        return 0
+    if args.command == "image":
+        if spec.image.kind != "builtin":
+            print(f"lab {spec.name}: uses the user image {spec.image.path}; nothing to build")
+            return 0
+        ensure_image(spec.image.suite, rebuild=args.rebuild_image)
         return 0
     if args.command == "down":
         gone = labmod.down(spec)
