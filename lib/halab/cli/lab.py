@@ -24,6 +24,7 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lab", default=None, help="lab spec name or lab.toml path (default: seed)")
     if name == "up":
         parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    if name in ("up", "image"):
         parser.add_argument("--rebuild-image", action="store_true",
                             help="rebuild the guest image even if cached")
     if name == "ssh":
