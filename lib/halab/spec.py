@@ -81,13 +81,24 @@ class Storage:
         raise SpecError(f"storage has no LUN with role {role!r}")
 
 
+IDENTITY_ROUTES = ("auto", "cloud-init", "overlay-edit")
+OS_FAMILIES = ("auto", "debian", "rhel")
+FIRMWARES = ("auto", "bios", "uefi")
+
+
 @dataclass(frozen=True)
 class Image:
     kind: str  # "builtin" | "user"
     suite: str = "bookworm"
-    path: str = ""
+    path: str = ""  # user image (qcow2/raw), absolute or relative to the lab.toml; never written
     memory_mib: int = 1024
     vcpus: int = 1
+    # Hints for a user image; "auto"/"" means halab finds out (see halab.lab.userimage).
+    os_family: str = "auto"  # debian | rhel: format of the overlay-edit network files
+    stack: str = ""  # the cluster stack the image carries; checked on the booted node
+    root_device: str = ""  # e.g. /dev/sda1: where the root is when inspection cannot tell
+    identity: str = "auto"  # cloud-init | overlay-edit | auto (cloud-init when the image has it)
+    firmware: str = "auto"  # bios | uefi | auto (from the partition table)
 
 
 @dataclass(frozen=True)
@@ -319,9 +330,17 @@ class _Reader:
             raise self.fail(f"image.kind: {kind!r} is not 'builtin' or 'user'")
         if kind == "user" and not raw.get("path"):
             raise self.fail("image.path: a user image needs a path")
+        hints = {}
+        for key, allowed in (("identity", IDENTITY_ROUTES), ("os_family", OS_FAMILIES), ("firmware", FIRMWARES),
+                             ("stack", ("", *STACKS))):
+            value = str(raw.get(key, allowed[0]))
+            if value not in allowed:
+                raise self.fail(f"image.{key}: {value!r} is not one of {', '.join(a for a in allowed if a)}")
+            hints[key] = value
         return Image(kind, str(raw.get("suite", "bookworm")), str(raw.get("path", "")),
                      self.integer(raw.get("memory_mib", 1024), "image.memory_mib"),
-                     self.integer(raw.get("vcpus", 1), "image.vcpus"))
+                     self.integer(raw.get("vcpus", 1), "image.vcpus"),
+                     root_device=str(raw.get("root_device", "")), **hints)
 
     def timings(self) -> dict[str, TimingProfile]:
         out = {}

@@ -122,6 +122,62 @@ def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
 </domain>"""
 
 
+def user_domain_xml(spec: LabSpec, paths: LabPaths, node: Node, accel: Accel, firmware: str = "bios",
+                    seed_iso: Path | None = None, nvram: Path | None = None,
+                    ovmf: tuple[Path, Path] = (Path("/usr/share/OVMF/OVMF_CODE_4M.fd"),
+                                               Path("/usr/share/OVMF/OVMF_VARS_4M.fd"))) -> str:
+    """A node on a user's image: firmware boot from its overlay, identity from the seed ISO (if any).
+
+    Why a second function: nothing of the node's identity can ride on a kernel command line here
+    (the kernel is inside the user's image), so the OS block boots the disk by firmware — SeaBIOS,
+    or OVMF with a per-node copy of its variable store — and the NoCloud seed is a read-only cdrom
+    on the IDE bus, which every guest kernel can read. NICs, MACs, PCI slots, watchdog and TCG
+    settings are those of domain_xml, so faults, fencing and NIC names work the same.
+    """
+    nics = []
+    for addr in node.addresses:
+        role = spec.network(addr.network).role
+        slot = NIC_BY_ROLE[role][1]
+        nics.append(
+            f"<interface type='bridge'><source bridge='{paths.bridge(role)}'/>"
+            f"<mac address='{mac_for(spec, node.index, role)}'/><model type='virtio'/>"
+            f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot:#04x}' function='0x0'/></interface>"
+        )
+    tcg = accel.kind == "tcg"
+    cpu = "<cpu mode='maximum'/>" if tcg else "<cpu mode='host-passthrough'/>"
+    tcg_feature = f"<tcg><tb-cache unit='MiB'>{TB_CACHE_MIB}</tb-cache></tcg>" if tcg else ""
+    loader = ""
+    if firmware == "uefi":
+        code, template = ovmf
+        store = nvram or paths.nodes / f"{node.domain}.nvram.fd"
+        loader = (f"<loader readonly='yes' type='pflash'>{escape(str(code))}</loader>"
+                  f"<nvram template='{escape(str(template))}'>{escape(str(store))}</nvram>")
+    cdrom = ""
+    if seed_iso is not None:
+        cdrom = (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                 f"<source file='{escape(str(seed_iso))}'/><target dev='hdc' bus='ide'/><readonly/></disk>")
+    return f"""<domain type='{'qemu' if tcg else 'kvm'}'>
+  <name>{escape(node.domain)}</name>
+  <memory unit='MiB'>{spec.image.memory_mib}</memory>
+  <vcpu>{spec.image.vcpus}</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>{loader}<boot dev='hd'/></os>
+  <features><acpi/>{tcg_feature}</features>
+  {cpu}
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='unsafe'/>
+      <source file='{escape(str(paths.overlay(node.domain)))}'/><target dev='vda' bus='virtio'/></disk>
+    {cdrom}
+    {''.join(nics)}
+    <serial type='file'><source path='{paths.console(node.domain)}' append='on'/><target port='0'/></serial>
+    <watchdog model='i6300esb' action='reset'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>"""
+
+
 def make_overlay(paths: LabPaths, node: Node, image: BuiltImage) -> None:
     paths.nodes.mkdir(parents=True, exist_ok=True)
     overlay = paths.overlay(node.domain)

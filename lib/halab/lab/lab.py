@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halab.errors import HostError, LabError
-from halab.lab import daemons, domains, fencessh, network, target, virt
+from halab.lab import daemons, domains, fencessh, network, target, userimage, virt
 from halab.lab.domains import Accel
 from halab.lab.host import need_root, pids_in_netns, run
 from halab.lab.image import BuiltImage, ensure_image
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
+from halab.lab.userimage import UserImage
 from halab.spec import LabSpec, Node
 
 Progress = Callable[[str], None]
@@ -45,7 +46,7 @@ class Lab:
     spec: LabSpec
     paths: LabPaths
     accel: Accel
-    image: BuiltImage | None
+    image: BuiltImage | UserImage | None
     remotes: dict[str, Remote]
 
     def remote(self, node: str) -> Remote:
@@ -91,7 +92,11 @@ def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress
     paths = LabPaths(spec.name)
     progress(f"lab {spec.name}: accelerator {chosen.kind} ({chosen.reason})")
     down(spec, progress=lambda m: progress(f"sweep: {m}"))
-    image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
+    image: BuiltImage | UserImage
+    if spec.image.kind == "user":
+        image = userimage.resolve(spec, progress)
+    else:
+        image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
     started = time.monotonic()
     try:
         lab = _build(spec, paths, chosen, image, progress)
@@ -103,7 +108,8 @@ def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress
     return lab
 
 
-def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, progress: Progress) -> Lab:
+def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | UserImage,
+           progress: Progress) -> Lab:
     for d in (paths.state, paths.logs, paths.pids):
         d.mkdir(parents=True, exist_ok=True)
     _write_state(spec, paths, accel, image, phase="building")
@@ -121,6 +127,11 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, prog
     progress(f"nodes: starting {', '.join(n.domain for n in spec.nodes)} together")
     xmls = []
     for node in spec.nodes:
+        if isinstance(image, UserImage):  # the user's image: firmware boot, identity by seed or overlay edit
+            iso = userimage.prepare_identity(spec, paths, node, image, pubkey, progress)
+            xmls.append(domains.user_domain_xml(spec, paths, node, accel, image.firmware, iso,
+                                                userimage.nvram_path(paths, node)))
+            continue
         domains.make_overlay(paths, node, image)
         xmls.append(domains.domain_xml(spec, paths, node, image, accel, pubkey))
     domains.define_and_start(xmls)
@@ -128,6 +139,7 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, prog
     with ThreadPoolExecutor(max_workers=len(spec.nodes)) as pool:
         ready = list(pool.map(lambda n: prepare_node(lab, n, progress), spec.nodes))
     _write_state(spec, paths, accel, image, phase="up", nodes=[r.__dict__ for r in ready])
+    shutil.copyfile(paths.state_file, paths.state / "last-lab.json")  # kept after down, for the report
     return lab
 
 
@@ -136,6 +148,8 @@ def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
     remote = lab.remotes[node.name]
     ssh_s = remote.wait_ssh(lab.spec.timing.node_boot_s[1] * 2)
     progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
+    if isinstance(lab.image, UserImage):
+        userimage.first_boot(lab, node, progress)
     remote.put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
     luns = iscsi_login(lab, node)
     progress(f"{node.name}: iSCSI LUNs {', '.join(Path(p).name.rsplit('-', 2)[-1] for p in luns)} by path")
@@ -187,7 +201,8 @@ def down(spec: LabSpec, progress: Progress = print) -> list[str]:
     if network.netns_exists(paths.netns):
         network.delete(paths)
         gone.append(f"netns {paths.netns}")
-    for overlay in paths.nodes.glob("*.qcow2") if paths.nodes.exists() else []:
+    for overlay in [p for g in ("*.qcow2", "*.seed.iso", "*.nvram.fd") for p in paths.nodes.glob(g)] \
+            if paths.nodes.exists() else []:
         overlay.unlink()
         gone.append(f"overlay {overlay.name}")
     paths.state_file.unlink(missing_ok=True)
@@ -208,7 +223,7 @@ def attach(spec: LabSpec) -> Lab:
     return Lab(spec, paths, accel, None, remotes_for(spec, paths))
 
 
-def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage, phase: str,
+def _write_state(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | UserImage, phase: str,
                  nodes: list[dict[str, object]] | None = None) -> None:
     paths.state_file.write_text(json.dumps({
         "lab": spec.name, "spec": str(spec.path), "phase": phase, "accel": accel.kind,
