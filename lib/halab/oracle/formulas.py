@@ -34,9 +34,22 @@ def membership_change(token_ms: float, consensus_ms: float) -> Span:
     return Span.at((token_ms + consensus_ms) / 1000.0) + TOTEM_FORM_S
 
 
+TOKEN_RETRANSMITS_BEFORE_LOSS = 4  # C totemconfig.c:69 (v1.x) / :68-76 (3.1.10); cman does not set it
+
+
+def token_hold_ms(token_ms: float, retransmits: int = TOKEN_RETRANSMITS_BEFORE_LOSS) -> float:
+    """How long an idle ring may hold the token at one node: 0.8 · token_retransmit, with
+    token_retransmit = T / (retransmits + 0.2) (C v1.2.3 exec/totemconfig.c:517-526; the 1000/HZ
+    term is left out, which only widens the bound)."""
+    return 0.8 * token_ms / (retransmits + 0.2)
+
+
 def token_loss(token_ms: float) -> Span:
-    """`A processor failed` is logged T after the last token (C v1.4.7 exec/totemsrp.c:1568-1581)."""
-    return Span.at(token_ms / 1000.0)
+    """`A processor failed` is logged T after the *last token received* (C v1.4.7
+    exec/totemsrp.c:1568-1581). On an idle ring that token may have arrived up to one token hold
+    before the fault, so the loss is declared between T − hold and T after it (measured here:
+    0.64–0.76 s early with T = 5 s, hold 0.95 s)."""
+    return Span(max(0.0, (token_ms - token_hold_ms(token_ms)) / 1000.0), token_ms / 1000.0)
 
 
 # --- cman / corosync 1.x (rgmanager stack) ----------------------------------------------------

@@ -186,7 +186,8 @@ class _Model:
         lost = f.token_loss(d.token_ms)
         formed = f.membership_change(d.token_ms, d.consensus_ms)
         return dr.phase("detect", Span(lost.lo, formed.hi),
-                        f"token loss at T = {lost.lo:g} s, new membership at T + C + ε = {formed.label()}")
+                        f"token loss at T − token hold .. T = {lost.label()} (the last token may have come one "
+                        f"hold before the fault), new membership at T + C + ε = {formed.label()}")
 
     def delay(self, victim: str, node_lost: bool) -> float:
         """pcmk_delay_base of the victim's device, plus priority-fencing-delay when the victim hosts
