@@ -396,3 +396,29 @@ def test_rgmanager_fence_history_comes_from_fenced_lines() -> None:
         ("node02h", "success", "node01", "node01")
     ]
     assert RGM.read_fence_history("") == ()
+
+
+# Captured from this project's live lab (pacemaker 2.1.5, Debian 12): the agent's result line has
+# no "(OK)" after "returned 0"; it is a success, and only a non-zero code is a failure.
+PCMK_215_FENCE = """\
+2026-11-26T11:50:05.476607+0000 node02 pacemaker-fenced[482]:  notice: Delaying 'reboot' action targeting node01 \
+using fence_node01 for 8s
+2026-11-26T11:50:20.405931+0000 node02 pacemaker-fenced[482]:  notice: Operation 'reboot' [2175] targeting node01 \
+using fence_node01 returned 0
+2026-11-26T11:50:20.490919+0000 node02 pacemaker-fenced[482]:  notice: Operation 'reboot' targeting node01 by node02 \
+for pacemaker-controld.486@node02: OK (complete)
+"""
+
+
+def test_pacemaker_215_returned_0_without_ok_is_a_success() -> None:
+    events = PCMK.read_events(PCMK_215_FENCE, reporter="node02")
+    kinds = [e.kind for e in events]
+    assert K.FENCE_FAILED not in kinds
+    assert kinds.count(K.FENCE_SUCCESS) == 2
+    assert all(e.node == "node01" for e in events)
+
+
+def test_pacemaker_agent_nonzero_code_is_a_failure() -> None:
+    line = PCMK_215_FENCE.splitlines()[2].replace("returned 0", "returned 1")
+    (event,) = PCMK.read_events(line + "\n", reporter="node02")
+    assert event.kind == K.FENCE_FAILED
