@@ -104,6 +104,7 @@ def ensure_byo_image(suite: str = "bookworm", rebuild: bool = False, progress: C
     image = cached_byo(suite, cache_dir)
     if image.exists() and not rebuild:
         progress(f"byo image: cached {image.disk} (key {image.key})")
+        _link(image, cache_dir, suite)
         return image
     _need_tools("mmdebstrap", "mkfs.ext4", "qemu-img", "sfdisk", "grub-mkimage", "dd")
     if not (GRUB_PC_DIR / "boot.img").is_file():
@@ -142,7 +143,22 @@ def ensure_byo_image(suite: str = "bookworm", rebuild: bool = False, progress: C
         Path(str(image.disk) + ".part").rename(image.disk)
     progress(f"byo image: built {image.disk} in {time.monotonic() - started:.0f} s "
              f"({image.disk.stat().st_size / 2**20:.0f} MiB)")
+    progress(f"byo image: {_link(image, cache_dir, suite)} -> {image.disk}")
     return image
+
+
+def stable_path(suite: str = "bookworm", cache_dir: Path = CACHE_DIR) -> Path:
+    """Where labs/byo/lab.toml finds the image: a link to the current content's build."""
+    return cache_dir / f"byo-{suite}.qcow2"
+
+
+def _link(image: ByoImage, cache_dir: Path, suite: str) -> Path:
+    link = stable_path(suite, cache_dir)
+    tmp = link.with_name(link.name + ".new")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(image.disk)
+    tmp.replace(link)
+    return link
 
 
 def _kernel_version(rootfs: Path) -> str:

@@ -10,7 +10,8 @@ printf 'LABEL=halab-byo / ext4 defaults,errors=remount-ro 0 1\n' > "$R/etc/fstab
 printf 'halab-byo\n' > "$R/etc/hostname"
 mkdir -p "$R/etc/cloud/cloud.cfg.d"
 # Only the NoCloud seed (and nothing): no probing for cloud metadata services that are not there.
-printf 'datasource_list: [ NoCloud, None ]\n' > "$R/etc/cloud/cloud.cfg.d/90-halab-byo.cfg"
+# C.UTF-8 is built into libc: cloud-init's locale module needs no locale generated for it.
+printf 'datasource_list: [ NoCloud, None ]\nlocale: C.UTF-8\n' > "$R/etc/cloud/cloud.cfg.d/90-halab-byo.cfg"
 chroot "$R" systemctl enable serial-getty@ttyS0.service ssh.service systemd-networkd.service 2>/dev/null || true
 for unit in corosync pacemaker; do
     chroot "$R" systemctl disable "$unit.service" 2>/dev/null || true
