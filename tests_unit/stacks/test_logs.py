@@ -419,6 +419,6 @@ def test_pacemaker_215_returned_0_without_ok_is_a_success() -> None:
 
 
 def test_pacemaker_agent_nonzero_code_is_a_failure() -> None:
-    line = PCMK_215_FENCE.splitlines()[2].replace("returned 0", "returned 1")
+    line = PCMK_215_FENCE.splitlines()[1].replace("returned 0", "returned 1")
     (event,) = PCMK.read_events(line + "\n", reporter="node02")
     assert event.kind == K.FENCE_FAILED
