@@ -190,7 +190,10 @@ def test_virt_customize_command_edits_only_the_overlay(spec: LabSpec, family: st
     assert min(i for i, a in enumerate(cmd) if a == "--upload") > max(i for i, a in enumerate(cmd) if a == "--mkdir")
     assert cmd[cmd.index("--ssh-inject") + 1] == f"root:file:{tmp_path / 'key.pub'}"
     assert cmd[cmd.index("--firstboot") + 1] == str(staging / "firstboot.sh")
-    assert "corosync" in cmd[cmd.index("--run-command") + 1]
+    runs = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--run-command"]
+    assert "corosync" in runs[0]
+    assert any("ssh-keygen -A" in r for r in runs), "each overlay gets its own host keys"
+    assert any("cloud-init.disabled" in r for r in runs), "a seedless cloud-init must not redo the network"
     assert ("--selinux-relabel" in cmd) == (family == "rhel")
 
 

@@ -253,8 +253,12 @@ def virt_customize_cmd(overlay: Path, staging: Path, files: dict[str, tuple[str,
         cmd += ["--mkdir", d]
     for path, (_content, mode) in sorted(files.items()):
         cmd += ["--upload", f"{staging}{path}:{path}", "--chmod", f"0{mode:o}:{path}"]
+    # cloud-init without a seed would fall back to DHCP on the first NIC over these files; host keys
+    # are made here, per overlay, because it was cloud-init that would have made them.
     cmd += ["--ssh-inject", f"root:file:{pubkey_file}",
             "--run-command", cluster_off_command(),
+            "--run-command", "ssh-keygen -A >/dev/null 2>&1 || true",
+            "--run-command", "if [ -d /etc/cloud ]; then touch /etc/cloud/cloud-init.disabled; fi",
             "--firstboot", str(staging / "firstboot.sh")]
     if os_family == "rhel":
         cmd.append("--selinux-relabel")
