@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from typing import Any
 
 from halab.errors import LabError
 from halab.lab.host import Result, netns_socket
+
+# paramiko's transport thread logs every failed handshake with a traceback; a node that is being
+# fenced fails handshakes by design, and each failure reaches the caller as Unreachable anyway.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 CONNECT_TIMEOUT_S = 5.0
 DEFAULT_COMMAND_TIMEOUT_S = 30.0
