@@ -105,6 +105,30 @@ def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:
                spec.timing.iscsi_replacement_timeout_s + d.fs_monitor_interval_s + d.fs_monitor_timeout_s)
 
 
+def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterStatus:
+    """The precondition of every fault: all nodes online, the service on its preferred node.
+    A cheap look first; the full restore only when the last test (or a crash) left it otherwise."""
+    d = cluster.design
+    try:
+        status = cluster.status()
+        svc = status.service(d.service)
+        healthy = ({n.name for n in cluster.lab.spec.nodes} <= set(status.online()) and svc is not None
+                   and svc.state == "started" and svc.owner == d.preferred_node)
+        if healthy:
+            return status
+    except HalabError as err:
+        progress(f"precondition: cluster status not readable ({err}); restoring")
+    progress("precondition: cluster not healthy; restoring it first")
+    return restore(cluster.lab, d.service, d.preferred_node, within_s=600, progress=progress)
+
+
+def _restore_quietly(cluster: LiveCluster, progress: Progress) -> None:
+    try:
+        restore(cluster.lab, cluster.design.service, cluster.design.preferred_node, within_s=600, progress=progress)
+    except HalabError as err:
+        progress(f"restore after an error failed too: {err}")
+
+
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
               before_restore: Callable[[], None] | None = None) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
@@ -112,6 +136,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
+    ensure_healthy(cluster, progress)
     target = target_for(cluster, role)
     before = cluster.status()
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
@@ -140,16 +165,14 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        history, offset = _fence_history(cluster, pred)
-        run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
-                    for n in spec.nodes]
-        for log in run.logs:
-            nodelogs.add_to_timeline(timeline, log)
-        later = [w.latest for p, w in pred.windows.items() if p in ("node-rejoined", "fail-back")]
-        within = max([*later, restore_started]) - restore_started + RESTORE_MARGIN_S
-        restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+        history, offset = _collect_and_restore(cluster, run, restore_started, progress)
         run.cluster_s = timeline.now()
         _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
+    except BaseException:
+        # Whatever broke (inject failed, a node never answered, Ctrl-C): leave the cluster healthy
+        # for the next test before the error goes up. The fault itself healed in `injected`.
+        _restore_quietly(cluster, progress)
+        raise
     finally:
         for obs in (probe, poller, watcher):
             obs.stop()
@@ -162,6 +185,21 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     return run
+
+
+def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: float,
+                         progress: Progress) -> tuple[tuple[FenceAction, ...], float]:
+    """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
+    lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
+    history, offset = _fence_history(cluster, pred)
+    run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
+                for n in lab.spec.nodes]
+    for log in run.logs:
+        nodelogs.add_to_timeline(timeline, log)
+    later = [w.latest for p, w in pred.windows.items() if p in ("node-rejoined", "fail-back")]
+    within = max([*later, restore_started]) - restore_started + RESTORE_MARGIN_S
+    restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+    return history, offset
 
 
 def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:

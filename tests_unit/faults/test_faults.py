@@ -300,7 +300,7 @@ def test_process_faults(lab: Lab) -> None:
     KillDaemon().heal(lab, "node01")
     AppFailure().heal(lab, "node02")
     assert calls(lab, "node01") == ["pkill -9 -x corosync"]
-    assert calls(lab, "node02") == ["pkill -9 -f /usr/local/bin/myappl || true"]
+    assert calls(lab, "node02") == ["systemctl kill --signal=KILL myappl.service"]
 
 
 @pytest.fixture

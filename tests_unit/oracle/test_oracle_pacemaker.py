@@ -98,7 +98,7 @@ def test_seed_outcomes(
 def test_seed_heartbeat_numbers() -> None:
     """Token 20 s, consensus 1.2·T = 24 s: nothing before T − hold, membership at 44.05..44.2 s."""
     p = bare(seed(), "heartbeat-down", "node02")
-    assert span(p, "detect") == (16.19, 44.2)  # token loss: T − token hold (0.8·T/4.2), the last token may predate the fault
+    assert span(p, "detect") == (16.19, 44.2)  # T − token hold (0.8·T/4.2)
     assert p.windows["fence-requested"].earliest == pytest.approx(44.05)
     assert p.windows["fence-done"].earliest == pytest.approx(44.05 + 3.0)  # no delay on node02's device
     assert p.windows["fence-done"].latest == pytest.approx(44.2 + 20.0)

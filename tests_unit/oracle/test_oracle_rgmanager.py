@@ -133,7 +133,7 @@ def test_seed_qdisk_detection_within_interval_times_tko() -> None:
 def test_seed_heartbeat_detection_after_the_token() -> None:
     """token 20 s: nothing is declared before T − token hold; RHEL 6 two-node consensus 2 s -> membership 22 s."""
     p = bare(seed(), "heartbeat-down", "node02", "rgmanager", qdisk_master="node01")
-    assert span(p, "detect") == (16.19, 22.2)  # token loss: T − token hold (0.8·T/4.2), the last token may predate the fault
+    assert span(p, "detect") == (16.19, 22.2)  # T − token hold (0.8·T/4.2)
     assert p.windows["fence-requested"].earliest == pytest.approx(22.05)
     real = predict(seed(), "heartbeat-down", "node02", stack="rgmanager")
     assert real.windows["fence-requested"].earliest >= 20.0

@@ -29,7 +29,8 @@ class AppFailure(Fault):
         return lab.spec.stack_config("pacemaker").get("app", "myappl")
 
     def inject(self, lab: Lab, target: str) -> None:
-        ssh(lab, target, f"pkill -9 -f /usr/local/bin/{self.app(lab)} || true")
+        # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.
+        ssh(lab, target, f"systemctl kill --signal=KILL {self.app(lab)}.service")
 
     def heal(self, lab: Lab, target: str) -> None:
         """The cluster restarts or moves the application; the restore clears its fail count."""

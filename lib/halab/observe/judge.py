@@ -177,7 +177,8 @@ def phase_results(pred: Prediction, measured: dict[str, Measured]) -> tuple[Phas
         t, why, unc = measured.get(phase, (None, "not measured", 0.0))
         if unc:
             why = f"{why}; node clock corrected, +-{unc:.2f} s"
-        out.append(PhaseResult(phase, None if t is None else round(t, 2), window.earliest, window.latest, why,
+        out.append(PhaseResult(phase, None if t is None else round(t, 2), round(window.earliest, 2),
+                               round(window.latest, 2), why,
                                round(unc, 3)))
     return tuple(out)
 
