@@ -144,7 +144,22 @@ def ensure_byo_image(suite: str = "bookworm", rebuild: bool = False, progress: C
     progress(f"byo image: built {image.disk} in {time.monotonic() - started:.0f} s "
              f"({image.disk.stat().st_size / 2**20:.0f} MiB)")
     progress(f"byo image: {_link(image, cache_dir, suite)} -> {image.disk}")
+    for old in prune_byo(suite, keep=image.key, cache_dir=cache_dir):
+        progress(f"byo image: removed the outdated {old.name}")
     return image
+
+
+def prune_byo(suite: str, keep: str, cache_dir: Path = CACHE_DIR,
+              labs_root: Path = Path("/var/lib/halab/labs")) -> list[Path]:
+    """Remove proof images of other content, except those a lab that is up still boots from."""
+    in_use = {p.read_text() for p in labs_root.glob("*/lab.json")} if labs_root.exists() else set()
+    removed = []
+    for old in cache_dir.glob(f"byo-{suite}-*"):
+        if not old.is_dir() or old.name.endswith(keep) or any(str(old) in text for text in in_use):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    return removed
 
 
 def stable_path(suite: str = "bookworm", cache_dir: Path = CACHE_DIR) -> Path:

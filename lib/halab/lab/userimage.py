@@ -65,8 +65,9 @@ class Runner(Protocol):
 
 
 def image_path(spec: LabSpec) -> Path:
+    """The image file itself, links resolved: overlays must name the file, not a link that may move."""
     path = Path(spec.image.path).expanduser()
-    return path if path.is_absolute() else (spec.path.parent / path).resolve()
+    return (path if path.is_absolute() else spec.path.parent / path).resolve()
 
 
 def image_format(path: Path) -> str:
