@@ -202,3 +202,4 @@ def test_firstboot_script_logs_in(spec: LabSpec) -> None:
     assert text.startswith("#!/bin/sh\n")
     assert identity.ISCSI_SCRIPT in text
     assert "mkdir -p /data01" in text
+    assert text.rstrip().endswith(f"touch {identity.FIRSTBOOT_DONE}"), "the marker says the whole script ran"

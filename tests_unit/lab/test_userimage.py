@@ -20,7 +20,7 @@ from lxml import etree
 
 from halab.errors import LabError, SpecError
 from halab.lab import identity, paths, userimage
-from halab.lab.domains import Accel, user_domain_xml
+from halab.lab.domains import Accel, choose_accel, user_domain_xml
 from halab.lab.host import Result
 from halab.lab.paths import LabPaths, mac_for
 from halab.lab.userimage import UserImage
@@ -222,6 +222,7 @@ def test_guestfish_probe_is_read_only(tmp_path: Path) -> None:
     cmd = userimage.guestfish_probe_cmd(tmp_path / "img.qcow2", "qcow2")
     assert "--ro" in cmd
     assert "LIBGUESTFS_BACKEND=direct" in cmd, "never through the lab's (or anyone's) libvirtd"
+    assert ("LIBGUESTFS_BACKEND_SETTINGS=force_tcg" in cmd) == (choose_accel("auto").kind == "tcg")
     assert "-i" in cmd
     by_device = userimage.guestfish_probe_cmd(tmp_path / "i", "raw", "/dev/sda2")
     assert by_device[by_device.index("-m") + 1] == "/dev/sda2"
@@ -433,3 +434,45 @@ def test_require_stack_is_one_clear_line() -> None:
 def test_wait_cloud_init_reads_the_last_status_line() -> None:
     assert userimage.wait_cloud_init(Recorded("status: done\n")) == "status: done"
     assert userimage.wait_cloud_init(Recorded("absent\n")) == "absent"
+
+
+class Scripted(Recorded):
+    """A node answering by command: the probe gets a recorded rpm/dpkg answer, the rest `status`."""
+
+    def __init__(self, probe: str, status: str = "status: done\n") -> None:
+        super().__init__(status)
+        self.probe = probe
+
+    def run(self, cmd: str, timeout: float = 30.0, check: bool = False, connect_timeout: float = 5.0) -> Result:
+        self.commands.append(cmd)
+        return Result(cmd, 0, self.probe if "@@ rpm-rgmanager" in cmd else self.stdout, "")
+
+
+class FakeLab:
+    def __init__(self, spec: LabSpec, image: UserImage, node: Scripted) -> None:
+        self.spec = spec
+        self.image = image
+        self.remotes = {n.name: node for n in spec.nodes}
+
+
+@pytest.mark.parametrize("route", ["cloud-init", "overlay-edit"])
+def test_first_boot_waits_then_checks_the_stack(spec: LabSpec, tmp_path: Path, route: str) -> None:
+    node = Scripted(DEBIAN12)
+    lab: Any = FakeLab(spec, UserImage("k", tmp_path / "i.qcow2", "qcow2", "bios", route, "debian"), node)
+    lines: list[str] = []
+    assert userimage.first_boot(lab, spec.nodes[0], lines.append) == "dpkg: pacemaker 2.1.5-1+deb12u1"
+    waited = node.commands[0]
+    assert ("boot-finished" in waited) == (route == "cloud-init")
+    assert (identity.FIRSTBOOT_DONE in waited) == (route == "overlay-edit")
+    assert lines[-1] == "node01: stack pacemaker present (dpkg: pacemaker 2.1.5-1+deb12u1)"
+
+
+def test_first_boot_stops_on_the_wrong_stack(spec: LabSpec, tmp_path: Path) -> None:
+    lab: Any = FakeLab(spec.with_stack("rgmanager"),
+                       UserImage("k", tmp_path / "i.qcow2", "qcow2", "bios", "cloud-init", "rhel"),
+                       Scripted(ROCKY9, "status: error\n"))
+    lines: list[str] = []
+    with pytest.raises(LabError, match="it has pacemaker: run with --stack pacemaker"):
+        userimage.first_boot(lab, spec.nodes[0], lines.append)
+    assert "cloud-init status: error" in lines[0]
+    assert "/var/log/cloud-init.log" in lines[0]

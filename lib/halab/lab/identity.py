@@ -26,6 +26,7 @@ from halab.spec import LabSpec, Node
 
 GUEST_DIR = Path(__file__).resolve().parents[1] / "data" / "guest"
 ISCSI_SCRIPT = "/usr/local/sbin/halab-iscsi-login"
+FIRSTBOOT_DONE = "/var/lib/halab-firstboot.done"  # the overlay-edit route's first boot is over
 OS_FAMILIES = ("debian", "rhel")
 # The seed's advice: a fenced node must not rejoin on its own. Both stacks' daemons, both init systems.
 CLUSTER_UNITS = ("corosync", "pacemaker", "cman", "rgmanager", "qdiskd", "pcsd")
@@ -235,6 +236,7 @@ def firstboot_script(spec: LabSpec) -> str:
         "systemctl daemon-reload 2>/dev/null",
         *([f"mkdir -p {dirs}"] if dirs else []),
         ISCSI_SCRIPT,
+        f"touch {FIRSTBOOT_DONE}",
         "",
     ])
 

@@ -129,10 +129,24 @@ def read_head(path: Path, fmt: str, sectors: int = 34) -> bytes:
         return out.read_bytes()
 
 
+def guestfs_env() -> list[str]:
+    """`env` settings for libguestfs: its own qemu (never a libvirtd), TCG where KVM cannot boot.
+
+    The paravirtual KVM of our machines aborts qemu on `-cpu host` (LAB-FINDINGS); libguestfs
+    would try KVM first, so it is told to use TCG whenever halab itself would choose TCG.
+    """
+    from halab.lab.domains import choose_accel
+
+    env = ["env", "LIBGUESTFS_BACKEND=direct"]
+    if choose_accel("auto").kind == "tcg":
+        env.append("LIBGUESTFS_BACKEND_SETTINGS=force_tcg")
+    return env
+
+
 def guestfish_probe_cmd(disk: Path, fmt: str, root_device: str = "") -> list[str]:
     """Look into the image read-only: does it have cloud-init, and which distribution is it."""
     mount = ["-m", root_device] if root_device else ["-i"]
-    return ["env", "LIBGUESTFS_BACKEND=direct", "guestfish", "--ro", "--format", fmt, "-a", str(disk), *mount,
+    return [*guestfs_env(), "guestfish", "--ro", "--format", fmt, "-a", str(disk), *mount,
             "exists", "/etc/cloud/cloud.cfg", ":", "exists", "/etc/redhat-release", ":",
             "exists", "/etc/debian_version"]
 
@@ -276,8 +290,11 @@ def edit_overlay(spec: LabSpec, node: Node, overlay: Path, pubkey: str, os_famil
         stage_overlay_files(staging, files, spec)
         keyfile = staging / "lab_key.pub"
         keyfile.write_text(pubkey + "\n")
-        run(identity.virt_customize_cmd(overlay, staging, files, node, keyfile, os_family),
-            timeout=GUESTFS_TIMEOUT_S)
+        res = run([*guestfs_env(), *identity.virt_customize_cmd(overlay, staging, files, node, keyfile, os_family)],
+                  timeout=GUESTFS_TIMEOUT_S, check=False)
+    if not res.ok:
+        tail = " | ".join(ln for ln in (res.stderr or res.stdout).strip().splitlines()[:2])
+        raise LabError(f"virt-customize could not edit {overlay.name} (exit {res.exit_code}): {tail}", node.name)
 
 
 def prepare_identity(spec: LabSpec, paths: LabPaths, node: Node, image: UserImage, pubkey: str,
@@ -382,6 +399,18 @@ def wait_cloud_init(remote: Runner, within_s: float = CLOUD_INIT_WAIT_S) -> str:
     return res.stdout.strip() or "unknown"
 
 
+def wait_firstboot(remote: Runner, within_s: float = CLOUD_INIT_WAIT_S) -> bool:
+    """Block until halab's first-boot script has finished (it touches a marker as its last step).
+
+    virt-customize moves a first-boot script out of its queue *before* running it, so the queue
+    says nothing about the end; the marker does, on systemd and SysV init alike.
+    """
+    polls = max(1, int(within_s / 2) - 5)
+    res = remote.run(f"i=0; while [ ! -e {identity.FIRSTBOOT_DONE} ] && [ $i -lt {polls} ]; do "
+                     f"sleep 2; i=$((i+1)); done; test -e {identity.FIRSTBOOT_DONE}", timeout=within_s)
+    return res.ok
+
+
 def first_boot(lab: Lab, node: Node, progress: Progress = print) -> str:
     """After SSH answers on a user-image node: let cloud-init finish, then check the stack.
 
@@ -396,6 +425,10 @@ def first_boot(lab: Lab, node: Node, progress: Progress = print) -> str:
         state = wait_cloud_init(remote)
         note = " (see /var/log/cloud-init.log on the node)" if "error" in state else ""
         progress(f"{node.name}: cloud-init {state} ({time.monotonic() - started:.0f} s after SSH){note}")
+    elif isinstance(image, UserImage):
+        started = time.monotonic()
+        done = "done" if wait_firstboot(remote) else "not finished (see /root/virt-sysprep-firstboot.log)"
+        progress(f"{node.name}: first-boot script {done} ({time.monotonic() - started:.0f} s after SSH)")
     evidence = require_stack(detect_stack(remote), lab.spec.stack, node.name)
     progress(f"{node.name}: stack {lab.spec.stack} present ({evidence})")
     return evidence
