@@ -145,6 +145,9 @@ def test_debian_network_files_match_by_mac(spec: LabSpec) -> None:
     net = files["/etc/systemd/network/20-halab-hb.network"][0]
     assert "Address=192.168.9.201/24" in net
     assert "Gateway" not in net
+    assert "RequiredForOnline=no" in net, "a heartbeat cut must not hold a reboot at network-online"
+    assert "RequiredForOnline" not in files["/etc/systemd/network/20-halab-mgmt.network"][0], \
+        "with no link required, wait-online waits 2 minutes before iscsid starts"
 
 
 def test_rhel_network_files(spec: LabSpec) -> None:

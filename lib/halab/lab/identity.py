@@ -199,11 +199,14 @@ def network_files(spec: LabSpec, node: Node, os_family: str) -> dict[str, tuple[
     nics = nics_of(spec, node)
     if os_family == "debian":
         for nic in nics:
+            # Only the heartbeat NIC is optional for network-online: with no link required at all,
+            # systemd-networkd-wait-online waits its full 2 minutes and delays iscsid (measured).
+            optional = "\n[Link]\nRequiredForOnline=no\n" if nic.name == NIC_BY_ROLE["heartbeat"][0] else ""
             out[f"/etc/systemd/network/10-halab-{nic.name}.link"] = (
                 f"[Match]\nMACAddress={nic.mac}\n\n[Link]\nName={nic.name}\n", 0o644)
             out[f"/etc/systemd/network/20-halab-{nic.name}.network"] = (
                 f"[Match]\nMACAddress={nic.mac}\n\n[Network]\nAddress={nic.address}\nLinkLocalAddressing=no\n"
-                "IPv6AcceptRA=no\n\n[Link]\nRequiredForOnline=no\n", 0o644)
+                f"IPv6AcceptRA=no\n{optional}", 0o644)
     elif os_family == "rhel":
         rules = []
         for nic in nics:
