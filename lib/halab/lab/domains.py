@@ -85,8 +85,8 @@ def _has(node: Node, network: str) -> bool:
     return any(a.network == network for a in node.addresses)
 
 
-def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
-               accel: Accel, pubkey: str) -> str:
+def _nics(spec: LabSpec, paths: LabPaths, node: Node) -> str:
+    """One virtio NIC per network, in the PCI slot that names it in the guest, with its stable MAC."""
     nics = []
     for addr in node.addresses:
         role = spec.network(addr.network).role
@@ -96,6 +96,12 @@ def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
             f"<mac address='{mac_for(spec, node.index, role)}'/><model type='virtio'/>"
             f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot:#04x}' function='0x0'/></interface>"
         )
+    return "".join(nics)
+
+
+def _domain(spec: LabSpec, paths: LabPaths, node: Node, accel: Accel, os_block: str, extra_disks: str = "") -> str:
+    """The parts every node shares whatever it boots: CPU/accelerator, overlay disk, NICs, serial
+    console log, the i6300esb watchdog for sbd, and no balloon."""
     tcg = accel.kind == "tcg"
     cpu = "<cpu mode='maximum'/>" if tcg else "<cpu mode='host-passthrough'/>"
     tcg_feature = f"<tcg><tb-cache unit='MiB'>{TB_CACHE_MIB}</tb-cache></tcg>" if tcg else ""
@@ -103,9 +109,7 @@ def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
   <name>{escape(node.domain)}</name>
   <memory unit='MiB'>{spec.image.memory_mib}</memory>
   <vcpu>{spec.image.vcpus}</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{image.kernel}</kernel><initrd>{image.initrd}</initrd>
-    <cmdline>{escape(kernel_cmdline(spec, node, pubkey))}</cmdline></os>
+  {os_block}
   <features><acpi/>{tcg_feature}</features>
   {cpu}
   <clock offset='utc'/>
@@ -113,13 +117,23 @@ def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='unsafe'/>
-      <source file='{paths.overlay(node.domain)}'/><target dev='vda' bus='virtio'/></disk>
-    {''.join(nics)}
+      <source file='{escape(str(paths.overlay(node.domain)))}'/><target dev='vda' bus='virtio'/></disk>
+    {extra_disks}
+    {_nics(spec, paths, node)}
     <serial type='file'><source path='{paths.console(node.domain)}' append='on'/><target port='0'/></serial>
     <watchdog model='i6300esb' action='reset'/>
     <memballoon model='none'/>
   </devices>
 </domain>"""
+
+
+def domain_xml(spec: LabSpec, paths: LabPaths, node: Node, image: BuiltImage,
+               accel: Accel, pubkey: str) -> str:
+    """A node on the built-in image: direct kernel boot, identity on the kernel command line."""
+    os_block = (f"<os><type arch='x86_64' machine='pc'>hvm</type>"
+                f"<kernel>{image.kernel}</kernel><initrd>{image.initrd}</initrd>"
+                f"<cmdline>{escape(kernel_cmdline(spec, node, pubkey))}</cmdline></os>")
+    return _domain(spec, paths, node, accel, os_block)
 
 
 def user_domain_xml(spec: LabSpec, paths: LabPaths, node: Node, accel: Accel, firmware: str = "bios",
@@ -128,24 +142,12 @@ def user_domain_xml(spec: LabSpec, paths: LabPaths, node: Node, accel: Accel, fi
                                                Path("/usr/share/OVMF/OVMF_VARS_4M.fd"))) -> str:
     """A node on a user's image: firmware boot from its overlay, identity from the seed ISO (if any).
 
-    Why a second function: nothing of the node's identity can ride on a kernel command line here
-    (the kernel is inside the user's image), so the OS block boots the disk by firmware — SeaBIOS,
-    or OVMF with a per-node copy of its variable store — and the NoCloud seed is a read-only cdrom
-    on the IDE bus, which every guest kernel can read. NICs, MACs, PCI slots, watchdog and TCG
-    settings are those of domain_xml, so faults, fencing and NIC names work the same.
+    Why another OS block: nothing of the node's identity can ride on a kernel command line here
+    (the kernel is inside the user's image), so the disk boots by firmware — SeaBIOS, or OVMF
+    with a per-node copy of its variable store — and the NoCloud seed is a read-only cdrom on the
+    IDE bus, which every guest kernel can read. Everything else is the same as domain_xml, so
+    faults, fencing and NIC names work the same.
     """
-    nics = []
-    for addr in node.addresses:
-        role = spec.network(addr.network).role
-        slot = NIC_BY_ROLE[role][1]
-        nics.append(
-            f"<interface type='bridge'><source bridge='{paths.bridge(role)}'/>"
-            f"<mac address='{mac_for(spec, node.index, role)}'/><model type='virtio'/>"
-            f"<address type='pci' domain='0x0000' bus='0x00' slot='{slot:#04x}' function='0x0'/></interface>"
-        )
-    tcg = accel.kind == "tcg"
-    cpu = "<cpu mode='maximum'/>" if tcg else "<cpu mode='host-passthrough'/>"
-    tcg_feature = f"<tcg><tb-cache unit='MiB'>{TB_CACHE_MIB}</tb-cache></tcg>" if tcg else ""
     loader = ""
     if firmware == "uefi":
         code, template = ovmf
@@ -156,26 +158,8 @@ def user_domain_xml(spec: LabSpec, paths: LabPaths, node: Node, accel: Accel, fi
     if seed_iso is not None:
         cdrom = (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
                  f"<source file='{escape(str(seed_iso))}'/><target dev='hdc' bus='ide'/><readonly/></disk>")
-    return f"""<domain type='{'qemu' if tcg else 'kvm'}'>
-  <name>{escape(node.domain)}</name>
-  <memory unit='MiB'>{spec.image.memory_mib}</memory>
-  <vcpu>{spec.image.vcpus}</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>{loader}<boot dev='hd'/></os>
-  <features><acpi/>{tcg_feature}</features>
-  {cpu}
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='unsafe'/>
-      <source file='{escape(str(paths.overlay(node.domain)))}'/><target dev='vda' bus='virtio'/></disk>
-    {cdrom}
-    {''.join(nics)}
-    <serial type='file'><source path='{paths.console(node.domain)}' append='on'/><target port='0'/></serial>
-    <watchdog model='i6300esb' action='reset'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>"""
+    os_block = f"<os><type arch='x86_64' machine='pc'>hvm</type>{loader}<boot dev='hd'/></os>"
+    return _domain(spec, paths, node, accel, os_block, cdrom)
 
 
 def make_overlay(paths: LabPaths, node: Node, image: BuiltImage) -> None:
