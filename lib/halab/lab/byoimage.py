@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halab.errors import HostError, LabError
-from halab.lab.image import CACHE_DIR, MIRROR, _need_tools, _run
+from halab.lab.image import CACHE_DIR, MIRROR, _need_tools, _run, prune_images
 
 BYO_DIR = Path(__file__).resolve().parents[1] / "data" / "byo"
 GRUB_PC_DIR = Path("/usr/lib/grub/i386-pc")
@@ -152,14 +152,7 @@ def ensure_byo_image(suite: str = "bookworm", rebuild: bool = False, progress: C
 def prune_byo(suite: str, keep: str, cache_dir: Path = CACHE_DIR,
               labs_root: Path = Path("/var/lib/halab/labs")) -> list[Path]:
     """Remove proof images of other content, except those a lab that is up still boots from."""
-    in_use = {p.read_text() for p in labs_root.glob("*/lab.json")} if labs_root.exists() else set()
-    removed = []
-    for old in cache_dir.glob(f"byo-{suite}-*"):
-        if not old.is_dir() or old.name.endswith(keep) or any(str(old) in text for text in in_use):
-            continue
-        shutil.rmtree(old, ignore_errors=True)
-        removed.append(old)
-    return removed
+    return prune_images(suite, keep, cache_dir, labs_root, kind="byo")
 
 
 def stable_path(suite: str = "bookworm", cache_dir: Path = CACHE_DIR) -> Path:

@@ -93,12 +93,12 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
 
 
 def prune_images(suite: str, keep: str, cache_dir: Path = CACHE_DIR,
-                 labs_root: Path = Path("/var/lib/halab/labs")) -> list[Path]:
-    """Remove cached images of other content, except those a lab that is up still boots from."""
+                 labs_root: Path = Path("/var/lib/halab/labs"), kind: str = "debian") -> list[Path]:
+    """Remove cached images of `kind` with other content, except those a lab that is up still boots from."""
     in_use = {p.read_text() for p in labs_root.glob("*/lab.json")} if labs_root.exists() else set()
     removed = []
-    for old in cache_dir.glob(f"debian-{suite}-*"):
-        if old.name.endswith(keep) or any(str(old) in text for text in in_use):
+    for old in cache_dir.glob(f"{kind}-{suite}-*"):
+        if not old.is_dir() or old.name.endswith(keep) or any(str(old) in text for text in in_use):
             continue
         shutil.rmtree(old, ignore_errors=True)
         removed.append(old)
