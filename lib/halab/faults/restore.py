@@ -39,8 +39,7 @@ def _undo_node_faults(lab: Lab, node: str) -> None:
 
 
 def _stack_running(lab: Lab, node: str) -> bool:
-    res = lab.remote(node).run("systemctl is-active corosync pacemaker", timeout=15)
-    return res.stdout.split().count("active") == 2
+    return lab.remote(node).run(get_adapter(lab.spec.stack).commands.stack_running, timeout=15).ok
 
 
 def sweep(lab: Lab) -> None:
@@ -85,7 +84,8 @@ def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], dead
             online = set(names) <= set(status.online())
             svc = status.service(service)
             if online and not cleaned:
-                lab.remote(preferred).run("crm_resource --cleanup >/dev/null 2>&1", timeout=60)
+                if adapter.commands.clear_failures:
+                    lab.remote(preferred).run(f"{adapter.commands.clear_failures} >/dev/null 2>&1", timeout=60)
                 cleaned = True
             elif online and svc is not None and svc.state == "started" and svc.owner == preferred:
                 return status

@@ -40,6 +40,8 @@ COMMANDS = Commands(
     nodes="crm_node -l",
     quorum_device="sbd -d {device} dump",
     ring_status="corosync-cfgtool -s",
+    stack_running="systemctl is-active --quiet corosync pacemaker",
+    clear_failures="crm_resource --cleanup",
 )
 
 

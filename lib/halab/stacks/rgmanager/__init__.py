@@ -36,6 +36,8 @@ COMMANDS = Commands(
     nodes="cman_tool nodes",
     quorum_device="mkqdisk -L",
     ring_status="corosync-cfgtool -s",
+    stack_running="service cman status >/dev/null && service rgmanager status >/dev/null",
+    clear_failures="",  # rgmanager keeps no fail counts; a failed service is re-enabled by the restore
 )
 
 
