@@ -87,7 +87,8 @@ def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool
         return False
     ev = Ev(cluster.design.service, baseline, restore_started=timeline.now())
     got = measure(timeline, pred, ev)
-    wanted = [p for p in pred.windows if p not in ("node-rejoined", "fail-back")]
+    # Phases seen only in node logs (read after the heal) cannot end the hold; the rest can.
+    wanted = [p for p in pred.windows if p not in ("node-rejoined", "fail-back", "fence-requested")]
     if not wanted:
         return False  # nothing is predicted to happen: watch until the deadline that nothing does
     return all(got.get(p, (None, ""))[0] is not None for p in wanted)
