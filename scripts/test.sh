@@ -3,7 +3,8 @@
 #   1. set-up (idempotent),
 #   2. unit tests + the tests_config suite on the shipped lab specs + every reader on every sample,
 #   3. the live lab test (builds the seed lab, checks it, tears it down, checks nothing is left),
-#   4. the seed's three faults on the service owner, live, with the fast timing profile.
+#   4. the seed's three faults on the service owner, live, with the fast timing profile,
+#   5. a user image (bring your own image) through one seed fault, live.
 # Every pytest run must have run tests: exit 5 (nothing collected) is a failure here.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +31,17 @@ step "lab" -q -p no:cacheprovider -m lab tests_lab
 rm -rf reports/allure-results
 step "failover (seed faults on the owner, fast timing)" -p no:cacheprovider -m failover tests_failover \
     --timing fast --targets owner --faults seed --alluredir reports/allure-results
+# 5. Bring your own image: the seed lab on an image halab did not build the lab way (firmware boot,
+#    identity only through a cloud-init NoCloud seed), through one seed fault live; the image
+#    file must be byte-identical afterwards.
+echo "=== byo: proof image (built once, cached)"
+$PY -m halab.lab.byoimage || status=1
+byo=$(readlink -f /var/cache/halab/images/byo-bookworm.qcow2)
+before=$(sha256sum "$byo" | cut -d' ' -f1)
+step "byo (user image, suspend on the owner)" -p no:cacheprovider -m failover tests_failover --lab byo \
+    --timing fast --targets owner --faults suspend -k "not broken" --alluredir reports/allure-results
+after=$(sha256sum "$byo" | cut -d' ' -f1)
+if [ "$before" = "$after" ]; then echo "=== byo: image unchanged (sha256 $before)"
+else echo "=== byo: FAILED: the user image changed ($before -> $after)"; status=1; fi
 $PY -m halab.report.generate reports/allure-results reports/allure-report || status=1
 exit $status
