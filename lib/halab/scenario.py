@@ -17,7 +17,7 @@ from halab.faults import ORACLE_ID, get_fault, injected
 from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
-from halab.observe.judge import Evidence, Judgement, judge
+from halab.observe.judge import Evidence, Judgement, judge, measure
 from halab.observe.lifecycle import LifecycleWatcher
 from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
@@ -63,9 +63,9 @@ class FaultRun:
     evidence: Evidence | None = None
 
 
-def target_for(cluster: LiveCluster, role: str) -> str:
+def target_for(cluster: LiveCluster, status: ClusterStatus, role: str) -> str:
     """`owner` -> the node running the service now; `standby` -> another allowed node."""
-    svc = cluster.status().service(cluster.design.service)
+    svc = status.service(cluster.design.service)
     owner = svc.owner if svc else None
     if owner is None:
         raise LabError(f"{cluster.design.service} runs nowhere before the fault", "precondition")
@@ -79,13 +79,10 @@ def target_for(cluster: LiveCluster, role: str) -> str:
 
 def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool:
     """True once every predicted pre-heal phase has been seen (a cheap look at the timeline)."""
-    from halab.observe.judge import Evidence as Ev
-    from halab.observe.judge import measure
-
     baseline = next((o.status for o in reversed(timeline.items()) if o.t < 0 and o.status), None)
     if baseline is None:
         return False
-    ev = Ev(cluster.design.service, baseline, restore_started=timeline.now())
+    ev = Evidence(cluster.design.service, baseline, restore_started=timeline.now())
     got = measure(timeline, pred, ev)
     # Phases seen only in node logs (read after the heal) cannot end the hold; the rest can.
     wanted = [p for p in pred.windows if p not in ("node-rejoined", "fail-back", "fence-requested")]
@@ -139,9 +136,8 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
-    ensure_healthy(cluster, progress)
-    target = target_for(cluster, role)
-    before = cluster.status()
+    before = ensure_healthy(cluster, progress)
+    target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
     pred = predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners)
     timeline = Timeline()

@@ -65,7 +65,7 @@ class Design:
     stonith_timeout_s: int = 60
 
 
-def design_of(spec: LabSpec, lab: Lab | None = None) -> Design:
+def design_of(spec: LabSpec) -> Design:
     cfg: Mapping[str, Any] = spec.stack_config("pacemaker")
     data = spec.storage.by_role("data")
     svc_net = spec.network(str(cfg.get("service_ip_network", "service")))
@@ -215,7 +215,7 @@ def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], boo
 def deploy(lab: Lab, progress: Progress = print) -> Design:
     """Write corosync.conf, start all nodes together, load the CIB, wait for the service."""
     spec = lab.spec
-    design = design_of(spec, lab)
+    design = design_of(spec)
     names = [n.name for n in spec.nodes]
     first = design.preferred_node
     conf = corosync_conf(spec, design)

@@ -27,6 +27,7 @@ class Fault(ABC):
     id: ClassVar[str]
     description: ClassVar[str]
     disturbs_fence_path: ClassVar[bool] = False
+    healed_from_host: ClassVar[bool] = False  # heal needs no SSH to the node (libvirt, host-side taps)
 
     def precheck(self, lab: Lab, target: str) -> str | None:
         """Why this fault does not apply to this lab/target, or None when it does."""

@@ -13,6 +13,7 @@ from halab.lab.lab import Lab
 class Suspend(Fault):
     id = "suspend"
     description = "node frozen: `virsh suspend` of its domain (resumed at heal if the fence has not reset it)"
+    healed_from_host = True
 
     def inject(self, lab: Lab, target: str) -> None:
         domains.act(lab.spec.node(target).domain, "suspend")
@@ -26,6 +27,7 @@ class Suspend(Fault):
 class PowerOff(Fault):
     id = "power-off"
     description = "node powered off: `virsh destroy` of its domain (started again at heal)"
+    healed_from_host = True
 
     def inject(self, lab: Lab, target: str) -> None:
         domains.act(lab.spec.node(target).domain, "destroy")

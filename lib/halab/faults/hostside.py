@@ -37,6 +37,7 @@ class MgmtCut(Fault):
     id = "mgmt-cut"
     description = "management network cut at the node's tap: iSCSI and the fence path are gone for that node"
     disturbs_fence_path = True
+    healed_from_host = True
 
     def inject(self, lab: Lab, target: str) -> None:
         run(["ip", "link", "set", tap_of(lab, target, "management"), "down"], netns=lab.paths.netns,

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from halab.errors import HalabError, LabError
 from halab.faults import REGISTRY, heal_quietly
-from halab.faults.base import remove_tagged_rules_cmd
 from halab.lab import domains
 from halab.lab.lab import Lab, iscsi_login
 from halab.stacks.base import get_adapter
@@ -32,19 +31,19 @@ def _wake(lab: Lab) -> None:
             domains.act(node.domain, "start")
 
 
-def _undo_node_faults(lab: Lab, node: str) -> None:
-    lab.remote(node).run("ip link set hb up; ip link set svc up; ip link set mgmt up; "
-                         f"{remove_tagged_rules_cmd()}",
-                         timeout=20, connect_timeout=4)
-
-
 def _stack_running(lab: Lab, node: str) -> bool:
     return lab.remote(node).run(get_adapter(lab.spec.stack).commands.stack_running, timeout=15).ok
 
 
-def sweep(lab: Lab) -> None:
-    """Heal every fault on every node: what an interrupted run may have left (session start)."""
+def sweep(lab: Lab, from_host: bool | None = None) -> None:
+    """Heal every fault on every node: what an interrupted run may have left (session start).
+
+    `from_host` limits it to the faults healed from the host (True) or inside the nodes (False):
+    the restore heals host-side first, so that SSH to the nodes works, then the rest.
+    """
     for fault_cls in REGISTRY.values():
+        if from_host is not None and fault_cls.healed_from_host != from_host:
+            continue
         for node in lab.spec.nodes:
             heal_quietly(fault_cls(), lab, node.name)
 
@@ -53,13 +52,13 @@ def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: P
             poll_s: float = 2.0) -> ClusterStatus:
     """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`."""
     deadline = time.monotonic() + within_s
-    sweep(lab)
+    sweep(lab, from_host=True)  # taps up, domains resumed / started: the nodes can answer again
     _wake(lab)
     names = [n.name for n in lab.spec.nodes]
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         list(pool.map(lambda n: lab.remote(n).wait_ssh(max(5.0, deadline - time.monotonic())), names))
+    sweep(lab, from_host=False)  # links up, firewall rules gone, on nodes that answer now
     for n in names:
-        _undo_node_faults(lab, n)
         iscsi_login(lab, lab.spec.node(n))
     down = [n for n in names if not _stack_running(lab, n)]
     adapter = get_adapter(lab.spec.stack)

@@ -9,7 +9,6 @@ any failure drops the connection so the next call reconnects (after a fault the 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import threading
 import time
@@ -128,7 +127,3 @@ class Remote:
         except RetryError:
             raise Unreachable(f"no SSH answer within {within_s:.0f} s ({last})", self.name) from None
         return time.monotonic() - started
-
-
-def bytes_io(text: str) -> io.BytesIO:
-    return io.BytesIO(text.encode())

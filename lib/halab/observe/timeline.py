@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from halab.stacks.types import ClusterStatus
@@ -113,6 +113,5 @@ class Timeline:
     def after(self, t: float = 0.0) -> list[Observation]:
         return [o for o in self.items() if o.t >= t]
 
-    def first(self, items: Iterable[Observation], pred: object) -> Observation | None:
-        assert callable(pred)
+    def first(self, items: Iterable[Observation], pred: Callable[[Observation], bool]) -> Observation | None:
         return next((o for o in items if pred(o)), None)
