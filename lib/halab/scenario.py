@@ -211,7 +211,9 @@ def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: 
         time.sleep(0.5)
 
 
-def _wait(cond: Callable[[], bool], within_s: float, what: str) -> None:
+def _wait(cond: Callable[[], bool], within_s: float, what: str, progress: Progress | None = None) -> None:
+    if progress is not None:
+        progress(f"waiting for {what} (at most {within_s:.0f} s)")
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if cond():

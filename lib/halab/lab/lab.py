@@ -8,6 +8,7 @@ crashed or interrupted run left: domains, daemons, processes in the netns, the n
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -146,7 +147,9 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
 def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
     """Wait for SSH, hand over the fence key, log in to the iSCSI target, check both LUNs by path."""
     remote = lab.remotes[node.name]
-    ssh_s = remote.wait_ssh(lab.spec.timing.node_boot_s[1] * 2)
+    within = lab.spec.timing.node_boot_s[1] * 2
+    progress(f"{node.name}: waiting for SSH (at most {within:.0f} s)")
+    ssh_s = remote.wait_ssh(within)
     progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
     if isinstance(lab.image, UserImage):
         userimage.first_boot(lab, node, progress)
@@ -162,18 +165,20 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
     portal = lab.spec.network(lab.spec.storage.network).host
     iqn = lab.spec.storage.target
     rt = lab.spec.timing.iscsi_replacement_timeout_s
+    q = shlex.quote
     remote.run(
-        f"iscsiadm -m discovery -t sendtargets -p {portal} >/dev/null && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update "
-        f"-n node.session.timeo.replacement_timeout -v {rt} && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.startup -v automatic && "
-        f"(iscsiadm -m session 2>/dev/null | grep -q {iqn} || iscsiadm -m node -T {iqn} -p {portal} --login)",
+        f"iscsiadm -m discovery -t sendtargets -p {q(str(portal))} >/dev/null && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update "
+        f"-n node.session.timeo.replacement_timeout -v {int(rt)} && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update -n node.startup -v automatic && "
+        f"(iscsiadm -m session 2>/dev/null | grep -qF -- {q(iqn)} || "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} --login)",
         timeout=timeout_s, check=True)
     paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
-    remote.run("udevadm settle -t 20; for p in " + " ".join(paths) + "; do "
-               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
-               "test -b $p || exit 1; done",
-               timeout=40, check=True)
+    remote.run("udevadm settle -t 20; for p in " + " ".join(q(p) for p in paths) + "; do "
+               "i=0; while [ ! -b \"$p\" ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
+               "test -b \"$p\" || exit 1; done",
+               timeout=min(40.0, max(timeout_s, 1.0)), check=True)
     return paths
 
 
