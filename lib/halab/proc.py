@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from halab import interrupt
 from halab.errors import LabError
 
 T = TypeVar("T")
@@ -38,6 +39,7 @@ def run(argv: Sequence[str], *, timeout: float, input: str | None = None,
     proc = subprocess.Popen(list(argv), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
+    interrupt.track_group(proc.pid)
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -46,6 +48,8 @@ def run(argv: Sequence[str], *, timeout: float, input: str | None = None,
     except BaseException:
         kill_group(proc)
         raise
+    finally:
+        interrupt.untrack_group(proc.pid)
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
@@ -83,6 +87,34 @@ def bounded(fn: Callable[[], T], timeout: float, what: str, where: str = "") -> 
         assert isinstance(err, BaseException)
         raise err
     return box["value"]  # type: ignore[return-value]
+
+
+def parallel(fn: Callable[[str], T], names: Sequence[str], poll_s: float = 0.5) -> list[T]:
+    """`fn(name)` for every name at once, on daemon threads; the first error is raised.
+
+    Why not a ThreadPoolExecutor: its threads are joined at interpreter exit and on `with` exit,
+    so an interrupt would wait for every worker's call to end. Here the caller waits in short
+    joins (an interrupt lands at once) and abandons the workers (each call is bounded itself).
+    """
+    results: dict[int, T] = {}
+    errors: dict[int, BaseException] = {}
+
+    def work(i: int, name: str) -> None:
+        try:
+            results[i] = fn(name)
+        except BaseException as err:  # handed to the caller
+            errors[i] = err
+
+    threads = [threading.Thread(target=work, args=(i, n), name=f"parallel-{n}", daemon=True)
+               for i, n in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(poll_s)
+    if errors:
+        raise errors[min(errors)]
+    return [results[i] for i in range(len(names))]
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar
 
+from halab import interrupt
 from halab.errors import NotApplicable
 from halab.lab.lab import Lab
 
@@ -52,7 +53,8 @@ def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None) -> I
         fault.inject(lab, target)
         yield
     finally:
-        heal_quietly(fault, lab, target)
+        with interrupt.deferred():  # a first Ctrl-C/SIGTERM lets the (bounded) heal finish
+            heal_quietly(fault, lab, target)
 
 
 def heal_quietly(fault: Fault, lab: Lab, target: str) -> bool:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
+from halab import interrupt
 from halab.errors import HalabError, LabError
 from halab.faults import REGISTRY
 from halab.faults.base import heal_error
 from halab.lab import domains
-from halab.lab.lab import Lab, iscsi_login
+from halab.lab.lab import Lab, iscsi_login, push_fence_key
 from halab.lab.remote import Unreachable
-from halab.proc import Deadline
+from halab.proc import Deadline, parallel
 from halab.stacks.base import get_adapter
 from halab.stacks.types import ClusterStatus
 
@@ -55,6 +55,38 @@ def sweep(lab: Lab, from_host: bool | None = None) -> None:
                 unreachable.add(node.name)
 
 
+def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
+    """What an interrupted run may have left on a reused lab, healed before anything else runs:
+    host-side faults, paused/stopped domains, in-guest faults, and the fence key (the broken-fence
+    test puts a wrong one). Bounded; returns the nodes that did not answer (the restore or the
+    deploy that follows deals with them)."""
+    within = max(60.0, lab.spec.timing.node_boot_s[1] * 2)
+    budget = Deadline(within, "session sweep", "sweep")
+    sweep(lab, from_host=True)
+    _wake(lab)
+    names = [n.name for n in lab.spec.nodes]
+    progress(f"sweep: waiting for SSH on {', '.join(names)} (at most {within:.0f} s)")
+
+    def answers(node: str) -> bool:
+        try:
+            lab.remote(node).wait_ssh(budget.cap(budget.left(), 5.0))
+            return True
+        except LabError:
+            return False
+
+    up = dict(zip(names, parallel(answers, names), strict=True))
+    sweep(lab, from_host=False)
+    for node in [n for n in names if up[n]]:
+        try:
+            push_fence_key(lab, node)
+        except LabError as err:
+            progress(f"sweep: fence key not restored on {node}: {err}")
+            up[node] = False
+    missing = [n for n in names if not up[n]]
+    progress("sweep: done" + (f"; no answer from {', '.join(missing)}" if missing else ""))
+    return missing
+
+
 def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,
             poll_s: float = 2.0) -> ClusterStatus:
     """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`.
@@ -83,22 +115,13 @@ def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: P
     return _wait_healthy(lab, service, preferred, names, budget, poll_s)
 
 
-def parallel(fn: Callable[[str], object], names: list[str]) -> list[object]:
-    """`fn` on every name at once; an error or interrupt does not wait for the other threads
-    (each of their calls is bounded on its own and ends by itself)."""
-    pool = ThreadPoolExecutor(max_workers=max(1, len(names)))
-    try:
-        return list(pool.map(fn, names))
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
 def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], budget: Deadline,
                   poll_s: float) -> ClusterStatus:
     adapter = get_adapter(lab.spec.stack)
     cleaned = False
     last: ClusterStatus | str = "no status yet"
     while not budget.expired():
+        interrupt.check("waiting for a healthy cluster")
         try:
             res = lab.remote(preferred).run(adapter.commands.status, timeout=budget.cap(20.0), connect_timeout=3)
             status = adapter.read_status(res.stdout)

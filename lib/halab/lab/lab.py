@@ -12,7 +12,6 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from halab.lab.image import BuiltImage, ensure_image
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
 from halab.lab.userimage import UserImage
+from halab.proc import parallel
 from halab.spec import LabSpec, Node
 
 Progress = Callable[[str], None]
@@ -137,8 +137,7 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
         xmls.append(domains.domain_xml(spec, paths, node, image, accel, pubkey))
     domains.define_and_start(xmls)
     lab = Lab(spec, paths, accel, image, remotes_for(spec, paths))
-    with ThreadPoolExecutor(max_workers=len(spec.nodes)) as pool:
-        ready = list(pool.map(lambda n: prepare_node(lab, n, progress), spec.nodes))
+    ready = parallel(lambda n: prepare_node(lab, spec.node(n), progress), [n.name for n in spec.nodes])
     _write_state(spec, paths, accel, image, phase="up", nodes=[r.__dict__ for r in ready])
     shutil.copyfile(paths.state_file, paths.state / "last-lab.json")  # kept after down, for the report
     return lab
@@ -153,10 +152,15 @@ def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
     progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
     if isinstance(lab.image, UserImage):
         userimage.first_boot(lab, node, progress)
-    remote.put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
+    push_fence_key(lab, node.name)
     luns = iscsi_login(lab, node)
     progress(f"{node.name}: iSCSI LUNs {', '.join(Path(p).name.rsplit('-', 2)[-1] for p in luns)} by path")
     return NodeReady(node.name, node.domain, round(ssh_s, 1), tuple(luns))
+
+
+def push_fence_key(lab: Lab, node: str) -> None:
+    """The lab's fence key on the node, mode 0600 from its first byte (a test may have put a wrong one)."""
+    lab.remote(node).put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
 
 
 def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from halab import interrupt
 from halab.errors import LabError
 from halab.lab.host import Result, netns_socket
 
@@ -186,6 +187,7 @@ class Remote:
         deadline = started + within_s
         last: Exception | None = None
         while True:
+            interrupt.check(f"waiting for SSH on {self.name}")
             left = deadline - time.monotonic()
             if left <= 0:
                 raise Unreachable(f"no SSH answer within {within_s:.0f} s ({last})", self.name)
