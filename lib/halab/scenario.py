@@ -122,13 +122,6 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
     return restore(cluster.lab, d.service, d.preferred_node, within_s=600, progress=progress)
 
 
-def _restore_quietly(cluster: LiveCluster, progress: Progress) -> None:
-    try:
-        restore(cluster.lab, cluster.design.service, cluster.design.preferred_node, within_s=600, progress=progress)
-    except HalabError as err:
-        progress(f"restore after an error failed too: {err}")
-
-
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
               before_restore: Callable[[], None] | None = None) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
@@ -167,11 +160,9 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         history, offset = _collect_and_restore(cluster, run, restore_started, progress)
         run.cluster_s = timeline.now()
         _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
-    except BaseException:
-        # Whatever broke (inject failed, a node never answered, Ctrl-C): leave the cluster healthy
-        # for the next test before the error goes up. The fault itself healed in `injected`.
-        _restore_quietly(cluster, progress)
-        raise
+    # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
+    # SIGHUP) must end the session within seconds, and after any other error the next test's
+    # precondition restores the cluster (a second restore here would double a failed one's bound).
     finally:
         for obs in (probe, poller, watcher):
             obs.stop()
@@ -211,7 +202,9 @@ def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: 
         time.sleep(0.5)
 
 
-def _wait(cond: Callable[[], bool], within_s: float, what: str) -> None:
+def _wait(cond: Callable[[], bool], within_s: float, what: str, progress: Progress | None = None) -> None:
+    if progress is not None:
+        progress(f"waiting for {what} (at most {within_s:.0f} s)")
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if cond():

@@ -11,6 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from halab import interrupt
 from halab.errors import HalabError
 
 # sub-command name -> module under halab.cli that provides register(parser) and run(args) -> int
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    interrupt.install()  # SIGTERM / SIGHUP end a command like Ctrl-C (its finally blocks run)
     try:
         return int(args._module.run(args))
     except HalabError as err:

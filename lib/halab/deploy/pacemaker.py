@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from halab.errors import HalabError, LabError
 from halab.lab.lab import FENCE_KEY_ON_NODE, Lab
+from halab.proc import parallel
 from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
 from halab.stacks.types import ClusterStatus
@@ -185,8 +185,7 @@ def start_cluster(lab: Lab, nodes: list[str] | None = None, timeout_s: float = 1
     """Start corosync + pacemaker on the given nodes at the same time (the seed's clstart_all)."""
     cmd = get_adapter("pacemaker").commands.start_local
     names = nodes or [n.name for n in lab.spec.nodes]
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        list(pool.map(lambda n: lab.remote(n).run(cmd, timeout=timeout_s, check=True), names))
+    parallel(lambda n: lab.remote(n).run(cmd, timeout=timeout_s, check=True), names)
 
 
 def read_status(lab: Lab, node: str, timeout_s: float = 30.0) -> ClusterStatus:

@@ -14,6 +14,7 @@ from halab.lab import domains
 from halab.lab.host import run
 from halab.lab.lab import Lab
 from halab.lab.paths import mac_for
+from halab.proc import bounded
 
 
 def tap_of(lab: Lab, target: str, role: str) -> str:
@@ -23,7 +24,7 @@ def tap_of(lab: Lab, target: str, role: str) -> str:
 
     with domains.connection() as conn:
         try:
-            xml = conn.lookupByName(node.domain).XMLDesc(0)  # type: ignore[attr-defined]
+            xml = bounded(lambda: conn.lookupByName(node.domain).XMLDesc(0), 30, f"XML of {node.domain}")
         except libvirt.libvirtError as err:  # no such domain: no tap either (heal stays quiet)
             raise LabError(f"no {role} tap for {node.domain}: {err}") from None
     for iface in ET.fromstring(xml).iter("interface"):  # noqa: S314

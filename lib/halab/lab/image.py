@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halab.errors import HostError, LabError
+from halab.proc import run as bounded_run
 
 GUEST_DIR = Path(__file__).resolve().parents[1] / "data" / "guest"
 CACHE_DIR = Path("/var/cache/halab/images")
@@ -121,7 +122,7 @@ def _need_tools(*tools: str) -> None:
 
 def _run(cmd: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+        proc = bounded_run(cmd, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise LabError(f"{what} took longer than {BUILD_TIMEOUT_S} s", "image build") from None
     if proc.returncode != 0:

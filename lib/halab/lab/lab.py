@@ -8,10 +8,10 @@ crashed or interrupted run left: domains, daemons, processes in the netns, the n
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from halab.lab.image import BuiltImage, ensure_image
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
 from halab.lab.userimage import UserImage
+from halab.proc import parallel
 from halab.spec import LabSpec, Node
 
 Progress = Callable[[str], None]
@@ -136,8 +137,7 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
         xmls.append(domains.domain_xml(spec, paths, node, image, accel, pubkey))
     domains.define_and_start(xmls)
     lab = Lab(spec, paths, accel, image, remotes_for(spec, paths))
-    with ThreadPoolExecutor(max_workers=len(spec.nodes)) as pool:
-        ready = list(pool.map(lambda n: prepare_node(lab, n, progress), spec.nodes))
+    ready = parallel(lambda n: prepare_node(lab, spec.node(n), progress), [n.name for n in spec.nodes])
     _write_state(spec, paths, accel, image, phase="up", nodes=[r.__dict__ for r in ready])
     shutil.copyfile(paths.state_file, paths.state / "last-lab.json")  # kept after down, for the report
     return lab
@@ -146,14 +146,21 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
 def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
     """Wait for SSH, hand over the fence key, log in to the iSCSI target, check both LUNs by path."""
     remote = lab.remotes[node.name]
-    ssh_s = remote.wait_ssh(lab.spec.timing.node_boot_s[1] * 2)
+    within = lab.spec.timing.node_boot_s[1] * 2
+    progress(f"{node.name}: waiting for SSH (at most {within:.0f} s)")
+    ssh_s = remote.wait_ssh(within)
     progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
     if isinstance(lab.image, UserImage):
         userimage.first_boot(lab, node, progress)
-    remote.put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
+    push_fence_key(lab, node.name)
     luns = iscsi_login(lab, node)
     progress(f"{node.name}: iSCSI LUNs {', '.join(Path(p).name.rsplit('-', 2)[-1] for p in luns)} by path")
     return NodeReady(node.name, node.domain, round(ssh_s, 1), tuple(luns))
+
+
+def push_fence_key(lab: Lab, node: str) -> None:
+    """The lab's fence key on the node, mode 0600 from its first byte (a test may have put a wrong one)."""
+    lab.remote(node).put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
 
 
 def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
@@ -162,18 +169,20 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
     portal = lab.spec.network(lab.spec.storage.network).host
     iqn = lab.spec.storage.target
     rt = lab.spec.timing.iscsi_replacement_timeout_s
+    q = shlex.quote
     remote.run(
-        f"iscsiadm -m discovery -t sendtargets -p {portal} >/dev/null && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update "
-        f"-n node.session.timeo.replacement_timeout -v {rt} && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.startup -v automatic && "
-        f"(iscsiadm -m session 2>/dev/null | grep -q {iqn} || iscsiadm -m node -T {iqn} -p {portal} --login)",
+        f"iscsiadm -m discovery -t sendtargets -p {q(str(portal))} >/dev/null && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update "
+        f"-n node.session.timeo.replacement_timeout -v {int(rt)} && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update -n node.startup -v automatic && "
+        f"(iscsiadm -m session 2>/dev/null | grep -qF -- {q(iqn)} || "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} --login)",
         timeout=timeout_s, check=True)
     paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
-    remote.run("udevadm settle -t 20; for p in " + " ".join(paths) + "; do "
-               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
-               "test -b $p || exit 1; done",
-               timeout=40, check=True)
+    remote.run("udevadm settle -t 20; for p in " + " ".join(q(p) for p in paths) + "; do "
+               "i=0; while [ ! -b \"$p\" ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
+               "test -b \"$p\" || exit 1; done",
+               timeout=min(40.0, max(timeout_s, 1.0)), check=True)
     return paths
 
 

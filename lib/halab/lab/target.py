@@ -6,8 +6,6 @@ deleted, then the system deleted; only then is the process ended (by PID).
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 from halab.lab import daemons
@@ -69,8 +67,5 @@ def stop(paths: LabPaths) -> None:
 
 def show() -> str:
     """`tgtadm --mode target --op show`, as the stack readers parse it."""
-    env = dict(os.environ)
-    proc = subprocess.run(["tgtadm", "-C", str(CONTROL_PORT), "--lld", "iscsi", "--mode", "target",
-                           "--op", "show"],
-                          capture_output=True, text=True, timeout=20, check=False, env=env)
-    return proc.stdout
+    return run(["tgtadm", "-C", str(CONTROL_PORT), "--lld", "iscsi", "--mode", "target", "--op", "show"],
+               timeout=20, check=False).stdout

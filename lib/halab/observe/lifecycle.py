@@ -6,35 +6,17 @@ the event stream sees both, with host timestamps, whatever the guest's own clock
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from halab.lab.domains import open_connection
 from halab.observe.timeline import Timeline
+from halab.proc import bounded
 
 _EVENT_NAMES = {0: "defined", 1: "undefined", 2: "started", 3: "suspended", 4: "resumed", 5: "stopped",
                 6: "shutdown", 7: "pmsuspended", 8: "crashed"}
-_loop_lock = threading.Lock()
-_loop_state = {"started": False}
-
-
-def _ensure_event_loop() -> None:
-    """libvirt's default event loop, registered once per process and run on a daemon thread."""
-    import libvirt
-
-    with _loop_lock:
-        if _loop_state["started"]:
-            return
-        libvirt.virEventRegisterDefaultImpl()
-
-        def run() -> None:
-            while True:
-                libvirt.virEventRunDefaultImpl()
-
-        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
-        _loop_state["started"] = True
-
-
 @dataclass
 class LifecycleWatcher:
     timeline: Timeline
@@ -53,19 +35,21 @@ class LifecycleWatcher:
     def start(self) -> None:
         import libvirt
 
-        _ensure_event_loop()
-        self._conn = libvirt.open("qemu:///system")
-        self._conn.setKeepAlive(5, 3)
-        self._callback_id = self._conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None)
+        self._conn = open_connection()
+        conn = self._conn
+        self._callback_id = bounded(lambda: conn.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None), 10, "libvirt event registration")
 
     def stop(self) -> None:
         if self._conn is None:
             return
-        try:
-            if self._callback_id is not None:
-                self._conn.domainEventDeregisterAny(self._callback_id)
-            self._conn.close()
-        except Exception:  # noqa: S110 - a closed connection is what we want either way
-            pass
+        conn, callback = self._conn, self._callback_id
+
+        def close() -> None:
+            if callback is not None:
+                conn.domainEventDeregisterAny(callback)
+            conn.close()
+
+        with contextlib.suppress(Exception):  # a closed connection is what we want either way
+            bounded(close, 5, "libvirt close")
         self._conn = None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from halab.errors import HalabError
+from halab.proc import run as bounded_run
 from halab.report.budget import HARNESS_ERROR, TOO_EARLY, TOO_SLOW, WRONG_OUTCOME
 from halab.report.redact import redact
 from halab.spec import LabSpec
@@ -150,7 +151,7 @@ def host_facts(timeout: float = COMMAND_TIMEOUT_S) -> dict[str, str]:
 
 def _version(cmd: Sequence[str], timeout: float) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        done = bounded_run(cmd, timeout=timeout)
     except FileNotFoundError:
         return "not installed"
     except (OSError, subprocess.TimeoutExpired) as err:

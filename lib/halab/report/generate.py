@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from halab.errors import HalabError
+from halab.proc import run as bounded_run
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 REPORTS_DIR = REPO_ROOT / "reports"
@@ -87,7 +88,7 @@ def generate(results_dir: Path, report_dir: Path, *, reports_dir: Path = REPORTS
     copy_history(report_dir, results_dir)
     args = [*cmd, "generate", str(results_dir), "--clean", "-o", str(report_dir)]
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        done = bounded_run(args, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise ReportError(f"allure generate did not finish within {timeout:g} s") from None
     except OSError as err:
