@@ -232,7 +232,7 @@ def _app(site: _Site) -> tuple[Step, ...]:
     for script in _scripts(site.conf):
         steps.append(Step(f"{script}: a stand-in application serving the data LUN over HTTP",
                           f"install -m 0755 -D /dev/stdin {shlex.quote(script)}",
-                          stdin=_stand_in(data.mountpoint or "/", _app_port(site.spec))))
+                          stdin=_stand_in(data.mountpoint or "/", app_port(site.spec))))
     return tuple(steps)
 
 
@@ -251,7 +251,7 @@ def _scripts(conf: ClusterConf) -> list[str]:
     return sorted(f for f in files if f)
 
 
-def _app_port(spec: LabSpec) -> int:
+def app_port(spec: LabSpec) -> int:
     for stack in ("rgmanager", "pacemaker"):
         cfg: Mapping[str, Any] = spec.stacks.get(stack, {})
         if "app_port" in cfg:

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from halab.deploy.rgmanager import FENCE_KEY_SECRET, START_CLUSTER, Phase, Plan, Step, rgmanager_plan
+from halab.deploy.rgmanager import FENCE_KEY_SECRET, START_CLUSTER, Phase, Plan, Step, app_port, rgmanager_plan
 from halab.errors import HalabError, LabError
 from halab.lab.lab import Lab
 from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
+from halab.stacks.lab_names import lab_adapter
 from halab.stacks.types import ClusterStatus
 
 Progress = Callable[[str], None]
@@ -29,6 +30,12 @@ STOP_TIMEOUT_S = 240.0
 STDIN_FILE = "/root/.halab-deploy-stdin"
 
 
+# fs.sh's deepest status check (resource-agents 4.12.0 rgmanager/src/resources/fs.sh.in: depth 20,
+# a write test, every 1m with a 30 s timeout): how long a dead data LUN can go unnoticed.
+FS_CHECK_INTERVAL_S = 60
+FS_CHECK_TIMEOUT_S = 30
+
+
 @dataclass(frozen=True)
 class Design:
     """What the failover tests need of an rgmanager design, in lab node names (node01, not node01h)."""
@@ -36,6 +43,11 @@ class Design:
     service: str
     preferred_node: str
     allowed_nodes: tuple[str, ...]
+    service_ip: str
+    app_port: int
+    mountpoint: str
+    fs_monitor_interval_s: int = FS_CHECK_INTERVAL_S
+    fs_monitor_timeout_s: int = FS_CHECK_TIMEOUT_S
 
 
 def design_of(spec: LabSpec) -> Design:
@@ -50,7 +62,12 @@ def design_of(spec: LabSpec) -> Design:
     domain = conf.rm.domain(domain_name) if domain_name else None
     members = domain.member_names() if domain else tuple(n.name for n in conf.nodes if n.name)
     lab_names = tuple(spec.node(m).name for m in members)
-    return Design(service=svc.name, preferred_node=lab_names[0], allowed_nodes=lab_names)
+    resources = list(svc.walk())
+    ip = next((r.attrs.get("address", "") for r in resources if r.tag == "ip"), "")
+    mount = next((r.attrs.get("mountpoint", "") for r in resources if r.tag == "fs"), "")
+    return Design(service=svc.name, preferred_node=lab_names[0], allowed_nodes=lab_names,
+                  service_ip=ip.split("/", 1)[0], app_port=app_port(spec),
+                  mountpoint=mount or spec.storage.by_role("data").mountpoint or "/data01")
 
 
 def stop_cluster(lab: Lab, nodes: list[str] | None = None) -> None:
@@ -69,7 +86,8 @@ def start_cluster(lab: Lab, nodes: list[str] | None = None) -> None:
 
 
 def read_status(lab: Lab, node: str, timeout_s: float = 30.0) -> ClusterStatus:
-    adapter = get_adapter("rgmanager")
+    """clustat -x on ``node``, node names as the lab knows them."""
+    adapter = lab_adapter(lab.spec)
     res = lab.remote(node).run(adapter.commands.status, timeout=timeout_s, check=True)
     return adapter.read_status(res.stdout)
 
@@ -141,7 +159,7 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
     svc = design.service
     status = wait_until(lab, pref.name, f"{svc} started on {pref.name}",
                         lambda s: (x := s.service(svc)) is not None and x.state == "started"
-                        and x.owner is not None and spec.node(x.owner).name == pref.name,
+                        and x.owner == pref.name,
                         SERVICE_TIMEOUT_S)
     progress(f"deploy: {svc} started on {pref.name}; cluster up in {time.monotonic() - started:.0f} s "
              f"(members {', '.join(status.online())})")
