@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from halab.deploy.pacemaker import Design
+from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError
 from halab.faults import ORACLE_ID, get_fault, injected
 from halab.faults.restore import restore
@@ -23,7 +24,8 @@ from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
 from halab.observe.timeline import Timeline
 from halab.oracle import Prediction, predict
-from halab.stacks.base import StackAdapter, get_adapter
+from halab.stacks.base import StackAdapter
+from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
 
 Progress = Callable[[str], None]
@@ -34,11 +36,12 @@ RESTORE_MARGIN_S = 120.0
 @dataclass
 class LiveCluster:
     lab: Lab
-    design: Design
+    design: Design | RgDesign
 
     @property
     def adapter(self) -> StackAdapter:
-        return get_adapter(self.lab.spec.stack)
+        """The stack's readers, answering in lab node names (cluster.conf may say node01h)."""
+        return lab_adapter(self.lab.spec)
 
     def status(self, node: str | None = None) -> ClusterStatus:
         node = node or self.design.preferred_node
@@ -132,7 +135,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     before = ensure_healthy(cluster, progress)
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
-    pred = predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners)
+    pred = prediction_in_lab_names(predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners), spec)
     timeline = Timeline()
     run = FaultRun(fault_id, target, role, pred, timeline, status_before=_text_status(cluster))
     run.record = f"rec-{uuid.uuid4().hex[:12]}"

@@ -8,8 +8,8 @@ import sys
 
 from halab.lab import lab as labmod
 from halab.lab import target
-from halab.lab.image import ensure_image
-from halab.spec import load_spec
+from halab.lab.rhcsimage import ensure_stack_image
+from halab.spec import STACKS, load_spec
 
 HELP = {
     "up": "build the lab (networks, iSCSI target, fence sshd, nodes) and wait until every node is ready",
@@ -25,6 +25,8 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "up":
         parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     if name in ("up", "image"):
+        parser.add_argument("--stack", choices=STACKS, default=None,
+                            help="cluster stack (default: the spec's); rgmanager boots the RHCS image")
         parser.add_argument("--rebuild-image", action="store_true",
                             help="rebuild the guest image even if cached")
     if name == "ssh":
@@ -34,6 +36,8 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.lab)
+    if getattr(args, "stack", None):
+        spec = spec.with_stack(args.stack)
     if args.command == "up":
         lab = labmod.up(spec, accel=args.accel, rebuild_image=args.rebuild_image)
         lab.close()
@@ -42,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         if spec.image.kind != "builtin":
             print(f"lab {spec.name}: uses the user image {spec.image.path}; nothing to build")
             return 0
-        ensure_image(spec.image.suite, rebuild=args.rebuild_image)
+        ensure_stack_image(spec.stack, spec.image.suite, rebuild=args.rebuild_image)
         return 0
     if args.command == "down":
         gone = labmod.down(spec)

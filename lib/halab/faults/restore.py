@@ -19,8 +19,9 @@ from halab.lab import domains
 from halab.lab.lab import Lab, iscsi_login, push_fence_key
 from halab.lab.remote import Unreachable
 from halab.proc import Deadline, parallel
-from halab.stacks.base import get_adapter
-from halab.stacks.types import ClusterStatus
+from halab.stacks.base import Commands, get_adapter
+from halab.stacks.lab_names import lab_adapter
+from halab.stacks.types import ClusterStatus, Service
 
 Progress = Callable[[str], None]
 
@@ -115,10 +116,26 @@ def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: P
     return _wait_healthy(lab, service, preferred, names, budget, poll_s)
 
 
+def _needs_enable(lab: Lab, svc: Service | None) -> bool:
+    """rgmanager keeps no fail counts: a service it stopped, disabled or failed stays so until
+    someone enables it (pacemaker places its resources itself once failures are cleared)."""
+    return lab.spec.stack == "rgmanager" and (svc is None or svc.state in ("stopped", "disabled", "failed"))
+
+
+def _enable_on(lab: Lab, commands: Commands, service: str, preferred: str) -> None:
+    from halab.stacks.lab_names import cluster_node_name
+
+    node = cluster_node_name(lab.spec, preferred)
+    cmd = (f"{commands.disable_service.format(service=service)} >/dev/null 2>&1; "
+           f"{commands.enable_service.format(service=service, node=node)}")
+    lab.remote(preferred).run(cmd, timeout=120)
+
+
 def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], budget: Deadline,
                   poll_s: float) -> ClusterStatus:
-    adapter = get_adapter(lab.spec.stack)
+    adapter = lab_adapter(lab.spec)  # node names as the lab knows them (cluster.conf may say node01h)
     cleaned = False
+    nudged = False
     last: ClusterStatus | str = "no status yet"
     while not budget.expired():
         interrupt.check("waiting for a healthy cluster")
@@ -135,6 +152,9 @@ def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], budg
                 cleaned = True
             elif online and svc is not None and svc.state == "started" and svc.owner == preferred:
                 return status
+            elif online and not nudged and _needs_enable(lab, svc):
+                _enable_on(lab, adapter.commands, service, preferred)
+                nudged = True
         except HalabError as err:
             last = str(err)
         time.sleep(min(poll_s, max(budget.left(), 0.0)))

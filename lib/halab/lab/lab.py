@@ -19,9 +19,10 @@ from halab.errors import HostError, LabError
 from halab.lab import daemons, domains, fencessh, network, target, userimage, virt
 from halab.lab.domains import Accel
 from halab.lab.host import need_root, pids_in_netns, run
-from halab.lab.image import BuiltImage, ensure_image
+from halab.lab.image import BuiltImage
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
+from halab.lab.rhcsimage import ensure_stack_image
 from halab.lab.userimage import UserImage
 from halab.proc import parallel
 from halab.spec import LabSpec, Node
@@ -97,7 +98,7 @@ def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress
     if spec.image.kind == "user":
         image = userimage.resolve(spec, progress)
     else:
-        image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
+        image = ensure_stack_image(spec.stack, spec.image.suite, rebuild=rebuild_image, progress=progress)
     started = time.monotonic()
     try:
         lab = _build(spec, paths, chosen, image, progress)
