@@ -40,7 +40,7 @@ class LifecycleWatcher:
     timeline: Timeline
     domain_to_node: dict[str, str]
     _conn: Any = None
-    _callback_id: int | None = None
+    _callback_ids: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _on_event(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
@@ -50,21 +50,30 @@ class LifecycleWatcher:
             return
         self.timeline.record("libvirt", node, "lifecycle", f"{_EVENT_NAMES.get(event, str(event))}:{detail}")
 
+    def _on_reboot(self, _conn: Any, dom: Any, _opaque: Any) -> None:
+        """A guest-initiated reset (watchdog, self-fence, reboot -f): no stop/start, its own event."""
+        node = self.domain_to_node.get(dom.name())
+        if node is not None:
+            self.timeline.record("libvirt", node, "reboot", "reboot")
+
     def start(self) -> None:
         import libvirt
 
         _ensure_event_loop()
         self._conn = libvirt.open("qemu:///system")
         self._conn.setKeepAlive(5, 3)
-        self._callback_id = self._conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None)
+        self._callback_ids = [
+            self._conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None),
+            self._conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._on_reboot, None)]
+        # The judge needs to know the stream was on: no event then means nothing happened.
+        self.timeline.record("libvirt", None, "watching", "lifecycle and reboot events")
 
     def stop(self) -> None:
         if self._conn is None:
             return
         try:
-            if self._callback_id is not None:
-                self._conn.domainEventDeregisterAny(self._callback_id)
+            for callback_id in self._callback_ids:
+                self._conn.domainEventDeregisterAny(callback_id)
             self._conn.close()
         except Exception:  # noqa: S110 - a closed connection is what we want either way
             pass
