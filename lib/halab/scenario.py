@@ -18,12 +18,15 @@ from halab.faults import ORACLE_ID, get_fault, injected
 from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
-from halab.observe.judge import Evidence, Judgement, judge, measure
+from halab.observe.hostload import HostSampler, lag_bound
+from halab.observe.judge import HARNESS, HEAL, INJECT, LOGS, RESTORE, RESTORED, Evidence, judge, measure
 from halab.observe.lifecycle import LifecycleWatcher
 from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
 from halab.observe.timeline import Timeline
+from halab.observe.verdict import Verdict
 from halab.oracle import Prediction, predict
+from halab.oracle.model import HARNESS_PHASES
 from halab.stacks.base import StackAdapter
 from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
@@ -56,10 +59,11 @@ class FaultRun:
     role: str
     prediction: Prediction
     timeline: Timeline
-    judgement: Judgement | None = None
-    status_before: str = ""
-    status_after: str = ""
-    logs: list[nodelogs.NodeLog] = field(default_factory=list)
+    judgement: Verdict | None = None
+    # Raw texts stay out of repr: an assertion's introspection must not print them unredacted.
+    status_before: str = field(default="", repr=False)
+    status_after: str = field(default="", repr=False)
+    logs: list[nodelogs.NodeLog] = field(default_factory=list, repr=False)
     record: str = ""
     wall_s: float = 0.0
     cluster_s: float = 0.0  # fault to healthy, as the cluster took it
@@ -85,8 +89,7 @@ def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool
     baseline = next((o.status for o in reversed(timeline.items()) if o.t < 0 and o.status), None)
     if baseline is None:
         return False
-    ev = Evidence(cluster.design.service, baseline, restore_started=timeline.now())
-    got = measure(timeline, pred, ev)
+    got = measure(timeline, pred, Evidence(cluster.design.service, baseline))
     # Phases seen only in node logs (read after the heal) cannot end the hold; the rest can.
     wanted = [p for p in pred.windows if p not in ("node-rejoined", "fail-back", "fence-requested")]
     if not wanted:
@@ -98,7 +101,7 @@ def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:
     """How long after t0 to keep the fault in place at most: the latest pre-heal window, or, when
     nothing is predicted to happen, the longest the design could take to notice (so "nothing
     happened" is a finding, not a shortcut)."""
-    pre = [w.latest for p, w in pred.windows.items() if p not in ("node-rejoined", "fail-back")]
+    pre = [w.latest for p, w in pred.windows.items() if p not in HARNESS_PHASES]
     if pre:
         return max(pre) + SETTLE_GRACE_S
     d = cluster.design
@@ -145,8 +148,9 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     poller = StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s)
     watcher = LifecycleWatcher(timeline, {n.domain: n.name for n in spec.nodes})
     probe = ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s)
+    sampler = HostSampler(timeline, {n.domain: n.name for n in spec.nodes})
     started_wall = time.monotonic()
-    for obs in (watcher, poller, probe):
+    for obs in (watcher, poller, probe, sampler):
         obs.start()
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
@@ -154,8 +158,13 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced={list(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {pred.services.get(d.service)}")
         deadline = hold_deadline(pred, cluster)
-        with injected(fault, lab, target, on_inject=timeline.mark_t0):
+        def mark_inject() -> None:
+            timeline.mark_t0()
+            timeline.record(HARNESS, target, INJECT, fault_id)
+
+        with injected(fault, lab, target, on_inject=mark_inject):
             _hold(timeline, pred, cluster, deadline)
+        timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
@@ -167,21 +176,22 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     # SIGHUP) must end the session within seconds, and after any other error the next test's
     # precondition restores the cluster (a second restore here would double a failed one's bound).
     finally:
-        for obs in (probe, poller, watcher):
+        for obs in (sampler, probe, poller, watcher):
             obs.stop()
     timeline.t_healed = restore_started
     code, records = http(lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
     run.status_after = _text_status(cluster)
     run.wall_s = time.monotonic() - started_wall
-    ev = Evidence(d.service, before, restore_started, history, offset, timeline.t0_wall or 0.0,
-                  run.record, records if code == 200 else None, d.preferred_node)
+    ev = Evidence(d.service, before, history, offset, timeline.t0_wall or 0.0, run.record,
+                  records if code == 200 else None, d.preferred_node, spec.timing.poll_interval_s,
+                  lag_bound(spec.timing.token_ms)[0])
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     return run
 
 
 def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: float,
-                         progress: Progress) -> tuple[tuple[FenceAction, ...], float]:
+                         progress: Progress) -> tuple[tuple[FenceAction, ...] | None, float]:
     """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     history, offset = _fence_history(cluster, pred)
@@ -189,9 +199,12 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: f
                 for n in lab.spec.nodes]
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)
-    later = [w.latest for p, w in pred.windows.items() if p in ("node-rejoined", "fail-back")]
-    within = max([*later, restore_started]) - restore_started + RESTORE_MARGIN_S
+        timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
+    later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
+    within = max([*later, 0.0]) + RESTORE_MARGIN_S
+    timeline.record(HARNESS, None, RESTORE)
     restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+    timeline.record(HARNESS, None, RESTORED)
     return history, offset
 
 
@@ -220,8 +233,9 @@ def _probe_ok_since(timeline: Timeline, t: float) -> bool:
     return any(o.kind == "probe-ok" and o.t >= t - 5 for o in timeline.items())
 
 
-def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceAction, ...], float]:
-    """Fence history from a node that stayed up (its clock offset converts the completion times)."""
+def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceAction, ...] | None, float]:
+    """Fence history from a node that stayed up (its clock offset converts the completion times);
+    None when no node could give it (the judge then has no evidence for fence claims)."""
     spec = cluster.lab.spec
     order = [*pred.members_after, *(n.name for n in spec.nodes)]
     for node in order:
@@ -231,7 +245,7 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceA
             return cluster.adapter.read_fence_history(res.stdout), offset
         except HalabError:
             continue
-    return (), 0.0
+    return None, 0.0
 
 
 def _text_status(cluster: LiveCluster) -> str:

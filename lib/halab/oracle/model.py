@@ -34,7 +34,12 @@ PHASES: tuple[str, ...] = (
     "fail-back",
 )
 
+# Phases that follow the harness's restore (it restarts the cluster on a fenced node): their
+# windows are seconds after the restore begins, judged apart from the cluster's own phases.
+HARNESS_PHASES: tuple[str, ...] = ("node-rejoined", "fail-back")
+
 FAILED = "failed"  # a service the stack gives up on (rgmanager stop failure without self_fence)
+BLOCKED = "blocked"  # recovery cannot proceed (no fence path, qdiskd refusing): the service does not move
 
 ServicePlace = str | tuple[str, ...]
 
