@@ -19,7 +19,18 @@ from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
 from halab.observe.hostload import HostSampler, lag_bound
-from halab.observe.judge import HARNESS, HEAL, INJECT, LOGS, RESTORE, RESTORED, Evidence, judge, measure
+from halab.observe.judge import (
+    HARNESS,
+    HEAL,
+    INJECT,
+    LOGS,
+    RESTORE,
+    RESTORE_FAILED,
+    RESTORED,
+    Evidence,
+    judge,
+    measure,
+)
 from halab.observe.lifecycle import LifecycleWatcher
 from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
@@ -129,9 +140,13 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
 
 
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
-              before_restore: Callable[[], None] | None = None) -> FaultRun:
+              before_restore: Callable[[], None] | None = None, restore_must_succeed: bool = True) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
-    before the cluster is restored (a test that broke something on purpose mends it there)."""
+    before the cluster is restored (a test that broke something on purpose mends it there).
+
+    With ``restore_must_succeed=False`` (a deliberately broken cluster) a restore that does not
+    reach health is recorded on the timeline and the run is still judged: the verdict on what
+    the cluster did is the point, and the caller deploys afresh afterwards."""
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
@@ -169,9 +184,10 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        history, offset = _collect_and_restore(cluster, run, restore_started, progress)
+        history, offset = _collect_and_restore(cluster, run, restore_started, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
-        _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
+        if restore_must_succeed:
+            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
     # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
     # SIGHUP) must end the session within seconds, and after any other error the next test's
     # precondition restores the cluster (a second restore here would double a failed one's bound).
@@ -191,7 +207,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
 
 
 def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: float,
-                         progress: Progress) -> tuple[tuple[FenceAction, ...] | None, float]:
+                         progress: Progress, must_succeed: bool = True) -> tuple[tuple[FenceAction, ...] | None, float]:
     """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     history, offset = _fence_history(cluster, pred)
@@ -203,7 +219,14 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: f
     later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
     within = max([*later, 0.0]) + RESTORE_MARGIN_S
     timeline.record(HARNESS, None, RESTORE)
-    restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+    try:
+        restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+    except LabError as err:
+        if must_succeed:
+            raise
+        timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
+        progress(f"restore did not reach health ({err}); judging what was observed")
+        return history, offset
     timeline.record(HARNESS, None, RESTORED)
     return history, offset
 

@@ -28,6 +28,7 @@ DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSH
 # Harness marks on the timeline (source "harness").
 HARNESS = "harness"
 INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
+RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
 OFF_EVENTS = ("stopped", "shutdown", "crashed")
 FROZEN_EVENTS = ("suspended",)
