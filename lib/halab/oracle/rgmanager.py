@@ -311,9 +311,10 @@ class _Rg:
         self.take_over(dr, winners, losers, done)
         rejoin = dr.phase(
             "node-rejoined",
-            done + Span.of(d.timing.node_boot_s) + Span.of(d.timing.cluster_start_s),
-            f"fence-done + boot {d.timing.node_boot_s} + clstart by the harness "
-            f"{d.timing.cluster_start_s} (cluster not started at boot)",
+            Span(0.0, d.timing.node_boot_s[1]) + Span.of(d.timing.cluster_start_s),
+            f"harness-driven (seconds after the harness's restore begins; cluster not started at boot): "
+            f"the victim may still be booting (<= {d.timing.node_boot_s[1]:g} s) + clstart by the harness "
+            f"{d.timing.cluster_start_s}",
         )
         self.fail_back(dr, losers, rejoin)
 
