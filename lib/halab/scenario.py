@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from halab.deploy.pacemaker import Design
 from halab.errors import HalabError, LabError
-from halab.faults import ORACLE_ID, get_fault, injected
+from halab.faults import get_fault, injected
 from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
@@ -142,7 +142,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     before = ensure_healthy(cluster, progress)
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
-    pred = predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners)
+    pred = predict(spec, fault_id, target, owners=owners)
     timeline = Timeline()
     run = FaultRun(fault_id, target, role, pred, timeline, status_before=_text_status(cluster))
     run.record = f"rec-{uuid.uuid4().hex[:12]}"

@@ -248,7 +248,7 @@ def test_a_tie_break_delay_shorter_than_the_agent_is_a_named_alternative() -> No
 
 
 def _seed_predictions() -> list[tuple[str, Prediction]]:
-    from halab.oracle.model import FAULTS
+    from halab.faults import REGISTRY as FAULTS
 
     out = []
     for profile in seed().timings:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from halab.errors import LabError, NotApplicable
+from halab.faults.effect import Effect
 from halab.lab.lab import Lab
 from halab.lab.remote import Unreachable
 
@@ -26,6 +27,7 @@ class Fault(ABC):
 
     id: ClassVar[str]
     description: ClassVar[str]
+    effect: ClassVar[Effect]  # what it does, in neutral terms: the oracle reasons from this
     disturbs_fence_path: ClassVar[bool] = False
     healed_from_host: ClassVar[bool] = False  # heal needs no SSH to the node (libvirt, host-side taps)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from halab.errors import ConfigError, NotApplicable
+from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
 from halab.oracle.model import FAILED, Prediction, ServicePlace
@@ -126,30 +127,29 @@ def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
 # --- entry point -------------------------------------------------------------------------------
 
 
-def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None, *,
+def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapping[str, str] | None, *,
             slack: Slack, daemon: str | None = None) -> Prediction:
-    """The pacemaker prediction for ``fault`` on ``target`` (any spec name of the node)."""
+    """The pacemaker prediction for ``fault`` (shown by its id, reasoned from its ``effect``) on
+    ``target`` (any spec name of the node)."""
     d = PcmkDesign.from_spec(spec)
     node = spec.node(target)
     owner = owners_at_t0({d.service: d.preferred}, _names(spec, owners))[d.service]
     m = _Model(d, fault, node.name, owner, slack)
-    if fault in ("suspend", "power-off"):
-        return m.node_gone(_gone_why(fault))
-    if fault == "kill-daemon":
-        return m.kill_daemon(daemon or "corosync")
-    if fault == "iscsi-block":
+    if effect.act in (Act.STOP_NODE, Act.FREEZE_NODE):
+        return m.node_gone(_gone_why(effect))
+    if effect.act is Act.KILL_PROCESS:
+        return m.kill_daemon(daemon or "corosync") if effect.process == CLUSTER_DAEMON else m.app_failure()
+    if effect.act is Act.CUT_STORAGE:
         return m.cut(storage_cut())
-    if fault == "app-failure":
-        return m.app_failure()
-    return m.cut(network_cut(spec, fault, node, d.networks))
+    return m.cut(network_cut(spec, effect, node, d.networks))
 
 
 def _names(spec: LabSpec, owners: Mapping[str, str] | None) -> dict[str, str]:
     return {svc: spec.node(n).name for svc, n in (owners or {}).items()}
 
 
-def _gone_why(fault: str) -> str:
-    if fault == "suspend":
+def _gone_why(effect: Effect) -> str:
+    if effect.act is Act.FREEZE_NODE:
         return ("virsh suspend: the node stops answering; fence_virsh counts a paused domain as on "
                 "(fence/agents/virsh/fence_virsh.py:38), so the reboot destroys and restarts it")
     return "virsh destroy: the node is gone at t0; fence_virsh reboot finds it off and starts it"
