@@ -78,16 +78,33 @@ class PcmkDesign:
         return Span(0.0, self.timing.resource_start_s[1])
 
 
+_TRUE, _FALSE = ("1", "yes", "on", "true", "y"), ("0", "no", "off", "false", "n")
+
+
+def _flag(raw: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A boolean design key: a TOML boolean or a yes/no word ("no" is false, not a non-empty string)."""
+    value = raw.get(key, default)
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise ConfigError(f"[stacks.pacemaker] {key} = {value!r}: want true/false (or yes/no)")
+
+
 def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
     nodes = tuple(n.name for n in spec.nodes)
-    token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
-                                 int(raw.get("token_coefficient_ms", f.COROSYNC3_TOKEN_COEFFICIENT_MS)))
+    if spec.timing.token_ms <= 0:
+        raise ConfigError(f"timing profile {spec.timing.name}: token_ms = {spec.timing.token_ms} is not a positive "
+                          "number of milliseconds: corosync will not form a ring with it", str(spec.path))
     delay_node = raw.get("fence_delay_node")
     if delay_node is not None:
         delay_node = spec.node(str(delay_node)).name
-    stickiness = int(raw.get("stickiness", 0))
-    preferred_score = int(raw.get("preferred_score", PREFERRED_SCORE))
     try:
+        token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
+                                     int(raw.get("token_coefficient_ms", f.COROSYNC3_TOKEN_COEFFICIENT_MS)))
+        stickiness = int(raw.get("stickiness", 0))
+        preferred_score = int(raw.get("preferred_score", PREFERRED_SCORE))
         return PcmkDesign(
             nodes=nodes,
             networks={
@@ -96,14 +113,14 @@ def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
                 FENCE: network_name(spec, str(raw.get("fence_network", "management"))),
                 SERVICE: network_name(spec, str(raw.get("service_ip_network", "service"))),
             },
-            two_node=bool(raw.get("two_node", len(nodes) == 2)) and len(nodes) == 2,
+            two_node=_flag(raw, "two_node", len(nodes) == 2) and len(nodes) == 2,
             token_ms=token,
             consensus_ms=int(raw.get("consensus_ms", f.corosync3_consensus_ms(token))),
             fence_delay={n: float(raw.get("fence_delay_s", 0)) if n == delay_node else 0.0 for n in nodes},
             fence_delay_max_s=float(raw.get("pcmk_delay_max_s", 0)),
             priority_fencing_delay_s=float(raw.get("priority_fencing_delay_s", 0)),
             stonith_timeout_s=float(raw.get("stonith_timeout_s", f.STONITH_TIMEOUT_S)),
-            sbd=bool(raw.get("sbd", False)),
+            sbd=_flag(raw, "sbd", False),
             sbd_watchdog_s=float(raw.get("sbd_watchdog_s", f.SBD_WATCHDOG_S)),
             service=str(raw.get("service", "service")),
             preferred=spec.node(str(raw.get("preferred_node", nodes[0]))).name,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from halab.clusterconf import Flavor, load_cluster_conf
 from halab.errors import NotApplicable, SpecError
 from halab.faults.effect import CLUSTER_DAEMON, LINK_DOWN, Act, Effect
+from halab.oracle import broken, rgdesign
 from halab.oracle import formulas as f
-from halab.oracle import rgdesign
 from halab.oracle.draft import Draft
 from halab.oracle.model import FAILED, Prediction, ServicePlace
 from halab.oracle.rgdesign import HUNG_IO_MODES, RgDesign, RgService
@@ -46,11 +47,18 @@ def predict(
         from halab.faults import effect_of
 
         effect = effect_of(fault)
-    d = design or rgdesign.from_spec(spec)
+    cannot: dict[str, str] = {}
+    if design is None:  # the lab's own cluster.conf: a design the cluster refuses is no prediction
+        conf = load_cluster_conf(spec.cluster_conf_path())
+        broken.refusal(conf, spec, Flavor.RHEL6.value)
+        cannot = broken.unfenceable(conf)
+        design = rgdesign.from_cluster_conf(conf, spec)
+    d = design
     x = cluster_name(spec, d, target)
     given = {svc: cluster_name(spec, d, n) for svc, n in (owners or {}).items()}
     master = cluster_name(spec, d, qdisk_master) if qdisk_master else None
-    return _Rg(d, fault, effect, x, given, slack=slack, master=master).run(spec, daemon)
+    model = _Rg(d, fault, effect, x, given, slack=slack, master=master)
+    return broken.blocked(model.run(spec, daemon), cannot, model.owners)
 
 
 def service_names(spec: LabSpec) -> tuple[str, ...]:
