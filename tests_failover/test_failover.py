@@ -7,6 +7,7 @@ the same cluster never run at the same time).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ import pytest
 from halab.lab.host import run as host_run
 from halab.lab.lab import FENCE_KEY_ON_NODE
 from halab.observe.judge import judge_one
+from halab.observe.verdict import Category
 from halab.scenario import FaultRun, LiveCluster, run_fault
 
 pytestmark = [pytest.mark.failover, pytest.mark.lab]
@@ -61,3 +63,23 @@ class TestSeedCluster:
         assert any(c.message.startswith("WRONG OUTCOME: expected service01 on nowhere")
                    for c in ev_judgement.failures())
 
+
+    @pytest.mark.slow
+    def test_a_starved_host_is_inconclusive_not_wrong(self, cluster: LiveCluster) -> None:
+        """stress-ng beside the lab (more CPU hogs than host cores, same priority as qemu): the
+        sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong outcome.
+        An idle run of the same fault (test_failover) keeps the sentinel quiet."""
+        hog = subprocess.Popen(["stress-ng", "--cpu", "8", "--timeout", "600"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            result = run_fault(cluster, "suspend", "standby")
+        finally:
+            hog.terminate()
+            hog.wait(30)
+        verdict = result.judgement
+        assert verdict is not None
+        assert verdict.host is not None, "no CPU samples of the lab's qemu processes"
+        assert verdict.host.starved, verdict.host
+        wrong = (Category.WRONG_OUTCOME, Category.TOO_SLOW, Category.TOO_EARLY)
+        assert not [c for c in verdict.checks if c.category in wrong], verdict.message()
+        assert verdict.category is Category.INCONCLUSIVE, verdict.message()

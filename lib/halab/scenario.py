@@ -10,14 +10,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 from halab.deploy.pacemaker import Design
 from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError
-from halab.faults import ORACLE_ID, get_fault, injected
+from halab.faults import get_fault, injected
 from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
+from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
 from halab.observe.judge import (
     HARNESS,
@@ -28,6 +31,7 @@ from halab.observe.judge import (
     RESTORE_FAILED,
     RESTORED,
     Evidence,
+    History,
     judge,
     measure,
 )
@@ -140,9 +144,11 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
 
 
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
-              before_restore: Callable[[], None] | None = None, restore_must_succeed: bool = True) -> FaultRun:
+              before_restore: Callable[[], None] | None = None, phase_log: Path | None = None,
+              restore_must_succeed: bool = True) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
     before the cluster is restored (a test that broke something on purpose mends it there).
+    `phase_log`: the phase-records file (reports/phase-history.jsonl) this run's phases go to.
 
     With ``restore_must_succeed=False`` (a deliberately broken cluster) a restore that does not
     reach health is recorded on the timeline and the run is still judged: the verdict on what
@@ -153,19 +159,16 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     before = ensure_healthy(cluster, progress)
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
-    pred = prediction_in_lab_names(predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners), spec)
+    pred = prediction_in_lab_names(predict(spec, fault_id, target, owners=owners), spec)
     timeline = Timeline()
     run = FaultRun(fault_id, target, role, pred, timeline, status_before=_text_status(cluster))
     run.record = f"rec-{uuid.uuid4().hex[:12]}"
     code, body = http(lab.paths.netns, d.service_ip, d.app_port, "POST", f"/{run.record}")
     if code != 200:
         raise LabError(f"could not write the record before the fault: {code} {body.strip()[:80]}", "precondition")
-    poller = StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s)
-    watcher = LifecycleWatcher(timeline, {n.domain: n.name for n in spec.nodes})
-    probe = ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s)
-    sampler = HostSampler(timeline, {n.domain: n.name for n in spec.nodes})
+    observers = _observers(cluster, timeline)
     started_wall = time.monotonic()
-    for obs in (watcher, poller, probe, sampler):
+    for obs in observers:
         obs.start()
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
@@ -173,18 +176,14 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced={list(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {pred.services.get(d.service)}")
         deadline = hold_deadline(pred, cluster)
-        def mark_inject() -> None:
-            timeline.mark_t0()
-            timeline.record(HARNESS, target, INJECT, fault_id)
-
-        with injected(fault, lab, target, on_inject=mark_inject):
+        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id)):
             _hold(timeline, pred, cluster, deadline)
         timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        history, offset = _collect_and_restore(cluster, run, restore_started, progress, restore_must_succeed)
+        fence_history, offset = _collect_and_restore(cluster, run, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
         if restore_must_succeed:
             _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
@@ -192,22 +191,52 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     # SIGHUP) must end the session within seconds, and after any other error the next test's
     # precondition restores the cluster (a second restore here would double a failed one's bound).
     finally:
-        for obs in (sampler, probe, poller, watcher):
+        for obs in reversed(observers):
             obs.stop()
     timeline.t_healed = restore_started
     code, records = http(lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
     run.status_after = _text_status(cluster)
     run.wall_s = time.monotonic() - started_wall
-    ev = Evidence(d.service, before, history, offset, timeline.t0_wall or 0.0, run.record,
+    ev = Evidence(d.service, before, fence_history, offset, timeline.t0_wall or 0.0, run.record,
                   records if code == 200 else None, d.preferred_node, spec.timing.poll_interval_s,
                   lag_bound(spec.timing.token_ms)[0])
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
+    if phase_log is not None:
+        _record(run, lab, phase_log)
     return run
 
 
-def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: float,
-                         progress: Progress, must_succeed: bool = True) -> tuple[tuple[FenceAction, ...] | None, float]:
+Observer = StatusPoller | LifecycleWatcher | ServiceProbe | HostSampler
+
+
+def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]:
+    """Everything that writes onto the timeline during a run, in start order."""
+    lab, d, spec = cluster.lab, cluster.design, cluster.lab.spec
+    domains = {n.domain: n.name for n in spec.nodes}
+    return (LifecycleWatcher(timeline, domains),
+            StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s),
+            ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s),
+            HostSampler(timeline, domains))
+
+
+def _mark_inject(timeline: Timeline, target: str, fault_id: str) -> None:
+    """t0 and the injection mark, right before the fault goes in."""
+    timeline.mark_t0()
+    timeline.record(HARNESS, target, INJECT, fault_id)
+
+
+def _record(run: FaultRun, lab: Lab, history: Path) -> None:
+    """Append the run's phase times to the phase records (what bench/ derives ranges from)."""
+    if run.judgement is None:
+        return
+    spec = lab.spec
+    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind)
+    phase_records.append(history, phase_records.run_records(key, run.judgement, History.of(run.timeline).restore))
+
+
+def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress,
+                         must_succeed: bool = True) -> tuple[tuple[FenceAction, ...] | None, float]:
     """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     history, offset = _fence_history(cluster, pred)

@@ -490,3 +490,36 @@ def test_the_history_is_read_once_from_the_marks() -> None:
     assert (h.injected, h.healed, h.restore) == (0.0, 30.0, 50.0)
     assert h.watched
     assert h.logs_read() == ["node01", "node02"]
+
+
+def test_the_early_token_timeline_from_the_issue_passes() -> None:
+    """Live on a fresh clone: suspend[node02-standby], token lost at 17.49 s (2.5 s before T),
+    fence requested at 43.24 s. A correct cluster; the old edge called it TOO EARLY."""
+    from halab.oracle import predict
+    from halab.spec import load_spec
+
+    pred = predict(load_spec("seed"), "suspend", "node02")
+    tl = Timeline()
+    tl.t0_mono, tl.t0_wall = tl.mono_start, tl.wall_start
+    tl.record("libvirt", None, "watching", t=-5.0)
+    for t in (-2.0, -1.0):
+        tl.record("poll", "node01", "status", status=status(BOTH, "node01"), mounted=True, t=t)
+        tl.record("poll", "node02", "status", status=status(BOTH, "node01"), mounted=False, t=t + 0.5)
+    tl.record(HARNESS, "node02", INJECT, t=0.0)
+    tl.record("libvirt", "node02", "lifecycle", "suspended:0", t=0.1)
+    tl.record("log", "node01", "token-lost", "", t=17.49, uncertainty=0.2)
+    tl.record("log", "node01", "fence-requested", "node=node02", t=43.24, uncertainty=0.2)
+    tl.record("libvirt", "node02", "lifecycle", "stopped:2", t=50.5)
+    tl.record("libvirt", "node02", "lifecycle", "started:1", t=51.0)
+    for i in range(1, 70):
+        online = BOTH if i < 42 else ("node01",)
+        tl.record("poll", "node01", "status", status=status(online, "node01"), mounted=True, t=float(i))
+    tl.record(HARNESS, "node02", HEAL, t=70.0)
+    tl.record(HARNESS, None, RESTORE, t=80.0)
+    tl.record("poll", "node01", "status", status=status(BOTH, "node01"), mounted=True, t=130.0)
+    for n in BOTH:
+        tl.record(HARNESS, n, LOGS, "read", t=75.0)
+    ev = evidence(fence_history=(fenced_by("node02", "node01", 51.0),))
+    v = judge(tl, pred, ev)
+    assert v.ok, failing(v)
+    assert {p.phase: p.measured for p in v.phases}["fence-requested"] == 43.24

@@ -6,7 +6,8 @@ import argparse
 import json
 
 from halab.errors import SpecError
-from halab.oracle import FAULTS, Prediction, predict
+from halab.faults import REGISTRY
+from halab.oracle import Prediction, predict
 from halab.spec import STACKS, LabSpec, load_spec
 
 HELP = {"expect": "predict who is fenced, where services end and each phase's time window after a fault"}
@@ -17,7 +18,7 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
                         help="lab spec: a name under labs/ or a lab.toml path (default: seed)")
     parser.add_argument("--stack", choices=STACKS, default=None, help="cluster stack (default: the spec's)")
     parser.add_argument("--timing", default=None, help="timing profile of the lab spec (default: the spec's)")
-    parser.add_argument("--fault", required=True, choices=FAULTS, help="fault id")
+    parser.add_argument("--fault", required=True, choices=list(REGISTRY), help="fault id")
     parser.add_argument("--target", required=True, metavar="NODE", help="node name, host name or domain")
     parser.add_argument("--owner", action="append", default=[], metavar="[SERVICE=]NODE",
                         help="where a service runs at t0 (default: its preferred node); repeatable")

@@ -313,8 +313,9 @@ def dark_spans(h: History, node: str, until: float) -> list[tuple[float, float]]
     booting: float | None = None
     for o in h.lifecycle(node):
         what = _event(o)
-        if what in OFF_EVENTS + FROZEN_EVENTS and start is None:
-            start, booting = o.t, (o.t if what in OFF_EVENTS else None)
+        if what in OFF_EVENTS + FROZEN_EVENTS:
+            start = o.t if start is None else start
+            booting = o.t if what in OFF_EVENTS else booting  # a frozen node switched off boots afresh
         elif what in ON_EVENTS and start is not None:
             if booting is not None and what == "started":
                 answer = next((p.t for p in h.items if p.source == "poll" and p.node == node and p.t > o.t

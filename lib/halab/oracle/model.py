@@ -12,18 +12,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-FAULTS: tuple[str, ...] = (
-    "heartbeat-down",
-    "heartbeat-block",
-    "iscsi-block",
-    "suspend",
-    "power-off",
-    "kill-daemon",
-    "service-nic-down",
-    "mgmt-cut",
-    "app-failure",
-)
-
 # Phases in the order they happen; a prediction holds only those that apply.
 PHASES: tuple[str, ...] = (
     "detect",
