@@ -23,6 +23,7 @@ from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
 from halab.observe.timeline import Timeline
 from halab.oracle import Prediction, predict
+from halab.oracle.model import place_text
 from halab.stacks.base import StackAdapter, get_adapter
 from halab.stacks.types import ClusterStatus, FenceAction
 
@@ -148,9 +149,10 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
               "a first status from every node")
-        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced={list(pred.fenced) or 'nobody'}, "
-                 f"{d.service} -> {pred.services.get(d.service)}")
         deadline = hold_deadline(pred, cluster)
+        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
+                 f"{d.service} -> {place_text(pred.services.get(d.service))}; "
+                 f"holding the fault at most {deadline:.0f} s")
         with injected(fault, lab, target, on_inject=timeline.mark_t0):
             _hold(timeline, pred, cluster, deadline)
         restore_started = timeline.now()
