@@ -202,6 +202,14 @@ class Stopped:
     problems: tuple[str, ...]
 
 
+def _legacy_pid_alive(path: Path) -> bool:
+    """A bare-PID file (older halab): does its PID name a live process now?"""
+    try:
+        return alive(int(path.read_text().strip()))
+    except (ValueError, OSError):
+        return False
+
+
 def stop_named(pids_dir: Path, names: Sequence[str], grace_s: float = 5.0) -> list[str]:
     """Stop daemons by their PID files; returns the names that were running (problems logged)."""
     return list(stop_named_report(pids_dir, names, grace_s).stopped)
@@ -217,7 +225,9 @@ def stop_named_report(pids_dir: Path, names: Sequence[str], grace_s: float = 5.0
             continue
         ident = Identity.from_json(path.read_text(errors="replace"))
         if ident is None:
-            problems.append(f"{name}: PID file without identity, not signalled ({path})")
+            if _legacy_pid_alive(path):  # kept: maybe another halab's live daemon; never signalled
+                problems.append(f"{name}: PID file without identity names a live process, not signalled ({path})")
+                continue
         elif same(ident):
             if stop(ident, grace_s):
                 stopped.append(name)
