@@ -52,7 +52,7 @@ def bench_lab(args: argparse.Namespace) -> int:
     up_s = time.monotonic() - t
     figure("halab up, cached image -> nodes ready + LUNs", up_s, "s", f"budget {UP_BUDGET_S:.0f} s")
     figure("  ratio to budget", up_s / UP_BUDGET_S, "x", "<= 1 is within budget")
-    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
+    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes], lab.paths.nodes).items():
         figure(f"qemu RSS {name} ({lab.accel.kind})", rss_mib(pid), "MiB")
     lab.close()
     t = time.monotonic()

@@ -172,7 +172,7 @@ BAD = {
     "missing field": ([('target = "iqn.2011-08.com.example.yourhost:tgt01"\n', "")],
                       "storage: missing field 'target'"),
     "missing node field": ([('domain = "RHCSvm02"\n', "")], "nodes[1]: missing field 'domain'"),
-    "missing networks": ([("[[networks]]", "[[nets]]")] * 3, "missing field 'networks'"),
+    "missing networks": ([("[[networks]]", "[[nets]]")] * 3, "unknown key 'nets' (did you mean 'networks'?)"),
     "bad subnet": ([('subnet = "192.168.7.0/24"', 'subnet = "192.168.7.0/33"')], "networks[0]"),
     "subnet with host bits": ([('subnet = "192.168.9.0/24"', 'subnet = "192.168.9.5/24"')], "networks[2]"),
     "host outside subnet": ([('host = "192.168.8.1"', 'host = "192.168.80.1"')],

@@ -41,7 +41,7 @@ from halab.observe.probe import ServiceProbe, http
 from halab.observe.timeline import Timeline
 from halab.observe.verdict import Verdict
 from halab.oracle import Prediction, predict
-from halab.oracle.model import HARNESS_PHASES
+from halab.oracle.model import HARNESS_PHASES, place_text
 from halab.stacks.base import StackAdapter
 from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
@@ -173,9 +173,10 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
               "a first status from every node")
-        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced={list(pred.fenced) or 'nobody'}, "
-                 f"{d.service} -> {pred.services.get(d.service)}")
         deadline = hold_deadline(pred, cluster)
+        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
+                 f"{d.service} -> {place_text(pred.services.get(d.service))}; "
+                 f"holding the fault at most {deadline:.0f} s")
         with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id)):
             _hold(timeline, pred, cluster, deadline)
         timeline.record(HARNESS, target, HEAL, fault_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from halab.lab import lab as labmod
@@ -83,12 +82,19 @@ def _status(spec: object) -> int:
     return 0
 
 
+def remote_command(cmd: list[str]) -> str:
+    """What runs on the node, as ssh does it: the words joined by spaces and given to the remote
+    shell, so `halab ssh node01 "crm_mon -1 | tail"` pipes on the node (quote what must stay one
+    word twice, as with ssh)."""
+    return " ".join(cmd) if cmd else "hostname; uptime; ip -br addr"
+
+
 def _ssh(spec: object, node: str, cmd: list[str]) -> int:
     from halab.spec import LabSpec
 
     assert isinstance(spec, LabSpec)
     lab = labmod.attach(spec)
-    command = " ".join(shlex.quote(c) for c in cmd) if cmd else "hostname; uptime; ip -br addr"
+    command = remote_command(cmd)
     res = lab.remote(node).run(command, timeout=120)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)

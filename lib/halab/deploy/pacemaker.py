@@ -18,6 +18,7 @@ Translation of the seed's cluster.conf (each choice is what the oracle models):
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -224,8 +225,8 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
                           timeout=120)
         lab.remote(n).put_text(conf, "/etc/corosync/corosync.conf")
     progress(f"deploy: {design.fstype} on the data LUN ({design.data_device})")
-    lab.remote(first).run(f"wipefs -a {design.data_device} >/dev/null; "
-                          f"mkfs.{design.fstype} -q -F {design.data_device}",
+    dev = shlex.quote(design.data_device)
+    lab.remote(first).run(f"wipefs -a {dev} >/dev/null; mkfs.{shlex.quote(design.fstype)} -q -F {dev}",
                           timeout=120, check=True)
     started = time.monotonic()
     progress("deploy: starting corosync + pacemaker on all nodes together")
@@ -234,8 +235,9 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
     progress(f"deploy: all nodes online after {time.monotonic() - started:.0f} s; loading the CIB")
     remote = lab.remote(first)
     for key, value in properties(design).items():
-        remote.run(f"crm_attribute --type crm_config --name {key} --update {value}", timeout=60, check=True)
-    remote.run(f"crm_attribute --type rsc_defaults --name resource-stickiness --update {design.stickiness}",
+        remote.run(f"crm_attribute --type crm_config --name {shlex.quote(key)} --update {shlex.quote(str(value))}",
+                   timeout=60, check=True)
+    remote.run(f"crm_attribute --type rsc_defaults --name resource-stickiness --update {int(design.stickiness)}",
                timeout=60, check=True)
     remote.put_text(resources_xml(spec, design), "/root/halab-resources.xml")
     remote.put_text(constraints_xml(spec, design), "/root/halab-constraints.xml")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from halab.clusterconf.model import ClusterConf
-from halab.clusterconf.reader import load_cluster_conf
+from halab.clusterconf.reader import MAX_CONF_BYTES, load_cluster_conf
 from halab.errors import ConfigError, SpecError
+from halab.inputs import read_input
 from halab.spec import LabSpec, Node
 
 # rhel6: a user's RHEL/CentOS 6 image (chkconfig, service, ricci, python 2);
@@ -149,7 +150,8 @@ def _site(spec: LabSpec, platform: str = "rhel6") -> _Site:
         raise SpecError(what, str(spec.path))
     if platform not in PLATFORMS:
         raise SpecError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})", str(spec.path))
-    site = _Site(spec, conf, path.read_text(encoding="utf-8"), str(host), spec.nodes[0], platform)
+    text = read_input(path, lambda what: ConfigError(what, str(path)), MAX_CONF_BYTES).decode("utf-8", "replace")
+    site = _Site(spec, conf, text, str(host), spec.nodes[0], platform)
     _check_qdisk_label(site)
     for node in conf.nodes:
         if node.name:
@@ -176,10 +178,11 @@ def _iscsi(site: _Site) -> tuple[Step, ...]:
         Step("iSCSI initiator at boot, started now",
              "chkconfig iscsid on && chkconfig iscsi on && service iscsid start"),
         Step("discover the lab target on the management network",
-             f"iscsiadm -m discovery -t sendtargets -p {portal}"),
-        Step("log in to the lab target", f"iscsiadm -m node -T {target} -p {portal} --login"),
+             f"iscsiadm -m discovery -t sendtargets -p {shlex.quote(portal)}"),
+        Step("log in to the lab target", f"iscsiadm -m node -T {shlex.quote(target)} -p {shlex.quote(portal)} --login"),
         Step("wait until both LUNs are visible by path",
-             f"udevadm settle && test -b {site.lun_path('quorum')} && test -b {site.lun_path('data')}"),
+             f"udevadm settle && test -b {shlex.quote(site.lun_path('quorum'))} && "
+             f"test -b {shlex.quote(site.lun_path('data'))}"),
     )
 
 
@@ -288,10 +291,10 @@ def _storage(site: _Site) -> tuple[Step, ...]:
         raise ConfigError(what, str(site.spec.cluster_conf_path()))
     data = site.spec.storage.by_role("data")
     steps = [Step(f"write the quorum disk label qdiskd looks for (LUN {quorum.lun}); mkqdisk asks to confirm",
-                  f"echo y | mkqdisk -c {site.lun_path('quorum')} -l {shlex.quote(label)}")]
+                  f"echo y | mkqdisk -c {shlex.quote(site.lun_path('quorum'))} -l {shlex.quote(label)}")]
     if data.fstype:
         steps.append(Step(f"the service's {data.fstype} file system on the data LUN (LUN {data.lun})",
-                          f"mkfs.{data.fstype} -q -F {site.lun_path('data')}"))
+                          f"mkfs.{shlex.quote(data.fstype)} -q -F {shlex.quote(site.lun_path('data'))}"))
     return tuple(steps)
 
 

@@ -294,13 +294,26 @@ def remove_all(domains: list[str]) -> list[str]:
         return [name for name in domains if _call(f"remove {name}", functools.partial(remove, conn, name), 60)]
 
 
-def qemu_pids(domains: list[str]) -> dict[str, int]:
-    """PIDs of qemu processes that run these domains (for RSS figures and leftover sweeps)."""
+def qemu_pids(domains: list[str], nodes_dir: Path) -> dict[str, int]:
+    """PIDs of the qemu processes that run these domains *of this lab*: the domain name and a
+    disk under this lab's `nodes_dir` must both be on the command line (a same-named domain of
+    another lab or another tool on the host is never matched)."""
     out: dict[str, int] = {}
-    proc = run(["pgrep", "-a", "qemu-system"], timeout=10, check=False)
-    for line in proc.stdout.splitlines():
-        pid, _, cmd = line.partition(" ")
+    marker = f"{nodes_dir}/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = [a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
+        except OSError:
+            continue
+        if not argv or not Path(argv[0]).name.startswith("qemu-system"):
+            continue
+        joined = " ".join(argv)
+        if marker not in joined:
+            continue
         for name in domains:
-            if f"guest={name}," in cmd or f"-name {name} " in cmd:
-                out[name] = int(pid)
+            named = "-name" in argv[:-1] and argv[argv.index("-name") + 1].split(",")[0] in (name, f"guest={name}")
+            if f"guest={name}," in joined or named:
+                out[name] = int(entry.name)
     return out

@@ -12,7 +12,7 @@ import shlex
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from halab.errors import HostError, LabError
@@ -188,39 +188,91 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
 
 
 def down(spec: LabSpec, progress: Progress = print) -> list[str]:
-    """Remove everything of this lab; safe to run any number of times, after any crash."""
-    paths = LabPaths(spec.name)
-    gone: list[str] = []
-    if daemons.pid_file(paths.pids, "libvirtd").exists():
+    """Remove everything of this lab; safe to run any number of times, after any crash.
+
+    Only what this lab started is signalled (PID files with start times, qemu on this lab's
+    overlays, processes inside this lab's netns). Every step runs even when one fails (a process
+    that survives SIGKILL does not keep the netns and overlays in place); what could not be
+    removed is reported and raised at the end, never claimed removed.
+    """
+    t = _Teardown(spec, LabPaths(spec.name), progress)
+    for what, fn in (("domains", t.domains), ("qemu", t.qemu), ("fence sshd", lambda: t.named(["fence-sshd"], 5)),
+                     ("tgtd", t.tgtd), ("libvirtd", lambda: t.named(["libvirtd", "virtlogd"], 10)),
+                     ("netns processes", t.in_netns), ("netns", t.netns), ("overlays", t.overlays),
+                     ("state", t.state)):
         try:
-            removed = domains.remove_all([n.domain for n in spec.nodes])
-            gone += [f"domain {d}" for d in removed]
-        except LabError as err:
-            progress(f"libvirt not reachable ({err}); killing qemu directly")
-    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
-        daemons.stop_pid(pid)
-        gone.append(f"qemu {name}")
-    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["fence-sshd"])]
-    if daemons.pid_file(paths.pids, "tgtd").exists():
-        target.stop(paths)
-        gone.append("daemon tgtd")
-    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["libvirtd", "virtlogd"], grace_s=10)]
-    for pid in pids_in_netns(paths.netns):
-        daemons.stop_pid(pid, grace_s=2)
-        gone.append(f"process {pid}")
-    if network.netns_exists(paths.netns):
-        network.delete(paths)
-        gone.append(f"netns {paths.netns}")
-    for overlay in [p for g in ("*.qcow2", "*.seed.iso", "*.nvram.fd") for p in paths.nodes.glob(g)] \
-            if paths.nodes.exists() else []:
-        overlay.unlink()
-        gone.append(f"overlay {overlay.name}")
-    paths.state_file.unlink(missing_ok=True)
-    for marker in paths.state.glob("deployed-*") if paths.state.exists() else []:
-        marker.unlink()
-    for item in gone:
+            fn()
+        except Exception as err:  # one stuck piece must not keep the rest of the lab in place
+            t.left.append(f"{what}: {err}")
+    for item in t.gone:
         progress(f"removed {item}")
-    return gone
+    for item in t.left:
+        progress(f"NOT removed: {item}")
+    if t.left:
+        raise LabError(f"teardown incomplete: {'; '.join(t.left)}", f"lab {spec.name}")
+    return t.gone
+
+
+@dataclass
+class _Teardown:
+    """The steps of `down`, each recording what it removed and what it could not."""
+
+    spec: LabSpec
+    paths: LabPaths
+    progress: Progress
+    gone: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    def domains(self) -> None:
+        if daemons.pid_file(self.paths.pids, "libvirtd").exists():
+            try:
+                self.gone.extend(f"domain {d}" for d in domains.remove_all([n.domain for n in self.spec.nodes]))
+            except LabError as err:
+                self.progress(f"libvirt not reachable ({err}); stopping this lab's qemu directly")
+
+    def qemu(self) -> None:
+        for name, pid in domains.qemu_pids([n.domain for n in self.spec.nodes], self.paths.nodes).items():
+            self._stop(pid, f"qemu {name}", 5.0)
+
+    def _stop(self, pid: int, what: str, grace_s: float) -> None:
+        ident = daemons.identity_of(pid)
+        if ident is None or daemons.stop(ident, grace_s=grace_s):
+            self.gone.append(what)
+        else:
+            self.left.append(f"{what} (pid {pid}) survived SIGKILL")
+
+    def named(self, names: list[str], grace_s: float) -> None:
+        report = daemons.stop_named_report(self.paths.pids, names, grace_s)
+        self.gone.extend(f"daemon {n}" for n in report.stopped)
+        self.left.extend(report.problems)
+
+    def tgtd(self) -> None:
+        if daemons.pid_file(self.paths.pids, "tgtd").exists():
+            target.offline(self.paths)
+            self.named(["tgtd"], 3)
+
+    def in_netns(self) -> None:
+        for pid in pids_in_netns(self.paths.netns):  # in this lab's own netns: started for this lab
+            self._stop(pid, f"process {pid}", 2.0)
+
+    def netns(self) -> None:
+        if network.netns_exists(self.paths.netns):
+            error = network.delete(self.paths)
+            if error:
+                self.left.append(f"netns {self.paths.netns} not removed: {error}")
+            else:
+                self.gone.append(f"netns {self.paths.netns}")
+
+    def overlays(self) -> None:
+        if self.paths.nodes.exists():
+            for overlay in [p for g in ("*.qcow2", "*.seed.iso", "*.nvram.fd") for p in self.paths.nodes.glob(g)]:
+                overlay.unlink()
+                self.gone.append(f"overlay {overlay.name}")
+
+    def state(self) -> None:
+        self.paths.state_file.unlink(missing_ok=True)
+        for marker in self.paths.state.glob("deployed-*") if self.paths.state.exists() else []:
+            marker.unlink()
 
 
 def attach(spec: LabSpec) -> Lab:
@@ -248,7 +300,7 @@ def leftovers(spec: LabSpec) -> list[str]:
     out = []
     if network.netns_exists(paths.netns):
         out.append(f"netns {paths.netns}")
-    out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes])]
+    out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes], paths.nodes)]
     for name in ("tgtd", "libvirtd", "virtlogd", "fence-sshd"):
         if daemons.pid_file(paths.pids, name).exists():
             out.append(f"daemon {name}")

@@ -54,15 +54,21 @@ def start(spec: LabSpec, paths: LabPaths) -> None:
 
 
 def stop(paths: LabPaths) -> None:
-    pidfile = daemons.pid_file(paths.pids, "tgtd")
-    if not pidfile.exists():
+    if not daemons.pid_file(paths.pids, "tgtd").exists():
+        return
+    offline(paths)
+    daemons.stop_named(paths.pids, ["tgtd"], grace_s=3)
+
+
+def offline(paths: LabPaths) -> None:
+    """Targets offline and deleted, the tgt system deleted (tgtd ignores SIGTERM until then)."""
+    if not daemons.pid_file(paths.pids, "tgtd").exists():
         return
     if _control_socket_ready():
         _tgtadm("--op", "update", "--mode", "sys", "--name", "State", "-v", "offline", check=False)
         _tgtadm("--op", "delete", "--mode", "target", "--tid", str(TID), "--force", check=False)
         run(["tgtadm", "-C", str(CONTROL_PORT), "--op", "delete", "--mode", "system"], timeout=20,
             check=False)
-    daemons.stop_named(paths.pids, ["tgtd"], grace_s=3)
 
 
 def show() -> str:

@@ -32,6 +32,13 @@ BLOCKED = "blocked"  # recovery cannot proceed (no fence path, qdiskd refusing):
 ServicePlace = str | tuple[str, ...]
 
 
+def place_text(place: ServicePlace | None) -> str:
+    """A place for people: 'node02', or 'node02 or node03' when the design allows either."""
+    if place is None:
+        return "unknown"
+    return place if isinstance(place, str) else " or ".join(place) or "nowhere"
+
+
 @dataclass(frozen=True)
 class Window:
     """Seconds after t0 (the fault injection) in which a phase must be observed, slack included."""
