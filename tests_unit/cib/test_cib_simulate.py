@@ -48,7 +48,7 @@ def test_a_lost_node_is_fenced_and_its_service_moves() -> None:
 def test_without_quorum_nothing_moves() -> None:
     t = sim.after_node_loss(two_node_cib(), "n1", quorate=False)
     assert "n2" not in t.where("svc")  # no-quorum-policy=stop: the survivor starts nothing
-    assert t.fenced == ("n1",)  # the 2.1.5 scheduler still schedules the fence of an unclean node
+    assert t.fenced == ()  # and fences nobody
 
 
 def test_a_node_without_state_is_one_line() -> None:
