@@ -54,7 +54,7 @@ def simulate(cib: bytes, *, extra: tuple[str, ...] = (), timeout_s: float = TIME
                         "(scripts/debian-packages.txt)")
     with tempfile.TemporaryDirectory(prefix="halab-sim-") as tmp:
         path = Path(tmp) / "cib.xml"
-        path.write_bytes(cib)
+        path.write_bytes(_simulable(cib, where))
         env = {**os.environ, "CIB_file": str(path), "PCMK_logfile": os.devnull, "HOME": tmp}
         try:
             res = subprocess.run([CRM_SIMULATE, "-x", str(path), "-S", "--output-as=xml", *extra],
@@ -66,6 +66,28 @@ def simulate(cib: bytes, *, extra: tuple[str, ...] = (), timeout_s: float = TIME
         err = " ".join(res.stderr.decode("utf-8", "replace").split())[:200]
         raise ConfigError(f"{CRM_SIMULATE} failed (exit {res.returncode}): {err}", where)
     return read_transition(out, where)
+
+
+SIM_FEATURE_SET = (3, 16, 1)
+
+
+def _simulable(cib: bytes, where: str) -> bytes:
+    """crm_simulate 2.1.5 aborts (pcmk_simulate.c:636) when it records a simulated action in a CIB
+    whose crm_feature_set is 3.16.2 or later (what a live 2.1.5 cluster writes): the feature set
+    only versions the status history format, so the copy handed to the scheduler says 3.16.1."""
+    head = cib[:4096]
+    if b"crm_feature_set" not in head:
+        return cib
+    root = parse_xml(cib, where)
+    raw = str(root.get("crm_feature_set", "0"))
+    try:
+        version = tuple(int(x) for x in raw.split("."))
+    except ValueError:
+        return cib
+    if version <= SIM_FEATURE_SET:
+        return cib
+    root.set("crm_feature_set", ".".join(map(str, SIM_FEATURE_SET)))
+    return bytes(etree.tostring(root))
 
 
 def read_transition(text: str, where: str = "crm_simulate") -> Transition:
