@@ -136,6 +136,11 @@ class LabDesign:
         return fs.params.get("device", "") if fs else ""
 
     @property
+    def mountpoint(self) -> str:
+        fs = self.prim("Filesystem")
+        return fs.params.get("directory", "") if fs else ""
+
+    @property
     def fstype(self) -> str:
         fs = self.prim("Filesystem")
         return fs.params.get("fstype", "ext4") if fs else "ext4"
@@ -204,7 +209,7 @@ class _Mapper:
 
         mapped = Design(mapped.cib, read_corosync(coro, "corosync.conf (mapped)"), self.user.cib_path,
                         self.user.corosync_path, self.user.hashes)
-        baseline = sim.simulate(healthy(cib_xml, mapped.nodes), where=self.where).placement
+        baseline = _baseline(healthy(cib_xml, mapped.nodes), self.where)
         return LabDesign(self.user, mapped, cib_xml, coro, tuple(self.lines), token, baseline,
                          int(self.cfg.get("app_port", 8080)))
 
@@ -271,7 +276,8 @@ class _Mapper:
             etree.SubElement(params, "nvpair", id=f"{rid}-{name}", name=name, value=value)
         was = f"{prim.get('type')}"
         prim.set("type", "fence_virsh")
-        prim.attrib.pop("provider", None)
+        if "provider" in prim.attrib:
+            del prim.attrib["provider"]
         self.say(f"fence device {rid}: {was} -> fence_virsh over {net} to {host}, fences "
                  f"{', '.join(targets)}; kept {', '.join(sorted(kept)) or 'no pcmk_* parameter'}"
                  + (f"; dropped {dropped} agent parameter(s) of {was}" if dropped and was != "fence_virsh" else ""))
@@ -363,8 +369,8 @@ class _Mapper:
             prim.set("type", rtype)
             if provider:
                 prim.set("provider", provider)
-            else:
-                prim.attrib.pop("provider", None)
+            elif "provider" in prim.attrib:
+                del prim.attrib["provider"]
             for ia in prim.findall("instance_attributes"):
                 prim.remove(ia)
             self.say(f"{prim.get('id')}: {agent} is not in the lab image -> stand-in {stand_ins[agent]} "
@@ -405,6 +411,17 @@ class _Mapper:
         return (f"# written by halab from {self.user.corosync_path}, mapped onto lab {self.spec.name}\n"
                 f"totem {{\n{tot}}}\n\nnodelist {{\n{nodes}}}\n\nquorum {{\n{quorum}}}\n\n"
                 "logging {\n    to_syslog: yes\n    to_logfile: no\n    to_stderr: no\n    timestamp: on\n}\n")
+
+
+_BASELINES: dict[str, Mapping[str, tuple[str, ...]]] = {}
+
+
+def _baseline(cib_xml: bytes, where: str) -> Mapping[str, tuple[str, ...]]:
+    """Pacemaker's placement on the healthy cluster, once per configuration (timing does not change it)."""
+    key = hashlib.sha256(cib_xml).hexdigest()
+    if key not in _BASELINES:
+        _BASELINES[key] = sim.simulate(cib_xml, where=where).placement
+    return _BASELINES[key]
 
 
 def healthy(cib_xml: bytes, nodes: tuple[str, ...]) -> bytes:

@@ -1,7 +1,8 @@
 """`halab deploy [--lab SPEC] [--stack S] --dry-run`: the deploy sequence of a lab, per node.
 
-Only rgmanager has a printable plan (it cannot run live here: no RHEL 6 packages); pacemaker is
-deployed live by the pytest fixtures, and this command says so instead of pretending.
+rgmanager's plan is printed (it cannot run live here: no RHEL 6 packages); pacemaker is deployed
+live by the pytest fixtures, and ``--dry-run --stack pacemaker`` prints its plan: the design's
+files, their mapping onto the lab, corosync.conf and the CIB sections as they will be loaded.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ def run(args: argparse.Namespace) -> int:
     stack = args.stack or (PLANNED[0] if args.dry_run and spec.stack not in PLANNED else spec.stack)
     spec = spec.with_stack(stack)
     if stack == "pacemaker":
-        print("halab deploy: the pacemaker deploy runs live from the pytest fixtures (no plan to print here)")
+        if not args.dry_run:
+            print("halab deploy: the pacemaker deploy runs live from the pytest fixtures "
+                  "(--dry-run --stack pacemaker prints its plan)")
+            return 0
+        from halab.deploy.pacemaker import design_of
+        from halab.deploy.pacemaker import render as render_pcmk
+
+        print(render_pcmk(design_of(spec), spec))
         return 0
     if not args.dry_run:
         raise DeployError("rgmanager cannot run live here (no RHEL 6 packages): --dry-run prints its plan")
