@@ -229,3 +229,19 @@ def test_dry_run_prints_files_mapping_and_sections_without_secrets(
     assert "cibadmin --replace --scope fencing-topology" in out
     assert "TopSecret42" not in out
     assert "10.9.9.9" not in out
+
+
+def test_the_second_lab_maps_a_three_node_design_with_two_groups() -> None:
+    """labs/web3: user node names, IPMI fencing with a topology and a delay, db + web groups with an
+    order and a colocation, a clone, a stand-in for pgsql; clean under the pacemaker rules."""
+    from halab.checks.pacemaker import run_pcmk_checks
+
+    d = lab_design(load_spec("web3"))
+    assert [r.id for r in d.design.services()] == ["db", "web"]
+    assert d.preferred_node == "node02"  # db prefers web-b; web follows db
+    assert d.baseline["web-app"] == ("node02",)
+    assert d.baseline["health"] == ("node01", "node02", "node03")
+    assert params(prim(d, "ipmi-a"))["pcmk_delay_base"] == "5s"
+    assert [lv.target for lv in d.design.cib.fence_levels] == ["node01", "node02", "node03"]
+    assert "not-a-real-password" not in d.cib_xml.decode()
+    assert run_pcmk_checks(d.user) == []
