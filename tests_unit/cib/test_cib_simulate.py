@@ -48,7 +48,7 @@ def test_a_lost_node_is_fenced_and_its_service_moves() -> None:
 def test_without_quorum_nothing_moves() -> None:
     t = sim.after_node_loss(two_node_cib(), "n1", quorate=False)
     assert "n2" not in t.where("svc")  # no-quorum-policy=stop: the survivor starts nothing
-    assert t.fenced == ("n1",)  # the 2.1.5 scheduler still schedules the fence of an unclean node
+    assert t.fenced == ()  # and fences nobody
 
 
 def test_a_node_without_state_is_one_line() -> None:
@@ -79,3 +79,34 @@ def test_node_loss_agrees_with_crm_simulate_on_the_corpus() -> None:
         counts = collections.Counter(pool.map(_agree, corpus()))
     assert set(counts) <= {"agree", "not accepted", "no node online"}, counts
     assert counts["agree"] >= 440, counts  # 445 agree, 8 with no node online, 346 not accepted
+
+
+SEED_CIB = Path(__file__).resolve().parents[2] / "labs" / "seed" / "cib.xml"
+
+
+def test_expect_on_the_seed_cib_fences_the_lost_node_and_moves_the_group(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The seed's CIB has no status: halab settles it with the scheduler first, then loses node01."""
+    from halab.cli import main
+
+    assert main(["expect", "--cib", str(SEED_CIB), "--fault", "suspend", "--target", "node01", "--json"]) == 0
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fenced"] == ["node01"]
+    assert doc["placement"]["service01-fs"] == ["node02:Started"]
+    assert "fence_node02" not in doc["placement"]  # its only allowed node was lost
+
+
+def test_expect_on_a_cib_refuses_what_is_not_a_node_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    from halab.cli import main
+
+    assert main(["expect", "--cib", str(SEED_CIB), "--fault", "iscsi-block", "--target", "node01"]) == 3
+    assert "not a node loss" in capsys.readouterr().err
+
+
+def test_quorum_after_a_loss() -> None:
+    assert sim.quorate_after_loss(2, 1, two_node=True)
+    assert not sim.quorate_after_loss(2, 1, two_node=False)
+    assert sim.quorate_after_loss(3, 1, two_node=False)
+    assert not sim.quorate_after_loss(3, 2, two_node=False)

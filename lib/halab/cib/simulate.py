@@ -49,23 +49,60 @@ def available() -> bool:
 def simulate(cib: bytes, *, extra: tuple[str, ...] = (), timeout_s: float = TIMEOUT_S,
              where: str = "cib") -> Transition:
     """Run the scheduler once on ``cib`` (with its status) and read the transition."""
+    out, _ = _run(cib, extra, timeout_s, where)
+    return read_transition(out, where)
+
+
+def settle(cib: bytes, *, timeout_s: float = TIMEOUT_S, where: str = "cib") -> bytes:
+    """The CIB after the scheduler's transition ran (crm_simulate -S -O): the design's steady state,
+    with the status a live cluster would show, ready for a fault to be written into it."""
+    _, after = _run(cib, (), timeout_s, where, save=True)
+    return after
+
+
+def _run(cib: bytes, extra: tuple[str, ...], timeout_s: float, where: str, save: bool = False) -> tuple[str, bytes]:
     if not available():
         raise HostError(f"{CRM_SIMULATE} not found: apt-get install pacemaker-cli-utils "
                         "(scripts/debian-packages.txt)")
     with tempfile.TemporaryDirectory(prefix="halab-sim-") as tmp:
         path = Path(tmp) / "cib.xml"
-        path.write_bytes(cib)
+        saved = Path(tmp) / "after.xml"
+        path.write_bytes(_simulable(cib, where))
         env = {**os.environ, "CIB_file": str(path), "PCMK_logfile": os.devnull, "HOME": tmp}
+        argv = [CRM_SIMULATE, "-x", str(path), "-S", "--output-as=xml", *extra]
+        argv += ["-O", str(saved)] if save else []
         try:
-            res = subprocess.run([CRM_SIMULATE, "-x", str(path), "-S", "--output-as=xml", *extra],
-                                 capture_output=True, timeout=timeout_s, cwd=tmp, env=env, check=False)
+            res = subprocess.run(argv, capture_output=True, timeout=timeout_s, cwd=tmp, env=env, check=False)
         except subprocess.TimeoutExpired:
             raise ConfigError(f"{CRM_SIMULATE} did not finish within {timeout_s:.0f} s", where) from None
+        after = saved.read_bytes() if save and saved.is_file() else b""
     out = res.stdout.decode("utf-8", "replace")
-    if "<pacemaker-result" not in out:
+    if "<pacemaker-result" not in out or (save and not after):
         err = " ".join(res.stderr.decode("utf-8", "replace").split())[:200]
         raise ConfigError(f"{CRM_SIMULATE} failed (exit {res.returncode}): {err}", where)
-    return read_transition(out, where)
+    return out, after
+
+
+SIM_FEATURE_SET = (3, 16, 1)
+
+
+def _simulable(cib: bytes, where: str) -> bytes:
+    """crm_simulate 2.1.5 aborts (pcmk_simulate.c:636) when it records a simulated action in a CIB
+    whose crm_feature_set is 3.16.2 or later (what a live 2.1.5 cluster writes): the feature set
+    only versions the status history format, so the copy handed to the scheduler says 3.16.1."""
+    head = cib[:4096]
+    if b"crm_feature_set" not in head:
+        return cib
+    root = parse_xml(cib, where)
+    raw = str(root.get("crm_feature_set", "0"))
+    try:
+        version = tuple(int(x) for x in raw.split("."))
+    except ValueError:
+        return cib
+    if version <= SIM_FEATURE_SET:
+        return cib
+    root.set("crm_feature_set", ".".join(map(str, SIM_FEATURE_SET)))
+    return bytes(etree.tostring(root))
 
 
 def read_transition(text: str, where: str = "crm_simulate") -> Transition:
@@ -134,3 +171,22 @@ def fail_resource(rsc: str, node: str, interval_ms: int, rc: int = 7) -> tuple[s
 
 def after_node_loss(cib: bytes, node: str, *, quorate: bool | None = None, where: str = "cib") -> Transition:
     return simulate(lose_node(cib, node, quorate=quorate, where=where), where=where)
+
+
+NODE_LOSS_FAULTS = ("suspend", "power-off", "kill-daemon")
+
+
+def quorate_after_loss(members: int, lost: int, two_node: bool) -> bool:
+    """votequorum with one vote per node: a majority of the nodes, or two_node keeping one of two."""
+    left = members - lost
+    return left * 2 > members or (two_node and members == 2 and left >= 1)
+
+
+def render(t: Transition, node: str, resources: tuple[str, ...] = ()) -> str:
+    """What the scheduler decided after ``node`` was lost, for a terminal; ``resources`` (the
+    design's primitives) that run nowhere are shown stopped."""
+    lines = [f"pacemaker's scheduler (crm_simulate) after losing {node}:",
+             f"fenced:    {', '.join(t.fenced) or 'nobody'}"]
+    lines += [f"{rsc:<30} -> {', '.join(t.roles[rsc])}" for rsc in sorted(t.roles)]
+    lines += [f"{rsc:<30} -> stopped" for rsc in sorted(set(resources) - set(t.roles))]
+    return "\n".join(lines)

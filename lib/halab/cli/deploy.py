@@ -2,7 +2,9 @@
 
 rgmanager has a printable plan (--dry-run) and runs it live on a lab that is up from the RHCS
 image (`halab up --stack rgmanager`); on a user's RHEL 6 image the plan is printed for the user
-to run. pacemaker is deployed live by the pytest fixtures, and this command says so.
+to run. pacemaker is deployed live by the pytest fixtures, and ``--dry-run --stack pacemaker``
+prints its plan: the design's files, their mapping onto the lab, corosync.conf and the CIB
+sections as they will be loaded.
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ def run(args: argparse.Namespace) -> int:
     stack = args.stack or (PLANNED[0] if args.dry_run and spec.stack not in PLANNED else spec.stack)
     spec = spec.with_stack(stack)
     if stack == "pacemaker":
-        print("halab deploy: the pacemaker deploy runs live from the pytest fixtures (no plan to print here)")
+        if not args.dry_run:
+            print("halab deploy: the pacemaker deploy runs live from the pytest fixtures "
+                  "(--dry-run --stack pacemaker prints its plan)")
+            return 0
+        from halab.deploy.pacemaker import design_of
+        from halab.deploy.pacemaker import render as render_pcmk
+
+        print(render_pcmk(design_of(spec), spec))
         return 0
     from halab.deploy.rgmanager import platform_of, render, rgmanager_plan
 

@@ -29,7 +29,9 @@ class AppFailure(Fault):
     description = "the service's application dies (SIGKILL) on the node: its status check must fail"
 
     def app(self, lab: Lab) -> Any:
-        return lab.spec.stack_config("pacemaker").get("app", "myappl")
+        from halab.cib.lab import lab_design
+
+        return lab_design(lab.spec).app
 
     def inject(self, lab: Lab, target: str) -> None:
         # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.

@@ -1,19 +1,22 @@
-"""The pacemaker (corosync 3) model of the design the lead deploys from ``[stacks.pacemaker]``.
+"""The pacemaker (corosync 3) model of a lab's design: its CIB + corosync.conf, mapped onto the lab.
 
-Design modelled (see docs/timing-model.md): corosync 3 knet ring on ``ring_network``, token from
-the timing profile; one fence_virsh device per node (reboot) whose device fencing
-``fence_delay_node`` waits ``fence_delay_s`` (pcmk_delay_base), so that node wins every split;
-stonith-timeout 60 s; group = IPaddr2 + Filesystem (write test) + app; location preference for
-``preferred_node`` within ``allowed_nodes``; stickiness 0 fails back; cluster not started at boot.
-Pacemaker nodes are named by the spec's node names.
+The design is read once (halab.cib.lab.lab_design): corosync 3 knet ring on the spec's first link
+network, token from the timing profile, consensus/two_node from corosync.conf; fence delays per
+victim from the fence devices (pcmk_delay_base/max, first topology level), stonith-timeout and
+priority-fencing-delay from the cluster options; the service is the design's first non-clone
+resource, its owner at t0 where pacemaker's own scheduler places it on the healthy cluster
+(crm_simulate), its allowed nodes those without a -INFINITY location; stickiness, location score,
+migration-threshold and the Filesystem/app operations as the CIB writes them. Pacemaker nodes are
+named by the spec's node names (the mapping renames the user's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from halab.cib.lab import LabDesign, lab_design
+from halab.cib.model import INFINITY, Group
 from halab.errors import ConfigError, NotApplicable
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
@@ -25,8 +28,8 @@ from halab.spec import LabSpec, TimingProfile
 
 STACK = "pacemaker"
 DAEMONS = ("corosync", "pacemaker-controld")
-PREFERRED_SCORE = 100  # the location preference the deploy writes (lib/halab/deploy/pacemaker.py)
-GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app
+GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app (the seed's group; the design's own count is used)
+SBD_AGENTS = ("fence_sbd", "external/sbd")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class PcmkDesign:
 
     @classmethod
     def from_spec(cls, spec: LabSpec) -> PcmkDesign:
-        return _design(spec, spec.stack_config(STACK))
+        return _design(spec, lab_design(spec))
 
     @property
     def fence(self) -> Span:
@@ -78,67 +81,68 @@ class PcmkDesign:
         return Span(0.0, self.timing.resource_start_s[1])
 
 
-_TRUE, _FALSE = ("1", "yes", "on", "true", "y"), ("0", "no", "off", "false", "n")
-
-
-def _flag(raw: Mapping[str, Any], key: str, default: bool) -> bool:
-    """A boolean design key: a TOML boolean or a yes/no word ("no" is false, not a non-empty string)."""
-    value = raw.get(key, default)
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise ConfigError(f"[stacks.pacemaker] {key} = {value!r}: want true/false (or yes/no)")
-
-
-def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
-    nodes = tuple(n.name for n in spec.nodes)
+def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
+    """Every value the model reads, from the one design object (the CIB and corosync.conf)."""
     if spec.timing.token_ms <= 0:
         raise ConfigError(f"timing profile {spec.timing.name}: token_ms = {spec.timing.token_ms} is not a positive "
                           "number of milliseconds: corosync will not form a ring with it", str(spec.path))
-    delay_node = raw.get("fence_delay_node")
-    if delay_node is not None:
-        delay_node = spec.node(str(delay_node)).name
+    d = lab.design
+    cib = d.cib
+    nodes = tuple(n.name for n in spec.nodes)
+    coro = d.corosync
+    token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
+                                 (coro.token_coefficient_ms if coro and coro.token_coefficient_ms is not None
+                                  else f.COROSYNC3_TOKEN_COEFFICIENT_MS))
+    svc = lab.service_rsc
+    meta = {**cib.rsc_defaults, **svc.meta}
+    members = len(svc.members) if isinstance(svc, Group) else 1
+    preferred = lab.preferred_node
+    score = max((lc.score for lc in cib.locations if lc.rsc == svc.id and lc.node == preferred and not lc.role),
+                default=0)
+    links = spec.stack_config(STACK).get("links", [spec.stack_config(STACK).get("ring_network", "heartbeat")])
     try:
-        token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
-                                     int(raw.get("token_coefficient_ms", f.COROSYNC3_TOKEN_COEFFICIENT_MS)))
-        stickiness = int(raw.get("stickiness", 0))
-        preferred_score = int(raw.get("preferred_score", PREFERRED_SCORE))
+        stickiness = _score(meta.get("resource-stickiness", "0"))
         return PcmkDesign(
             nodes=nodes,
             networks={
-                RING: network_name(spec, str(raw.get("ring_network", "heartbeat"))),
+                RING: network_name(spec, str(links[0])),
                 STORAGE: network_name(spec, spec.storage.network),
-                FENCE: network_name(spec, str(raw.get("fence_network", "management"))),
-                SERVICE: network_name(spec, str(raw.get("service_ip_network", "service"))),
+                FENCE: network_name(spec, str(spec.stack_config(STACK).get("fence_network", "management"))),
+                SERVICE: network_name(spec, str(spec.stack_config(STACK).get("service_ip_network", "service"))),
             },
-            two_node=_flag(raw, "two_node", len(nodes) == 2) and len(nodes) == 2,
+            two_node=d.two_node,
             token_ms=token,
-            consensus_ms=int(raw.get("consensus_ms", f.corosync3_consensus_ms(token))),
-            fence_delay={n: float(raw.get("fence_delay_s", 0)) if n == delay_node else 0.0 for n in nodes},
-            fence_delay_max_s=float(raw.get("pcmk_delay_max_s", 0)),
-            priority_fencing_delay_s=float(raw.get("priority_fencing_delay_s", 0)),
-            stonith_timeout_s=float(raw.get("stonith_timeout_s", f.STONITH_TIMEOUT_S)),
-            sbd=_flag(raw, "sbd", False),
-            sbd_watchdog_s=float(raw.get("sbd_watchdog_s", f.SBD_WATCHDOG_S)),
-            service=str(raw.get("service", "service")),
-            preferred=spec.node(str(raw.get("preferred_node", nodes[0]))).name,
-            allowed=tuple(spec.node(str(n)).name for n in raw.get("allowed_nodes", nodes)),
+            consensus_ms=(coro.consensus_ms if coro and coro.consensus_ms is not None
+                          else f.corosync3_consensus_ms(token)),
+            fence_delay={n: d.fence_delay_s(n)[0] for n in nodes},
+            fence_delay_max_s=max((d.fence_delay_s(n)[1] for n in nodes), default=0.0),
+            priority_fencing_delay_s=d.option_s("priority-fencing-delay"),
+            stonith_timeout_s=d.option_s("stonith-timeout") or f.STONITH_TIMEOUT_S,
+            sbd=any(dev.primitive.type in SBD_AGENTS for dev in lab.user.fence_devices()),  # before the mapping
+            sbd_watchdog_s=f.SBD_WATCHDOG_S,
+            service=svc.id,
+            preferred=preferred,
+            allowed=lab.allowed_nodes,
             # stickiness is additive over a group's active members (pacemaker Explained, "Groups")
-            fail_back=preferred_score > stickiness * GROUP_MEMBERS,
+            fail_back=score > stickiness * members,
             stickiness=stickiness,
-            preferred_score=preferred_score,
-            fs_monitor_interval_s=float(raw.get("fs_monitor_interval_s", 20)),
-            fs_monitor_timeout_s=float(raw.get("fs_monitor_timeout_s", 40)),
-            fs_stop_timeout_s=float(raw.get("fs_stop_timeout_s", 60)),
-            fs_start_timeout_s=float(raw.get("fs_start_timeout_s", f.FS_START_TIMEOUT_S)),
-            app_monitor_interval_s=float(raw.get("app_monitor_interval_s", 10)),
-            migration_threshold=int(raw.get("migration_threshold", f.PCMK_INFINITY)),
+            preferred_score=score,
+            fs_monitor_interval_s=lab.fs_monitor_interval_s,
+            fs_monitor_timeout_s=lab.fs_monitor_timeout_s,
+            fs_stop_timeout_s=lab.op_s("Filesystem", "stop", "timeout_s", 20.0),
+            fs_start_timeout_s=lab.op_s("Filesystem", "start", "timeout_s", 20.0),
+            app_monitor_interval_s=lab.op_s(lab.app, "monitor", "interval_s", 0.0),
+            migration_threshold=_score(meta.get("migration-threshold", str(INFINITY))),
             timing=spec.timing,
         )
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"[stacks.pacemaker]: {err}", str(spec.path)) from None
+    except (TypeError, ValueError, IndexError) as err:
+        raise ConfigError(f"pacemaker design: {err}", str(lab.user.cib_path)) from None
+
+
+def _score(raw: str) -> int:
+    from halab.cib.values import score
+
+    return score(raw, "meta attribute")
 
 
 # --- entry point -------------------------------------------------------------------------------

@@ -172,6 +172,11 @@ def config_hash(spec: LabSpec, length: int = 12) -> str:
     conf = _cluster_conf(spec)
     if conf is not None:
         digest.update(b"\0cluster.conf\0" + conf)
+    for key in ("cib", "corosync"):  # the pacemaker design's own files
+        rel = spec.stacks.get("pacemaker", {}).get(key)
+        path = spec.path.parent / str(rel) if rel else None
+        if path is not None and path.is_file():
+            digest.update(f"\0{key}\0".encode() + path.read_bytes())
     return digest.hexdigest()[:length]
 
 
