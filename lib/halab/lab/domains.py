@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from halab.errors import HostError, LabError
+from halab.lab import virt
 from halab.lab.host import run
 from halab.lab.image import BuiltImage
 from halab.lab.paths import NIC_BY_ROLE, LabPaths, mac_for
@@ -173,9 +174,11 @@ def make_overlay(paths: LabPaths, node: Node, image: BuiltImage) -> None:
 
 
 @contextlib.contextmanager
-def connection(uri: str = "qemu:///system") -> Iterator[object]:
+def connection(uri: str | None = None) -> Iterator[object]:
+    """A connection to `uri`, by default the libvirtd of this process's lab (virt.select)."""
     import libvirt
 
+    uri = uri or virt.current_uri()
     try:
         conn = libvirt.open(uri)
     except libvirt.libvirtError as err:
@@ -219,12 +222,12 @@ def act(domain: str, action: str) -> None:
          "start": dom.create, "reset": lambda: dom.reset(0)}[action]()
 
 
-def remove_all(domains: list[str]) -> list[str]:
+def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
     """Destroy and undefine the given domains if present (idempotent)."""
     import libvirt
 
     removed = []
-    with connection() as conn:
+    with connection(uri) as conn:
         for name in domains:
             try:
                 dom = conn.lookupByName(name)  # type: ignore[attr-defined]

@@ -54,7 +54,9 @@ class LifecycleWatcher:
         import libvirt
 
         _ensure_event_loop()
-        self._conn = libvirt.open("qemu:///system")
+        from halab.lab import virt
+
+        self._conn = libvirt.open(virt.current_uri())  # this process's lab's own libvirtd
         self._conn.setKeepAlive(5, 3)
         self._callback_id = self._conn.domainEventRegisterAny(
             None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None)
