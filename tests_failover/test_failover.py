@@ -1,8 +1,9 @@
 """The failover suite: each fault on each target, judged against the oracle's prediction, and
 the live proof that its verdicts can fail.
 
-One class per cluster (xdist --dist loadscope keeps a class on one worker, so tests that disturb
-the same cluster never run at the same time).
+Under pytest-xdist each worker has a cluster (a lab) of its own, so the tests spread over the
+workers one by one (xdist's default --dist load); no two tests ever share a cluster at once, and
+each starts from a healthy cluster of its own worker (the restore after every fault).
 """
 
 from __future__ import annotations

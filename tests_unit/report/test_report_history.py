@@ -177,3 +177,18 @@ def test_two_shards_make_one_report_and_the_second_night_shows_the_first(tmp_pat
     assert len(trend_points) == 2  # pass-rate trend: this night and the one before
     assert "night1" in (report / "phase-trend.txt").read_text()
     assert (report / "phase-trend-suspend.png").exists()
+
+
+def test_merge_writes_each_record_once_and_reads_back_the_same(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from halab.report.history import main
+
+    a = _write(tmp_path / "a.jsonl", [_record("n1", 1.0), _record("n2", 2.0)])
+    b = _write(tmp_path / "b.jsonl", [_record("n2", 2.0), _record("n3", 3.0)])
+    store = tmp_path / "home" / "phase-history.jsonl"
+    assert main(["merge", str(store), str(a), str(b), str(store)]) == 0
+    assert capsys.readouterr().out.strip().endswith("3 phase record(s)")
+    assert read_history([store]).records == read_history([a, b]).records
+    assert main(["table", str(store)]) == 0
+    assert "n3" in capsys.readouterr().out
+    assert main(["merge"]) == 2

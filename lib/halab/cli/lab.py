@@ -12,7 +12,7 @@ from halab.spec import STACKS, load_spec
 
 HELP = {
     "up": "build the lab (networks, iSCSI target, fence sshd, nodes) and wait until every node is ready",
-    "down": "remove everything of the lab (idempotent; also clears what a crashed run left)",
+    "down": "remove everything of the lab (idempotent; also clears what a crashed run left); --all: every lab",
     "status": "nodes, addresses, LUNs seen from each node, accelerator, image",
     "ssh": "run a command on a node (or print how to reach it)",
     "image": "build the lab's guest image if it is not cached (or again with --rebuild-image)",
@@ -21,6 +21,9 @@ HELP = {
 
 def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lab", default=None, help="lab spec name or lab.toml path (default: seed)")
+    if name == "down":
+        parser.add_argument("--all", action="store_true",
+                            help="every halab lab on this host (one per xdist worker included)")
     if name == "up":
         parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     if name in ("up", "image"):
@@ -34,6 +37,11 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "down" and args.all:
+        gone = labmod.down_all()
+        left = labmod.lab_names()
+        print(f"all labs: down ({len(gone)} items removed)" + (f"; still there: {', '.join(left)}" if left else ""))
+        return 1 if left else 0
     spec = load_spec(args.lab)
     if getattr(args, "stack", None):
         spec = spec.with_stack(args.stack)
@@ -77,7 +85,7 @@ def _status(spec: object) -> int:
             except Exception as err:  # one unreachable node must not hide the others
                 luns = f"unreachable ({err})"
         print(f"  {node.name} [{node.domain}] {state}: {addrs}; LUNs: {luns}")
-    print("  target:", " ".join(target.show().split()[:3]) or "tgtd not answering")
+    print("  target:", " ".join(target.show(lab.paths).split()[:3]) or "tgtd not answering")
     lab.close()
     return 0
 

@@ -41,7 +41,9 @@ class LifecycleWatcher:
     def start(self) -> None:
         import libvirt
 
-        self._conn = open_connection()
+        from halab.lab import virt
+
+        self._conn = open_connection(virt.current_uri())  # this process's lab's own libvirtd
         conn = self._conn
         self._callback_ids = [
             bounded(lambda: conn.domainEventRegisterAny(

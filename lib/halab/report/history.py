@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,31 @@ def write_overview(report_dir: Path, history: PhaseHistory) -> list[Path]:
         if render_png(history, picture, fault):
             out.append(picture)
     return out
+
+
+def write_merged(history: PhaseHistory, path: Path) -> int:
+    """The merged, de-duplicated records as one JSON-lines file (written aside, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(asdict(r), sort_keys=True) + "\n" for r in history.records), encoding="utf-8")
+    tmp.replace(path)
+    return len(history.records)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m halab.report.history merge OUT FILE...`` (the nightly's store of phase records)
+    or ``table FILE...`` (the trend of every fault on the terminal)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) >= 3 and args[0] == "merge":
+        n = write_merged(read_history(Path(a) for a in args[2:]), Path(args[1]))
+        print(f"{args[1]}: {n} phase record(s)")
+        return 0
+    if len(args) >= 2 and args[0] == "table":
+        print(render_table(read_history(Path(a) for a in args[1:])), end="")
+        return 0
+    print("usage: python -m halab.report.history merge OUT FILE... | table FILE...", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
