@@ -23,7 +23,8 @@ def test_the_seed_profile_runs_cluster_conf_as_written() -> None:
     conf = lab_conf(spec)
     assert conf.effective_token_ms == 20000
     q = conf.qdisk_effective()
-    assert q is not None and (q.interval_s, q.tko) == (1, 10)
+    assert q is not None
+    assert (q.interval_s, q.tko) == (1, 10)
 
 
 def test_the_fast_profile_is_one_qdiskd_accepts_and_the_oracle_models_it() -> None:
@@ -31,14 +32,18 @@ def test_the_fast_profile_is_one_qdiskd_accepts_and_the_oracle_models_it() -> No
     conf = lab_conf(spec)
     q = conf.qdisk_effective()
     assert conf.effective_token_ms == 10000
-    assert q is not None and q.tko == 4
+    assert q is not None
+    assert q.tko == 4
     assert conf.effective_token_ms >= q.min_token_ms  # qdiskd's startup rule
     design = rgdesign.from_spec(spec)
     assert design.token_ms == 10000
-    assert design.qdisk is not None and design.qdisk.tko == 4
+    assert design.qdisk is not None
+    assert design.qdisk.tko == 4
     stdin = next(s.stdin for p in rgmanager_plan(spec).phases for s in p.steps
                  if s.command.endswith("/etc/cluster/cluster.conf"))
-    assert stdin is not None and 'token="10000"' in stdin and 'tko="4"' in stdin
+    assert stdin is not None
+    assert 'token="10000"' in stdin
+    assert 'tko="4"' in stdin
 
 
 def test_a_profile_qdiskd_would_refuse_is_a_clear_error_before_deploy(tmp_path: Path) -> None:
@@ -54,4 +59,5 @@ def test_a_profile_qdiskd_would_refuse_is_a_clear_error_before_deploy(tmp_path: 
 def test_overrides_keep_comments_and_create_a_missing_element() -> None:
     text = '<?xml version="1.0"?>\n<!-- keep me -->\n<cluster name="c" config_version="1"><clusternodes/></cluster>'
     out = apply_overrides(text, {"totem_token": 12000})
-    assert "keep me" in out and '<totem token="12000"/>' in out
+    assert "keep me" in out
+    assert '<totem token="12000"/>' in out
