@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from halab.lab import lab as labmod
 from halab.lab import target
@@ -31,6 +32,11 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
                             help="cluster stack (default: the spec's); rgmanager boots the RHCS image")
         parser.add_argument("--rebuild-image", action="store_true",
                             help="rebuild the guest image even if cached")
+    if name == "image":
+        parser.add_argument("--sources", type=Path, default=None,
+                            help="rgmanager: directory of the upstream tarballs (default: ../shared/upstream)")
+        parser.add_argument("--download", action="store_true",
+                            help="rgmanager: fetch missing tarballs from their pinned URLs (sha256-checked)")
     if name == "ssh":
         parser.add_argument("node", help="node name, host name or domain name")
         parser.add_argument("cmd", nargs=argparse.REMAINDER, help="command to run (default: a health line)")
@@ -53,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         if spec.image.kind != "builtin":
             print(f"lab {spec.name}: uses the user image {spec.image.path}; nothing to build")
             return 0
-        ensure_stack_image(spec.stack, spec.image.suite, rebuild=args.rebuild_image)
+        ensure_stack_image(spec.stack, spec.image.suite, rebuild=args.rebuild_image, source_dir=args.sources,
+                           download=args.download)
         return 0
     if args.command == "down":
         gone = labmod.down(spec)

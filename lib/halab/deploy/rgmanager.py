@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from halab.clusterconf.model import ClusterConf
-from halab.clusterconf.reader import MAX_CONF_BYTES, load_cluster_conf
+from halab.clusterconf.profile import lab_conf_text
+from halab.clusterconf.reader import parse_cluster_conf
 from halab.errors import ConfigError, SpecError
-from halab.inputs import read_input
 from halab.spec import LabSpec, Node
 
 # rhel6: a user's RHEL/CentOS 6 image (chkconfig, service, ricci, python 2);
@@ -143,20 +143,31 @@ def _warnings(site: _Site) -> tuple[str, ...]:
 
 def _site(spec: LabSpec, platform: str = "rhel6") -> _Site:
     path = spec.cluster_conf_path()
-    conf = load_cluster_conf(path)
+    conf_text = lab_conf_text(spec)  # cluster.conf under the lab's timing profile
+    conf = parse_cluster_conf(conf_text, path)
+    _check_timing(conf, spec)
     host = spec.network(spec.storage.network).host
     if host is None:
         what = f"network {spec.storage.network!r} has no host address for the iSCSI portal"
         raise SpecError(what, str(spec.path))
     if platform not in PLATFORMS:
         raise SpecError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})", str(spec.path))
-    text = read_input(path, lambda what: ConfigError(what, str(path)), MAX_CONF_BYTES).decode("utf-8", "replace")
-    site = _Site(spec, conf, text, str(host), spec.nodes[0], platform)
+    site = _Site(spec, conf, conf_text, str(host), spec.nodes[0], platform)
     _check_qdisk_label(site)
     for node in conf.nodes:
         if node.name:
             spec.node(node.name)  # every cluster node must be a lab node (SpecError otherwise)
     return site
+
+
+def _check_timing(conf: ClusterConf, spec: LabSpec) -> None:
+    """A timing qdiskd or cman would refuse is an error here, before any node runs it."""
+    from halab.checks import run_checks
+    from halab.checks.base import Severity
+
+    bad = [f for f in run_checks(conf, spec) if f.rule.startswith("timing.") and f.severity is Severity.ERROR]
+    if bad:
+        raise ConfigError(f"timing profile {spec.timing.name!r}: {bad[0].reason}", str(spec.cluster_conf_path()))
 
 
 def _check_qdisk_label(site: _Site) -> None:

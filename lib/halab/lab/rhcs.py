@@ -43,7 +43,7 @@ BUILD_TIMEOUT_S = 3600
 DOWNLOAD_TIMEOUT_S = 300
 BUILD_DEPS = ("build-essential", "autoconf", "automake", "libtool", "pkg-config", "patch", "perl",
               "libnss3-dev", "libxml2-dev", "libldap2-dev", "libslang2-dev", "libncurses-dev",
-              "libdbus-1-dev", "zlib1g-dev", "libglib2.0-dev", "xsltproc", "libxml2-utils", "groff",
+              "libdbus-1-dev", "zlib1g-dev", "libglib2.0-dev", "docbook-xsl", "xsltproc", "libxml2-utils", "groff",
               "python3")
 PROGRESS_MARK = "rhcs-build: "
 

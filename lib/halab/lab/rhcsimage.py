@@ -66,8 +66,10 @@ def ensure_rhcs_image(suite: str, rebuild: bool = False, progress: Callable[[str
 
 
 def ensure_stack_image(stack: str, suite: str, rebuild: bool = False,
-                       progress: Callable[[str], None] = print) -> BuiltImage:
+                       progress: Callable[[str], None] = print, source_dir: Path | None = None,
+                       download: bool = False) -> BuiltImage:
     """The built-in image a stack runs on: the spec's stack decides (rgmanager -> RHCS image)."""
     if stack == "rgmanager":
-        return ensure_rhcs_image(suite, rebuild=rebuild, progress=progress)
+        return ensure_rhcs_image(suite, rebuild=rebuild, progress=progress, source_dir=source_dir,
+                                 download=download)
     return guest.ensure_image(suite, rebuild=rebuild, progress=progress)
