@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from halab import proc
 from halab.faults import restore as rs
 from halab.stacks.types import ClusterStatus, Member, Service
 
@@ -26,7 +27,7 @@ class Lab:
 
     @property
     def spec(self) -> Any:
-        return type("Spec", (), {"stack": "pacemaker"})()
+        return type("Spec", (), {"stack": "pacemaker", "nodes": ()})()
 
     def remote(self, node: str) -> Remote:
         del node
@@ -42,9 +43,10 @@ def status(owner: str, online: tuple[str, ...] = ("node01", "node02", "node03"))
 def healer(monkeypatch: pytest.MonkeyPatch) -> tuple[rs._Healer, Lab, list[float]]:
     clock = [100.0]
     monkeypatch.setattr(rs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(proc.time, "monotonic", lambda: clock[0])
     lab = Lab()
     h = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
-                   deadline=1000.0, progress=lambda _: None)
+                   budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
     return h, lab, clock
 
 
