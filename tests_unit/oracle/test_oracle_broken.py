@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from oracle_cases import seed, with_pcmk
+from oracle_cases import seed
 
 from halab.cli import main
 from halab.errors import ConfigError
@@ -88,12 +88,26 @@ def test_halab_expect_exits_2_with_the_finding(tmp_path: Path, token: str,
     assert "Traceback" not in out.err + out.out
 
 
-def test_two_node_no_is_false_not_a_non_empty_string() -> None:
-    p = predict(with_pcmk(seed(), two_node="no"), "heartbeat-down", "node02")
+def _seed_with_corosync(tmp_path: Path, old: str, new: str) -> LabSpec:
+    """The seed lab copied to tmp_path with one change to its corosync.conf (the design's file)."""
+    import shutil
+
+    from halab.spec import LABS_DIR, load_spec
+
+    lab = tmp_path / "labs" / "seed"
+    shutil.copytree(LABS_DIR / "seed", lab)
+    conf = lab / "corosync.conf"
+    assert old in conf.read_text()
+    conf.write_text(conf.read_text().replace(old, new))
+    return load_spec(lab / "lab.toml")
+
+
+def test_two_node_comes_from_corosync_conf_and_a_word_is_an_error(tmp_path: Path) -> None:
+    p = predict(_seed_with_corosync(tmp_path / "a", "two_node: 1", "two_node: 0"), "heartbeat-down", "node02")
     assert p.quorate is False  # one of two without two_node is no majority
-    assert predict(with_pcmk(seed(), two_node="yes"), "heartbeat-down", "node02").quorate is True
-    with pytest.raises(ConfigError, match="two_node"):
-        predict(with_pcmk(seed(), two_node="maybe"), "heartbeat-down", "node02")
+    assert predict(seed(), "heartbeat-down", "node02").quorate is True
+    with pytest.raises(ConfigError, match="two_node"):  # "no" is not read as a non-empty (true) string
+        predict(_seed_with_corosync(tmp_path / "b", "two_node: 1", "two_node: no"), "heartbeat-down", "node02")
 
 
 @pytest.mark.parametrize("token_ms", [0, -5])

@@ -24,6 +24,7 @@ from lxml import etree
 
 from halab.cib.reader import parse_xml
 from halab.errors import ConfigError, HostError
+from halab.proc import run as bounded_run
 
 CRM_SIMULATE = "crm_simulate"
 TIMEOUT_S = 60.0
@@ -72,13 +73,13 @@ def _run(cib: bytes, extra: tuple[str, ...], timeout_s: float, where: str, save:
         argv = [CRM_SIMULATE, "-x", str(path), "-S", "--output-as=xml", *extra]
         argv += ["-O", str(saved)] if save else []
         try:
-            res = subprocess.run(argv, capture_output=True, timeout=timeout_s, cwd=tmp, env=env, check=False)
+            res = bounded_run(argv, timeout=timeout_s, cwd=tmp, env=env)
         except subprocess.TimeoutExpired:
             raise ConfigError(f"{CRM_SIMULATE} did not finish within {timeout_s:.0f} s", where) from None
         after = saved.read_bytes() if save and saved.is_file() else b""
-    out = res.stdout.decode("utf-8", "replace")
+    out = res.stdout
     if "<pacemaker-result" not in out or (save and not after):
-        err = " ".join(res.stderr.decode("utf-8", "replace").split())[:200]
+        err = " ".join(res.stderr.split())[:200]
         raise ConfigError(f"{CRM_SIMULATE} failed (exit {res.returncode}): {err}", where)
     return out, after
 
