@@ -409,9 +409,10 @@ def one_mount(h: History, ev: Evidence) -> Check:
 def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[float, str]]:
     """Node -> (first time, evidence) the service (or its mount, or its answer) showed up there."""
     out: dict[str, tuple[float, str]] = {}
+    members = set(_nodes(ev))
 
     def note(node: str | None, t: float, why: str) -> None:
-        if node and node != owner and (node not in out or t < out[node][0]):
+        if node in members and node != owner and (node not in out or t < out[node][0]):
             out[node] = (t, why)
 
     for o in h.fault():
