@@ -247,7 +247,7 @@ def test_a_tie_break_delay_shorter_than_the_agent_is_a_named_alternative() -> No
     assert wide.alternatives == ()
 
 
-def _seed_predictions() -> list[tuple[str, Prediction]]:
+def _seed_predictions(stack: str) -> list[tuple[str, Prediction]]:
     from halab.faults import REGISTRY as FAULTS
 
     out = []
@@ -256,18 +256,19 @@ def _seed_predictions() -> list[tuple[str, Prediction]]:
         for fault in FAULTS:
             for target in ("node01", "node02"):
                 try:
-                    p = predict(spec, fault, target)
+                    p = predict(spec, fault, target, stack=stack)
                 except NotApplicable:
                     continue
-                out += [(f"{profile} {fault}[{target}] outcome {i}", o) for i, o in enumerate(p.outcomes())]
+                out += [(f"{stack} {profile} {fault}[{target}] outcome {i}", o) for i, o in enumerate(p.outcomes())]
     return out
 
 
-def test_no_seed_window_is_wider_than_its_bound_without_saying_why() -> None:
+@pytest.mark.parametrize("stack", ["pacemaker", "rgmanager"])
+def test_no_seed_window_is_wider_than_its_bound_without_saying_why(stack: str) -> None:
     """max(2 × poll + clock bound, 0.5 × nominal): wider cannot catch a regression, unless the
     reasoning names the range that makes it so (a range bench/phase_ranges.py can narrow)."""
     checked = 0
-    for label, p in _seed_predictions():
+    for label, p in _seed_predictions(stack):
         for phase, w in p.windows.items():
             nominal = (w.earliest + w.latest) / 2
             bound = max(2 * 1.0 + 0.5, 0.5 * nominal)
