@@ -289,3 +289,11 @@ def test_a_wide_window_without_a_reason_is_flagged() -> None:
     dr.phase("detect", Span(1.0, 40.0), "made up")
     p = dr.finish("pacemaker", "suspend", "node01")
     assert any(line.startswith("detect window wide:") and "no reason given" in line for line in p.reasoning)
+
+
+def test_storage_detection_includes_the_next_monitor_run_after_the_io_error() -> None:
+    """Measured live on the fast profile: detect at 35.95 s, which the old window [14.5, 28.0] s
+    called TOO SLOW; the write-test monitor run after the I/O error notices it."""
+    p = predict(seed().with_timing("fast"), "iscsi-block", "node01")
+    assert p.windows["detect"].contains(35.95)
+    assert p.windows["detect"].earliest == pytest.approx(14.5)
