@@ -548,3 +548,14 @@ def test_a_probe_answer_from_an_unknown_host_is_no_start_elsewhere() -> None:
     tl = timeline()
     tl.record("probe", "somebox", "probe-ok", "ok somebox", t=5.0)
     assert check(judge(tl, prediction(), evidence()), START)[0] is None
+
+
+def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
+    skip = {("node01", float(t)) for t in range(3, 12)}
+    tl = timeline(skip=skip)
+    cpu(tl, [0.9] * 30)
+    v = judge(tl, prediction(), evidence(lag_bound_s=1.25))
+    cat, msg = check(v, OWNER)
+    assert cat is Category.INCONCLUSIVE
+    assert "would be NO EVIDENCE" in msg
+    assert v.category is Category.INCONCLUSIVE

@@ -609,12 +609,13 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
 
 
 def _downgrade(checks: list[Check], host: Check) -> list[Check]:
-    """A starved host makes timing and outcome failures inconclusive; safety still counts."""
+    """A starved host makes timing and outcome failures inconclusive, and a safety check blinded by
+    it too (never a pass); a safety violation that was seen still counts."""
     if host.category is not C.INCONCLUSIVE:
         return checks
     out = []
     for c in checks:
-        if c.ok or c.group in ("safety", "host", "history"):
+        if c.ok or c.group in ("host", "history") or c.category is C.UNSAFE:
             out.append(c)
         else:
             out.append(Check(c.name, c.group, C.INCONCLUSIVE,
