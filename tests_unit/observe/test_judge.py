@@ -523,3 +523,39 @@ def test_the_early_token_timeline_from_the_issue_passes() -> None:
     v = judge(tl, pred, ev)
     assert v.ok, failing(v)
     assert {p.phase: p.measured for p in v.phases}["fence-requested"] == 43.24
+
+
+@pytest.mark.parametrize("phase", ["service-started", "fence-requested", "detect"])
+def test_each_cluster_phase_fails_too_slow_when_late_and_no_evidence_when_blind(phase: str) -> None:
+    late = judge(timeline(), prediction(windows={phase: Window(0.0, 0.5)}), evidence())
+    assert check(late, f"phase {phase}")[0] in (Category.TOO_SLOW, Category.TOO_EARLY)
+    blind = Timeline()
+    blind.t0_mono, blind.t0_wall = blind.mono_start, blind.wall_start
+    blind.record(HARNESS, "node02", INJECT, t=0.0)
+    blind.record(HARNESS, "node02", HEAL, t=30.0)
+    v = judge(blind, prediction(windows={phase: Window(0.0, 20.0)}), evidence())
+    assert check(v, f"phase {phase}")[0] is Category.NO_EVIDENCE
+
+
+def test_a_harness_driven_phase_after_its_window_is_too_slow() -> None:
+    tl = timeline()
+    tl.record("poll", "node01", "status", status=status(BOTH, "node01"), mounted=True, t=200.0)
+    v = judge(tl, prediction(windows={"node-rejoined": Window(20.0, 40.0)}), evidence())
+    assert check(v, "harness-driven phase node-rejoined")[0] is Category.TOO_SLOW
+
+
+def test_a_probe_answer_from_an_unknown_host_is_no_start_elsewhere() -> None:
+    tl = timeline()
+    tl.record("probe", "somebox", "probe-ok", "ok somebox", t=5.0)
+    assert check(judge(tl, prediction(), evidence()), START)[0] is None
+
+
+def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
+    skip = {("node01", float(t)) for t in range(3, 12)}
+    tl = timeline(skip=skip)
+    cpu(tl, [0.9] * 30)
+    v = judge(tl, prediction(), evidence(lag_bound_s=1.25))
+    cat, msg = check(v, OWNER)
+    assert cat is Category.INCONCLUSIVE
+    assert "would be NO EVIDENCE" in msg
+    assert v.category is Category.INCONCLUSIVE

@@ -247,7 +247,7 @@ def test_a_tie_break_delay_shorter_than_the_agent_is_a_named_alternative() -> No
     assert wide.alternatives == ()
 
 
-def _seed_predictions() -> list[tuple[str, Prediction]]:
+def _seed_predictions(stack: str) -> list[tuple[str, Prediction]]:
     from halab.faults import REGISTRY as FAULTS
 
     out = []
@@ -256,18 +256,19 @@ def _seed_predictions() -> list[tuple[str, Prediction]]:
         for fault in FAULTS:
             for target in ("node01", "node02"):
                 try:
-                    p = predict(spec, fault, target)
+                    p = predict(spec, fault, target, stack=stack)
                 except NotApplicable:
                     continue
-                out += [(f"{profile} {fault}[{target}] outcome {i}", o) for i, o in enumerate(p.outcomes())]
+                out += [(f"{stack} {profile} {fault}[{target}] outcome {i}", o) for i, o in enumerate(p.outcomes())]
     return out
 
 
-def test_no_seed_window_is_wider_than_its_bound_without_saying_why() -> None:
+@pytest.mark.parametrize("stack", ["pacemaker", "rgmanager"])
+def test_no_seed_window_is_wider_than_its_bound_without_saying_why(stack: str) -> None:
     """max(2 × poll + clock bound, 0.5 × nominal): wider cannot catch a regression, unless the
     reasoning names the range that makes it so (a range bench/phase_ranges.py can narrow)."""
     checked = 0
-    for label, p in _seed_predictions():
+    for label, p in _seed_predictions(stack):
         for phase, w in p.windows.items():
             nominal = (w.earliest + w.latest) / 2
             bound = max(2 * 1.0 + 0.5, 0.5 * nominal)
@@ -288,3 +289,11 @@ def test_a_wide_window_without_a_reason_is_flagged() -> None:
     dr.phase("detect", Span(1.0, 40.0), "made up")
     p = dr.finish("pacemaker", "suspend", "node01")
     assert any(line.startswith("detect window wide:") and "no reason given" in line for line in p.reasoning)
+
+
+def test_storage_detection_includes_the_next_monitor_run_after_the_io_error() -> None:
+    """Measured live on the fast profile: detect at 35.95 s, which the old window [14.5, 28.0] s
+    called TOO SLOW; the write-test monitor run after the I/O error notices it."""
+    p = predict(seed().with_timing("fast"), "iscsi-block", "node01")
+    assert p.windows["detect"].contains(35.95)
+    assert p.windows["detect"].earliest == pytest.approx(14.5)

@@ -8,6 +8,7 @@ import json
 from halab.errors import SpecError
 from halab.faults import REGISTRY
 from halab.oracle import Prediction, predict
+from halab.oracle.model import HARNESS_PHASES
 from halab.spec import STACKS, LabSpec, load_spec
 
 HELP = {"expect": "predict who is fenced, where services end and each phase's time window after a fault"}
@@ -111,7 +112,9 @@ def render(pred: Prediction, indent: str = "") -> str:
         f"members after: {', '.join(pred.members_after)}",
         f"{indent}{'phase':<18}{'earliest':>10}{'latest':>10}",
     ]
-    lines += [f"{indent}{p:<18}{w.earliest:>10.1f}{w.latest:>10.1f}" for p, w in pred.windows.items()]
+    lines += [f"{indent}{p:<18}{w.earliest:>10.1f}{w.latest:>10.1f}"
+              + ("  (s after the harness's restore)" if p in HARNESS_PHASES else "")
+              for p, w in pred.windows.items()]
     lines.append(f"{indent}reasoning:")
     lines += [f"{indent}  - {r}" for r in pred.reasoning]
     for i, alt in enumerate(pred.alternatives, 1):

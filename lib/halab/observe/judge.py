@@ -410,9 +410,10 @@ def one_mount(h: History, ev: Evidence) -> Check:
 def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[float, str]]:
     """Node -> (first time, evidence) the service (or its mount, or its answer) showed up there."""
     out: dict[str, tuple[float, str]] = {}
+    members = set(_nodes(ev))
 
     def note(node: str | None, t: float, why: str) -> None:
-        if node and node != owner and (node not in out or t < out[node][0]):
+        if node in members and node != owner and (node not in out or t < out[node][0]):
             out[node] = (t, why)
 
     for o in h.fault():
@@ -609,12 +610,13 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
 
 
 def _downgrade(checks: list[Check], host: Check) -> list[Check]:
-    """A starved host makes timing and outcome failures inconclusive; safety still counts."""
+    """A starved host makes timing and outcome failures inconclusive, and a safety check blinded by
+    it too (never a pass); a safety violation that was seen still counts."""
     if host.category is not C.INCONCLUSIVE:
         return checks
     out = []
     for c in checks:
-        if c.ok or c.group in ("safety", "host", "history"):
+        if c.ok or c.group in ("host", "history") or c.category is C.UNSAFE:
             out.append(c)
         else:
             out.append(Check(c.name, c.group, C.INCONCLUSIVE,

@@ -132,7 +132,3 @@ class Verdict:
 
     def of_group(self, *groups: str) -> list[Check]:
         return [c for c in self.checks if c.group in groups]
-
-
-# Kept for callers that still say Judgement.
-Judgement = Verdict

@@ -242,7 +242,7 @@ class _Model:
         return done
 
     def _spread(self, after: Span) -> str:
-        return f"it follows a span of {after.hi - after.lo:g} s (from {after.lo:g} s to {after.hi:g} s)"
+        return f"it follows a span of {after.hi - after.lo:.2f} s (from {after.lo:.2f} s to {after.hi:.2f} s)"
 
     def _agent(self, dr: Draft) -> Span:
         d = self.d

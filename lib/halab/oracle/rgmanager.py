@@ -147,9 +147,27 @@ class _Rg:
     def preferred(self, svc: RgService) -> str:
         return svc.candidates[0] if svc.candidates else self.d.nodes[0]
 
+    def wide_reasons(self) -> dict[str, str]:
+        """Why each phase's window may be wide: the spreads and profile ranges it is built from."""
+        t = self.d.timing
+        return {
+            "detect": "the first sign may be the token loss (from one token hold before T), a qdisk eviction "
+                      f"or only the new membership (C = {self.d.consensus_ms / 1000:g} s later), whichever "
+                      "evidence shows first",
+            "fence-requested": "it follows the new membership's spread plus post_fail_delay and fenced's "
+                               f"bookkeeping (tolerance {self.slack.tol('fence-requested'):g} s)",
+            "fence-done": f"fence_virsh's run time range {self.agent().label()} (timing profile fence_agent_s) "
+                          "per victim adds to the request's spread",
+            "service-started": f"DLM recovery {f.DLM_RECOVERY_S.label()} and the service start range "
+                               f"{self.start().label()} (resource_start_s) add to the fence's spread",
+            "node-rejoined": f"harness-driven: the node may still be booting (up to {t.node_boot_s[1]:g} s, "
+                             f"node_boot_s) and clstart ranges {t.cluster_start_s} (cluster_start_s)",
+            "fail-back": "harness-driven rejoin, then a stop and a start, each bounded by the resource_start_s range",
+        }
+
     def draft(self, master: str | None) -> Draft:
         d = self.d
-        dr = Draft(self.slack, d.nodes, services=dict(self.owners))
+        dr = Draft(self.slack, d.nodes, services=dict(self.owners), wide=self.wide_reasons())
         dr.say(
             f"rgmanager design: nodes {', '.join(d.nodes)}; totem T = {d.token_ms} ms, consensus "
             f"C = {d.consensus_ms} ms ({d.flavor} cman default unless set); post_fail_delay "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from halab.observe.timeline import PhaseResult
-from halab.oracle.model import Prediction
+from halab.oracle.model import HARNESS_PHASES, Prediction
 
 _HEADER = ("phase", "window [s]", "measured [s]", "margin [s]", "verdict")
 _NONE = "-"
@@ -128,6 +128,7 @@ def _prediction_lines(p: Prediction) -> list[str]:
     ]
     width = max((len(name) for name in p.windows), default=0)
     lines += [f"  {name.ljust(width)}  [{seconds(w.earliest)}, {seconds(w.latest)}]"
+              + ("  (harness-driven: seconds after the harness's restore)" if name in HARNESS_PHASES else "")
               for name, w in p.windows.items()]
     if not p.windows:
         lines.append("  none")
