@@ -227,6 +227,7 @@ def test_dry_run_prints_files_mapping_and_sections_without_secrets(
     assert "cib.xml sha256:" in out
     assert "- node pcmk-b -> lab node node02" in out
     assert "cibadmin --replace --scope fencing-topology" in out
+    assert "cibadmin --create --scope configuration --xml-file /root/halab-fencing-topology.xml" in out
     assert "TopSecret42" not in out
     assert "10.9.9.9" not in out
 

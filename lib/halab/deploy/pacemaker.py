@@ -46,12 +46,13 @@ def sections(design: LabDesign) -> list[tuple[str, str]]:
     return out
 
 
-def load_section(scope: str) -> str:
-    """The cibadmin call that loads one section: a fresh CIB has no rsc_defaults, op_defaults or
-    fencing-topology element yet, and --replace of a missing scope fails (ENXIO): create it then."""
+def load_command(scope: str) -> str:
+    """Replace a configuration section, or create it when a fresh CIB does not have it yet
+    (cibadmin --replace on a missing scope fails with ENXIO, exit 105: seen live)."""
     path = f"/root/halab-{scope}.xml"
-    return (f"cibadmin --replace --scope {scope} --xml-file {path} 2>/dev/null || "
-            f"cibadmin --create --scope configuration --xml-file {path}")
+    return (f"if cibadmin --query --scope {scope} >/dev/null 2>&1; "
+            f"then cibadmin --replace --scope {scope} --xml-file {path}; "
+            f"else cibadmin --create --scope configuration --xml-file {path}; fi")
 
 
 def data_devices(design: LabDesign) -> tuple[tuple[str, str], ...]:
@@ -118,7 +119,7 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
     remote = lab.remote(first)
     for scope, xml in sections(design):
         remote.put_text(xml, f"/root/halab-{scope}.xml")
-        remote.run(load_section(scope), timeout=60, check=True)
+        remote.run(load_command(scope), timeout=60, check=True)
     svc = design.service
     status = wait_until(lab, first, f"{svc} started on {first}",
                         lambda s: (x := s.service(svc)) is not None and x.state == "started"
@@ -148,6 +149,6 @@ def render(design: LabDesign, spec: LabSpec) -> str:
             get_adapter("pacemaker").commands.start_local,
             "", f"== 5. the configuration, loaded on {design.preferred_node} (resources before constraints) =="]
     for scope, xml in sections(design):
-        out += [f"{load_section(scope)}  # with:",
+        out += [f"{load_command(scope)}  # /root/halab-{scope}.xml:",
                 redacted(f"<cib><configuration>{xml}</configuration></cib>").rstrip()]
     return "\n".join(out)
