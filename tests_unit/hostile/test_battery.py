@@ -64,6 +64,13 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(tmp_path)
+
+    def reached(*_a: object, **_k: object) -> None:
+        raise AssertionError("a hostile input reached the lab: it must stop at the spec")
+
+    for name in ("up", "down", "attach"):  # a live lab on this host is never touched by the battery
+        monkeypatch.setattr(f"halab.lab.lab.{name}", reached)
+    monkeypatch.setattr("halab.cli.lab.ensure_image", reached)
     return tmp_path
 
 
