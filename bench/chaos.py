@@ -68,7 +68,8 @@ class Round:
 
 def pytest_argv(fault: str, lab: str, timing: str, reuse: bool) -> list[str]:
     return [sys.executable, "-m", "pytest", "-m", "failover",
-            "tests_failover/test_failover.py::TestSeedCluster::test_failover", "--lab", lab, "--faults", fault, "--targets", "owner", "--timing", timing,
+            "tests_failover/test_failover.py::TestSeedCluster::test_failover", "--lab", lab, "--faults", fault,
+            "--targets", "owner", "--timing", timing,
             "--keep-lab", "-p", "no:cacheprovider", "-q", "-x", *(["--reuse-lab"] if reuse else [])]
 
 
