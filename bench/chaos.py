@@ -216,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chaos: seed {seed}, {args.rounds} rounds, logs in {logs}", flush=True)
     rounds: list[Round] = []
     with file_lock(LIVE_LOCK, args.lock_wait, "the live-lab lock"):
+        first = start_group([sys.executable, "-m", "halab.cli", "down", "--lab", args.lab], logs / "first-down.log",
+                            env(), ROOT)
+        if wait_group(first, DOWN_BOUND_S) != 0:  # a lab someone left up: start from nothing, or not at all
+            print(f"chaos: the first `halab down` failed; see {logs / 'first-down.log'}", flush=True)
+            return 2
         try:
             for n in range(1, args.rounds + 1):
                 if args.stop_by and time.time() + args.round_estimate > args.stop_by:
