@@ -223,3 +223,41 @@ def test_no_second_restore_on_the_error_path(fake_run: tuple[Any, list[str]], mo
         scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
     assert restores == ["restore"], "the error path ran another restore"
     assert time.monotonic() - started < 5
+
+
+# --- a pytest session with halab's plugins: SIGTERM ends it, no next test ---------------------------
+
+SESSION_TESTS = """
+import time
+
+def test_first():
+    print("started first", flush=True)
+    time.sleep(60)
+
+def test_second():
+    print("started second", flush=True)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.Signals, tmp_path: Path) -> None:
+    root = LIB.parent
+    (tmp_path / "test_session.py").write_text(SESSION_TESTS)
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}"}
+    args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
+            "-p", "fixtures.lab", "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
+    proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        _wait_line(proc, "started first")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    assert "started second" not in out
+    assert "KeyboardInterrupt" in out
+    assert proc.returncode == 2  # pytest's "interrupted"
