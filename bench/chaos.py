@@ -25,7 +25,7 @@ from pathlib import Path
 
 from halab.errors import HalabError
 from halab.faults.hostside import tap_of
-from halab.lab import daemons, domains
+from halab.lab import daemons, domains, virt
 from halab.lab import lab as labmod
 from halab.lab.host import run
 from halab.lab.lab import FENCE_KEY_ON_NODE
@@ -144,6 +144,7 @@ def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None
     elif kind == "SIGKILL":
         os.killpg(proc_pid, signal.SIGKILL)
     elif kind == "freeze-node":
+        virt.select(paths)  # this lab's own libvirtd
         domains.act(rng.choice(spec.nodes).domain, "suspend")
     else:
         name = kind.removeprefix("kill-")

@@ -7,8 +7,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit $?
 .venv/bin/python -c 'from halab.report.generate import clean_results; from pathlib import Path; clean_results(Path("reports/allure-results"))'
-.venv/bin/pytest -p no:cacheprovider -m failover tests_failover --alluredir reports/allure-results "$@"
+.venv/bin/pytest -p no:cacheprovider -m failover tests_failover --alluredir reports/allure-results \
+    --junitxml reports/junit-failover.xml "$@"
 rc=$?
 if [ $rc -eq 5 ]; then echo "[main] FAILED: no failover test ran (pytest exit 5)"; rc=1; fi
-.venv/bin/python -m halab.report.generate reports/allure-results reports/allure-report || rc=1
+.venv/bin/python -m halab.report.generate reports/allure-results reports/allure-report \
+    --phase-history reports/phase-history.jsonl || rc=1
 exit $rc

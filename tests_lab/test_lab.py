@@ -6,6 +6,7 @@ and check that nothing of it is left. Runs on its own (it owns the lab's whole l
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -82,6 +83,8 @@ def test_nothing_of_the_lab_reaches_the_root_namespace(own_lab: labmod.Lab) -> N
     assert network.netns_exists(own_lab.paths.netns)
     routes = run(["ip", "route"], netns=own_lab.paths.netns, timeout=10).stdout
     assert "default" not in routes
+    # the lab's own libvirt folders are bound only in its daemons' mount namespace
+    assert str(own_lab.paths.state) not in Path("/proc/self/mountinfo").read_text()
 
 
 def test_down_leaves_nothing_behind(lab_spec: LabSpec, own_lab: labmod.Lab) -> None:

@@ -192,9 +192,10 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
     monkeypatch.setattr(scenario, "target_for", lambda *_a: "node01")
     monkeypatch.setattr(scenario, "predict", lambda *_a, **_k: SimpleNamespace(
         fenced=(), services={}, windows={}))
+    monkeypatch.setattr(scenario, "prediction_in_lab_names", lambda pred, _spec: pred)
     monkeypatch.setattr(scenario, "_text_status", lambda _c: "")
     monkeypatch.setattr(scenario, "http", lambda *_a, **_k: (200, ""))
-    for name in ("StatusPoller", "LifecycleWatcher", "ServiceProbe"):
+    for name in ("StatusPoller", "LifecycleWatcher", "ServiceProbe", "HostSampler"):
         monkeypatch.setattr(scenario, name, lambda *_a, **_k: Observer())
     monkeypatch.setattr(scenario, "injected", lambda *_a, **_k: contextlib.nullcontext())
     monkeypatch.setattr(scenario, "hold_deadline", lambda *_a: 0.0)

@@ -152,7 +152,9 @@ def test_with_timing(seed: LabSpec) -> None:
 
 
 def test_a_stack_without_its_section_is_refused(tmp_path: Path) -> None:
-    spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', "")))
+    spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', ""),
+                             ("[stacks.rgmanager.timing.fast]", ""), ("totem_token = 10000\n", ""),
+                             ("quorumd_tko = 4\n", "")))
     with pytest.raises(SpecError, match=r"\[stacks.rgmanager\]"):
         spec.with_stack("rgmanager")
 

@@ -191,14 +191,10 @@ KEYS: dict[str, frozenset[str]] = {
     "timing": frozenset({"token_ms", "fence_agent_s", "resource_start_s", "node_boot_s", "cluster_start_s",
                          "iscsi_replacement_timeout_s", "poll_interval_s"}),
     "stacks": frozenset(STACKS),
-    "stacks.rgmanager": frozenset({"cluster_conf"}),
-    "stacks.pacemaker": frozenset({
-        "cluster_name", "ring_network", "two_node", "fence_agent", "fence_network", "fence_login",
-        "fence_delay_node", "fence_delay_s", "service", "service_ip", "service_ip_network", "preferred_node",
-        "allowed_nodes", "stickiness", "app", "app_port", "fs_monitor_interval_s", "fs_monitor_timeout_s",
-        "fs_stop_timeout_s", "fs_start_timeout_s", "ip_monitor_interval_s", "app_monitor_interval_s",
-        "stonith_timeout_s", "consensus_ms", "migration_threshold", "pcmk_delay_max_s", "preferred_score",
-        "priority_fencing_delay_s", "sbd", "sbd_watchdog_s", "token_coefficient_ms"}),
+    "stacks.rgmanager": frozenset({"cluster_conf", "timing"}),
+    # the pacemaker design is its own files (cib, corosync); the rest maps it onto the lab
+    "stacks.pacemaker": frozenset({"cib", "corosync", "links", "ring_network", "fence_network",
+                                   "service_ip_network", "app_port", "node_map", "stand_ins", "devices"}),
 }
 # Names that reach a shell, a libvirt domain name, an authorized_keys option, a file name, a host
 # name: letters, digits and . _ - only, starting with a letter or digit.
@@ -206,8 +202,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 SAFE_IQN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,222}$")
 SAFE_ABS_PATH = re.compile(r"^/[A-Za-z0-9_./-]{0,254}$")
 # string values of [stacks.pacemaker] that are names (resources, app, login, networks, nodes)
-PCMK_NAMES = ("cluster_name", "ring_network", "fence_agent", "fence_network", "fence_login", "fence_delay_node",
-              "service", "service_ip_network", "preferred_node", "app")
+PCMK_NAMES = ("ring_network", "fence_network", "service_ip_network")
 
 
 def resolve_spec_path(name_or_path: str | Path | None) -> Path:
@@ -364,8 +359,9 @@ class _Reader:
                     raise self.fail(f"{where}.{key}: {value!r} is not a finite number")
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                     raise self.fail(f"{where}.{key}: {value!r} is negative")
-            if "cluster_conf" in cfg:
-                self.inside_lab_dir(self.text(cfg["cluster_conf"], f"{where}.cluster_conf"), f"{where}.cluster_conf")
+            for key in ("cluster_conf", "cib", "corosync"):  # design files: inside the labs folder
+                if key in cfg:
+                    self.inside_lab_dir(self.text(cfg[key], f"{where}.{key}"), f"{where}.{key}")
             out[stack] = cfg
         del nodes, networks
         return out

@@ -70,7 +70,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     for name in ("up", "down", "attach"):  # a live lab on this host is never touched by the battery
         monkeypatch.setattr(f"halab.lab.lab.{name}", reached)
-    monkeypatch.setattr("halab.cli.lab.ensure_image", reached)
+    monkeypatch.setattr("halab.cli.lab.ensure_stack_image", reached)
     return tmp_path
 
 

@@ -43,7 +43,7 @@ HOSTILE = {
     "typo in a timing key": ([("token_ms = 20000", "tokn_ms = 20000")],
                              "unknown key 'tokn_ms' (did you mean 'token_ms'?)"),
     "typo at the top": ([('default_timing = "seed"', 'default_timming = "seed"')], "did you mean 'default_timing'?"),
-    "unknown stacks key": ([("stickiness = 0", "stickyness = 0")], "did you mean 'stickiness'?"),
+    "unknown stacks key": ([("app_port = 8080", "app_prot = 8080")], "did you mean 'app_port'?"),
     "unknown stack section": ([("[stacks.rgmanager]", "[stacks.heartbeat]")], "stacks: unknown key 'heartbeat'"),
     "backing absolute": ([('backing = "qdisk01.img"', 'backing = "/etc/shadow"')], "storage.luns[0].backing"),
     "backing traversal": ([('backing = "qdisk01.img"', 'backing = "../../../etc/passwd"')], "not a safe name"),
@@ -52,7 +52,9 @@ HOSTILE = {
     "domain with options": ([('domain = "RHCSvm01"', 'domain = "x,command=sh"')], "nodes[0].domain"),
     "hostname with a shell": ([('hostname = "node01m"', 'hostname = "node01m;reboot"')], "hostname"),
     "node name with space": ([('name = "node01"', 'name = "node 01"')], "nodes[0].name"),
-    "app with a shell": ([('app = "myappl"', 'app = "myappl; rm -rf /"')], "stacks.pacemaker.app"),
+    "network with a shell": ([('fence_network = "management"', 'fence_network = "mgmt; rm -rf /"')],
+                             "stacks.pacemaker.fence_network"),
+    "cib outside": ([('cib = "cib.xml"', 'cib = "/etc/shadow"')], "stacks.pacemaker.cib: '/etc/shadow' is outside"),
     "target with a shell": ([('target = "iqn.2011-08.com.example.yourhost:tgt01"', 'target = "iqn$(reboot)"')],
                             "storage.target"),
     "mountpoint traversal": ([('mountpoint = "/data01"', 'mountpoint = "/data01/../etc"')], "mountpoint"),
@@ -66,7 +68,7 @@ HOSTILE = {
     "bool as int": ([("token_ms = 20000", "token_ms = true")], "token_ms: True is not an integer"),
     "float lun": ([("lun = 2", "lun = 2.5")], "storage.luns[1].lun"),
     "huge lun": ([("size_mb = 1024", "size_mb = 99999999999")], "size_mb"),
-    "nan in stacks": ([("fence_delay_s = 8", "fence_delay_s = nan")], "stacks.pacemaker.fence_delay_s"),
+    "nan in stacks": ([("app_port = 8080", "app_port = nan")], "stacks.pacemaker.app_port"),
     "cluster_conf outside": ([('cluster_conf = "cluster.conf"', 'cluster_conf = "/etc/passwd"')],
                              "stacks.rgmanager.cluster_conf: '/etc/passwd' is outside"),
     "cluster_conf traversal": ([('cluster_conf = "cluster.conf"', 'cluster_conf = "../../../../etc/passwd"')],
@@ -102,7 +104,7 @@ def test_deeply_nested_toml_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_bad_value_is_not_echoed_whole(tmp_path: Path) -> None:
-    msg = one_line(variant(tmp_path, ('app = "myappl"', 'app = "' + "A" * 900_000 + '"')))
+    msg = one_line(variant(tmp_path, ('fence_network = "management"', 'fence_network = "' + "A" * 900_000 + '"')))
     assert "chars cut" in msg
 
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from halab import interrupt
 from halab.errors import NotApplicable
+from halab.faults.effect import Effect
 from halab.lab.lab import Lab
 
 log = logging.getLogger("halab.faults")
@@ -26,6 +27,7 @@ class Fault(ABC):
 
     id: ClassVar[str]
     description: ClassVar[str]
+    effect: ClassVar[Effect]  # what it does, in neutral terms: the oracle reasons from this
     disturbs_fence_path: ClassVar[bool] = False
     healed_from_host: ClassVar[bool] = False  # heal needs no SSH to the node (libvirt, host-side taps)
 

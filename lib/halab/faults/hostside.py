@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from halab.errors import LabError
+from halab.faults import effect as fx
 from halab.faults.base import Fault
 from halab.lab import domains
 from halab.lab.host import run
@@ -36,6 +37,7 @@ def tap_of(lab: Lab, target: str, role: str) -> str:
 
 class MgmtCut(Fault):
     id = "mgmt-cut"
+    effect = fx.cut_network("management", fx.HOST_SIDE)
     description = "management network cut at the node's tap: iSCSI and the fence path are gone for that node"
     disturbs_fence_path = True
     healed_from_host = True

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from halab.errors import HostError, LabError
+from halab.lab import virt
 from halab.lab.host import run
 from halab.lab.image import BuiltImage
 from halab.lab.paths import NIC_BY_ROLE, LabPaths, mac_for
@@ -204,9 +205,12 @@ def ensure_event_loop() -> None:
         _loop_state["started"] = True
 
 
-def open_connection(uri: str = "qemu:///system", timeout: float = LIBVIRT_CONNECT_S) -> Any:
-    """A libvirt connection opened within `timeout`, with keepalive (5 s x 3) on it."""
+def open_connection(uri: str | None = None, timeout: float = LIBVIRT_CONNECT_S) -> Any:
+    """A libvirt connection opened within `timeout`, with keepalive (5 s x 3) on it; by default to
+    the libvirtd of this process's lab (virt.select)."""
     import libvirt
+
+    uri = uri or virt.current_uri()
 
     ensure_event_loop()
     try:
@@ -219,7 +223,8 @@ def open_connection(uri: str = "qemu:///system", timeout: float = LIBVIRT_CONNEC
 
 
 @contextlib.contextmanager
-def connection(uri: str = "qemu:///system") -> Iterator[Any]:
+def connection(uri: str | None = None) -> Iterator[Any]:
+    """A bounded connection to `uri`, by default the libvirtd of this process's lab."""
     conn = open_connection(uri)
     try:
         yield conn
@@ -275,7 +280,7 @@ def act(domain: str, action: str) -> None:
         _call(f"{action} {domain}", fn, 60)
 
 
-def remove_all(domains: list[str]) -> list[str]:
+def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
     """Destroy and undefine the given domains if present (idempotent)."""
     import libvirt
 
@@ -290,7 +295,7 @@ def remove_all(domains: list[str]) -> list[str]:
             dom.undefine()
         return True
 
-    with connection() as conn:
+    with connection(uri) as conn:
         return [name for name in domains if _call(f"remove {name}", functools.partial(remove, conn, name), 60)]
 
 

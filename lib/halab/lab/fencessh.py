@@ -10,7 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from halab.lab import daemons
+from halab.lab import daemons, virt
 from halab.lab.host import run
 from halab.lab.paths import LabPaths
 from halab.spec import LabSpec
@@ -66,5 +66,7 @@ def start(spec: LabSpec, paths: LabPaths) -> None:
         res = run(["ss", "-Hltn", f"src {mgmt.host}:22"], netns=paths.netns, timeout=5, check=False)
         return bool(res.stdout.strip())
 
-    daemons.start(daemons.Daemon("fence-sshd", ("/usr/sbin/sshd", "-D", "-e", "-f", str(config)), listening),
+    # In the lab's libvirt view: the fence shell's virsh reaches this lab's libvirtd only.
+    argv = virt.in_lab_view(paths, ("/usr/sbin/sshd", "-D", "-e", "-f", str(config)))
+    daemons.start(daemons.Daemon("fence-sshd", argv, listening),
                   paths.netns, paths.pids, paths.logs)

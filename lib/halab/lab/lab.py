@@ -19,12 +19,13 @@ from halab.errors import HostError, LabError
 from halab.lab import daemons, domains, fencessh, network, target, userimage, virt
 from halab.lab.domains import Accel
 from halab.lab.host import need_root, pids_in_netns, run
-from halab.lab.image import BuiltImage, ensure_image
+from halab.lab.image import BuiltImage
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
+from halab.lab.rhcsimage import ensure_stack_image
 from halab.lab.userimage import UserImage
 from halab.proc import parallel
-from halab.spec import LabSpec, Node
+from halab.spec import LabSpec, Node, load_spec
 
 Progress = Callable[[str], None]
 HOST_TOOLS = ("ip", "qemu-system-x86_64", "qemu-img", "libvirtd", "virtlogd", "virsh", "tgtd", "tgtadm",
@@ -73,13 +74,6 @@ def preflight(accel: str) -> Accel:
     return domains.choose_accel(accel)
 
 
-def _other_labs(spec: LabSpec) -> list[str]:
-    if not STATE_ROOT.exists():
-        return []
-    return [p.name for p in STATE_ROOT.iterdir()
-            if p.name != spec.name and (p / "lab.json").exists() and network.netns_exists(f"halab-{p.name}")]
-
-
 def remotes_for(spec: LabSpec, paths: LabPaths) -> dict[str, Remote]:
     mgmt = spec.storage.network
     return {n.name: Remote(n.name, str(n.on(mgmt).address), paths.netns, paths.ssh_key) for n in spec.nodes}
@@ -87,9 +81,6 @@ def remotes_for(spec: LabSpec, paths: LabPaths) -> dict[str, Remote]:
 
 def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress: Progress = print) -> Lab:
     chosen = preflight(accel)
-    others = _other_labs(spec)
-    if others:
-        raise HostError(f"another lab is up ({', '.join(others)}); `halab down --lab {others[0]}` first")
     paths = LabPaths(spec.name)
     progress(f"lab {spec.name}: accelerator {chosen.kind} ({chosen.reason})")
     down(spec, progress=lambda m: progress(f"sweep: {m}"))
@@ -97,7 +88,7 @@ def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress
     if spec.image.kind == "user":
         image = userimage.resolve(spec, progress)
     else:
-        image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
+        image = ensure_stack_image(spec.stack, spec.image.suite, rebuild=rebuild_image, progress=progress)
     started = time.monotonic()
     try:
         lab = _build(spec, paths, chosen, image, progress)
@@ -225,7 +216,8 @@ class _Teardown:
     def domains(self) -> None:
         if daemons.pid_file(self.paths.pids, "libvirtd").exists():
             try:
-                self.gone.extend(f"domain {d}" for d in domains.remove_all([n.domain for n in self.spec.nodes]))
+                self.gone.extend(f"domain {d}" for d in domains.remove_all([n.domain for n in self.spec.nodes],
+                                                                            uri=virt.uri_of(self.paths)))
             except LabError as err:
                 self.progress(f"libvirt not reachable ({err}); stopping this lab's qemu directly")
 
@@ -274,6 +266,60 @@ class _Teardown:
             marker.unlink()
 
 
+def lab_names(state_root: Path = STATE_ROOT, netns_dir: Path = Path("/run/netns")) -> list[str]:
+    """Every lab halab may have left on this host: state folders with a lab or daemons, and
+    halab-* network namespaces (a lab's netns is halab-<name>)."""
+    names = {p.name for p in state_root.iterdir() if p.is_dir() and (
+        (p / "lab.json").exists() or any((p / "pids").glob("*.pid")))} if state_root.is_dir() else set()
+    if netns_dir.is_dir():
+        names |= {p.name[len("halab-"):] for p in netns_dir.iterdir() if p.name.startswith("halab-")}
+    return sorted(names)
+
+
+def spec_of_lab(name: str, state_root: Path = STATE_ROOT) -> LabSpec | None:
+    """The spec a lab was built from (its lab.json names it; a worker's lab is `<spec>-<worker>`)."""
+    from halab.errors import HalabError
+    from halab.nightly.workers import worker_spec
+
+    for state in ("lab.json", "last-lab.json"):
+        path = state_root / name / state
+        try:
+            base = load_spec(json.loads(path.read_text())["spec"])
+        except (OSError, ValueError, KeyError, TypeError, HalabError):
+            continue
+        if base.name == name:
+            return base
+        if name.startswith(base.name + "-"):
+            return worker_spec(base, name[len(base.name) + 1:])
+    return None
+
+
+def _prefixed(progress: Progress, prefix: str) -> Progress:
+    return lambda message: progress(prefix + message)
+
+
+def down_all(progress: Progress = print) -> list[str]:
+    """`halab down --all`: every halab lab on this host, also one whose spec is gone (then by its
+    PID files and its netns)."""
+    gone: list[str] = []
+    for name in lab_names():
+        spec = spec_of_lab(name)
+        if spec is not None:
+            gone += down(spec, progress=_prefixed(progress, f"{name}: "))
+            continue
+        paths = LabPaths(name)
+        gone += [f"daemon {d}" for d in daemons.stop_named(paths.pids, ["fence-sshd", "tgtd", "libvirtd",
+                                                                        "virtlogd"], grace_s=5)]
+        for pid in pids_in_netns(paths.netns):
+            daemons.stop_pid(pid, grace_s=2)
+            gone.append(f"process {pid}")
+        if network.netns_exists(paths.netns):
+            network.delete(paths)
+            gone.append(f"netns {paths.netns}")
+        progress(f"{name}: no spec found; swept by PID files and netns")
+    return gone
+
+
 def attach(spec: LabSpec) -> Lab:
     """A handle on a lab that is already up (halab status/ssh, --reuse-lab)."""
     paths = LabPaths(spec.name)
@@ -281,6 +327,7 @@ def attach(spec: LabSpec) -> Lab:
         raise LabError(f"lab {spec.name} is not up (run `halab up --lab {spec.name}`)")
     info = json.loads(paths.state_file.read_text())
     accel = Accel(info.get("accel", "tcg"), info.get("accel_reason", ""))
+    virt.select(paths)
     return Lab(spec, paths, accel, None, remotes_for(spec, paths))
 
 

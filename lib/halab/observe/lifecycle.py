@@ -22,7 +22,7 @@ class LifecycleWatcher:
     timeline: Timeline
     domain_to_node: dict[str, str]
     _conn: Any = None
-    _callback_id: int | None = None
+    _callback_ids: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _on_event(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
@@ -32,22 +32,35 @@ class LifecycleWatcher:
             return
         self.timeline.record("libvirt", node, "lifecycle", f"{_EVENT_NAMES.get(event, str(event))}:{detail}")
 
+    def _on_reboot(self, _conn: Any, dom: Any, _opaque: Any) -> None:
+        """A guest-initiated reset (watchdog, self-fence, reboot -f): no stop/start, its own event."""
+        node = self.domain_to_node.get(dom.name())
+        if node is not None:
+            self.timeline.record("libvirt", node, "reboot", "reboot")
+
     def start(self) -> None:
         import libvirt
 
-        self._conn = open_connection()
+        from halab.lab import virt
+
+        self._conn = open_connection(virt.current_uri())  # this process's lab's own libvirtd
         conn = self._conn
-        self._callback_id = bounded(lambda: conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None), 10, "libvirt event registration")
+        self._callback_ids = [
+            bounded(lambda: conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None), 10, "libvirt event registration"),
+            bounded(lambda: conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._on_reboot, None), 10, "libvirt event registration")]
+        # The judge needs to know the stream was on: no event then means nothing happened.
+        self.timeline.record("libvirt", None, "watching", "lifecycle and reboot events")
 
     def stop(self) -> None:
         if self._conn is None:
             return
-        conn, callback = self._conn, self._callback_id
+        conn, callbacks = self._conn, list(self._callback_ids)
 
         def close() -> None:
-            if callback is not None:
-                conn.domainEventDeregisterAny(callback)
+            for callback_id in callbacks:
+                conn.domainEventDeregisterAny(callback_id)
             conn.close()
 
         with contextlib.suppress(Exception):  # a closed connection is what we want either way

@@ -1,6 +1,8 @@
 """allure-results -> HTML report, offline, with history carried across runs.
 
-    python -m halab.report.generate RESULTS_DIR REPORT_DIR
+    python -m halab.report.generate RESULTS_DIR [RESULTS_DIR ...] REPORT_DIR [--phase-history FILE ...]
+
+Several results folders (one per shard or runner) make one report: Allure merges them itself.
 
 Uses the allure-commandline 2 that scripts/setup.sh installs under reports/node_modules (Java 17).
 Before generating, the previous report's ``history/`` is copied into the results so the trend
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from halab.errors import HalabError
 from halab.proc import run as bounded_run
+from halab.report import history
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 REPORTS_DIR = REPO_ROOT / "reports"
@@ -78,15 +81,29 @@ def copy_history(report_dir: Path, results_dir: Path) -> bool:
     return True
 
 
-def generate(results_dir: Path, report_dir: Path, *, reports_dir: Path = REPORTS_DIR,
-             timeout: float = GENERATE_TIMEOUT_S) -> Path:
-    """Generate the HTML report of ``results_dir`` into ``report_dir``; returns its index.html."""
+def generate(results: Path | Sequence[Path], report_dir: Path, *, reports_dir: Path = REPORTS_DIR,
+             timeout: float = GENERATE_TIMEOUT_S, phase_history: Sequence[Path] = ()) -> Path:
+    """Generate one HTML report of the results folder(s) into ``report_dir``; returns its index.html.
+
+    The previous report's history goes into the first folder only (two copies would be two
+    histories); with ``phase_history`` files, each failover result gets its fault's phase trend
+    and the report folder gets phase-trend.txt and one picture per fault.
+    """
     cmd = generator(reports_dir)
-    if not results_dir.is_dir():
-        raise ReportError(f"no allure results at {results_dir} (run pytest with --alluredir first)")
+    dirs = [results] if isinstance(results, Path) else list(results)
+    missing = [str(d) for d in dirs if not d.is_dir()]
+    if not dirs or missing:
+        raise ReportError(f"no allure results at {', '.join(missing) or '(none given)'} "
+                          "(run pytest with --alluredir first)")
     env = java_env()
-    copy_history(report_dir, results_dir)
-    args = [*cmd, "generate", str(results_dir), "--clean", "-o", str(report_dir)]
+    for extra in dirs[1:]:
+        if (extra / "history").is_dir():
+            shutil.rmtree(extra / "history")
+    copy_history(report_dir, dirs[0])
+    trends = history.read_history(phase_history) if phase_history else None
+    if trends is not None:
+        history.attach_trends(dirs, trends)
+    args = [*cmd, "generate", *(str(d) for d in dirs), "--clean", "-o", str(report_dir)]
     try:
         done = bounded_run(args, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -96,6 +113,8 @@ def generate(results_dir: Path, report_dir: Path, *, reports_dir: Path = REPORTS
     index = report_dir / "index.html"
     if done.returncode != 0 or not index.exists():
         raise ReportError(f"allure generate failed (exit {done.returncode}): {_last_line(done)}")
+    if trends is not None:
+        history.write_overview(report_dir, trends)
     return index
 
 
@@ -131,14 +150,34 @@ def clean_results(results_dir: Path) -> None:
             path.unlink()
 
 
+USAGE = ("usage: python -m halab.report.generate RESULTS_DIR [RESULTS_DIR ...] REPORT_DIR "
+         "[--phase-history FILE ...]")
+
+
+def _split_args(args: Sequence[str]) -> tuple[list[Path], list[Path]] | None:
+    """(folders, phase history files): every path after --phase-history is a record file."""
+    if "--phase-history" in args:
+        at = list(args).index("--phase-history")
+        folders, records = list(args[:at]), list(args[at + 1:])
+        if not records:
+            return None
+    else:
+        folders, records = list(args), []
+    if len(folders) < 2:
+        return None
+    return [Path(a) for a in folders], [Path(a) for a in records]
+
+
 def main(argv: Sequence[str] | None = None, reports_dir: Path = REPORTS_DIR) -> int:
-    """``python -m halab.report.generate RESULTS_DIR REPORT_DIR``: print the report's path."""
+    """``python -m halab.report.generate RESULTS_DIR... REPORT_DIR``: print the report's path."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2:
-        print("usage: python -m halab.report.generate RESULTS_DIR REPORT_DIR", file=sys.stderr)
+    split = _split_args(args)
+    if split is None:
+        print(USAGE, file=sys.stderr)
         return 2
+    folders, records = split
     try:
-        index = generate(Path(args[0]), Path(args[1]), reports_dir=reports_dir)
+        index = generate(folders[:-1], folders[-1], reports_dir=reports_dir, phase_history=records)
     except ReportError as err:
         print(f"halab report: {err}", file=sys.stderr)
         return err.exit_code

@@ -1,0 +1,1 @@
+"""Nightly at scale: shards across runners, one lab per xdist worker, trends across nights."""
