@@ -263,3 +263,22 @@ def test_dev_zero_on_stdin_is_bounded(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "larger than" in err
     assert err.count("\n") == 1
+
+
+# --- the CIB and corosync.conf inputs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", list(CONTENTS))
+@pytest.mark.parametrize("how", ["expect --cib", "check-config --corosync", "check-config cib"])
+def test_cib_and_corosync_inputs_against_hostile_files(how: str, content: str, sandbox: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(sandbox, f"input.{content}", CONTENTS[content]())
+    argv = {
+        "expect --cib": ["expect", "--fault", "suspend", "--target", "node01", "--cib", str(path)],
+        "check-config --corosync": ["check-config", str(LABS_DIR / "seed" / "cib.xml"), "--corosync", str(path)],
+        "check-config cib": ["check-config", str(path.with_name("cib.xml"))],
+    }[how]
+    if how == "check-config cib":
+        path.rename(path.with_name("cib.xml"))
+    code, out, err = run_cli(argv, capsys, sandbox)
+    assert_one_line_error(argv, code, out, err)
