@@ -224,3 +224,85 @@ def test_no_second_restore_on_the_error_path(fake_run: tuple[Any, list[str]], mo
         scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
     assert restores == ["restore"], "the error path ran another restore"
     assert time.monotonic() - started < 5
+
+
+# --- a pytest session with halab's plugins: SIGTERM ends it, no next test ---------------------------
+
+SESSION_TESTS = """
+import time
+
+def test_first():
+    print("started first", flush=True)
+    time.sleep(60)
+
+def test_second():
+    print("started second", flush=True)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.Signals, tmp_path: Path) -> None:
+    root = LIB.parent
+    (tmp_path / "test_session.py").write_text(SESSION_TESTS)
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}"}
+    args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
+            "-p", "fixtures.lab", "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
+    proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        _wait_line(proc, "started first")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    assert "started second" not in out
+    assert "KeyboardInterrupt" in out
+    assert proc.returncode == 2  # pytest's "interrupted"
+
+
+# --- the session-start sweep of a reused lab -------------------------------------------------------
+
+
+class SweepRemote(Recording):
+    def __init__(self, name: str, answers: bool = True) -> None:
+        super().__init__(name)
+        self.answers = answers
+        self.files: dict[str, tuple[str, int]] = {}
+
+    def wait_ssh(self, within_s: float, poll_s: float = 2.0) -> float:
+        if not self.answers:
+            raise LabError(f"no SSH answer within {within_s:.0f} s", self.name)
+        return 0.1
+
+    def put_text(self, text: str, path: str, mode: int = 0o644, timeout: float = 30.0) -> None:
+        self.files[path] = (text, mode)
+
+
+def test_the_session_sweep_restores_the_fence_key_and_heals(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    """The broken-fence test pushes a wrong key; an interrupted run leaves it: the sweep puts the
+    lab's own key back (0600) on every node that answers, and heals every fault there."""
+    from halab.faults.restore import sweep_session
+    from halab.lab import paths as lab_paths
+    from halab.lab.lab import FENCE_KEY_ON_NODE
+
+    monkeypatch.setattr(lab_paths, "STATE_ROOT", tmp_path)
+    spec = load_spec("seed")
+    lab_p = LabPaths(spec.name)
+    lab_p.fence_key.parent.mkdir(parents=True)
+    lab_p.fence_key.write_text("THE-LAB-FENCE-KEY")
+    remotes: dict[str, Any] = {"node01": SweepRemote("node01"), "node02": SweepRemote("node02", answers=False)}
+    lab = Lab(spec, lab_p, Accel("tcg", "unit"), None, remotes)
+    monkeypatch.setattr(domains, "state", lambda _d: "running")
+    monkeypatch.setattr("halab.faults.hostside.tap_of", lambda *_a: "vnet0")
+    monkeypatch.setattr("halab.faults.hostside.run", lambda *_a, **_k: None)
+    said: list[str] = []
+    missing = sweep_session(lab, progress=said.append)
+    assert remotes["node01"].files[FENCE_KEY_ON_NODE] == ("THE-LAB-FENCE-KEY", 0o600)
+    assert any("halab-fault" in c for c in remotes["node01"].calls)  # firewall rules removed
+    assert missing == ["node02"]
+    assert any("at most" in s for s in said)

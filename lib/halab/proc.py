@@ -53,6 +53,28 @@ def run(argv: Sequence[str], *, timeout: float, input: str | None = None,
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def start_group(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
+                cwd: str | Path | None = None) -> subprocess.Popen[str]:
+    """A long-running child in a process group of its own, output to `log`; the caller bounds its
+    end with `wait_group` (bench/chaos.py runs pytest sessions this way and signals them)."""
+    with log.open("a") as out:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                text=True, env=dict(env) if env is not None else None, cwd=cwd,
+                                start_new_session=True)
+    interrupt.track_group(proc.pid)
+    return proc
+
+
+def wait_group(proc: subprocess.Popen[str], timeout: float) -> int | None:
+    """The exit code once `proc` ended within `timeout`, or None (it is still running)."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    interrupt.untrack_group(proc.pid)
+    return code
+
+
 def kill_group(proc: subprocess.Popen[str]) -> None:
     """SIGKILL the process group `proc` leads (it was started with start_new_session) and reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -187,7 +187,8 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         fence_history, offset = _collect_and_restore(cluster, run, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
         if restore_must_succeed:
-            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
+            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again",
+                  progress)
     # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
     # SIGHUP) must end the session within seconds, and after any other error the next test's
     # precondition restores the cluster (a second restore here would double a failed one's bound).

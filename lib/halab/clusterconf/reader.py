@@ -87,6 +87,10 @@ def parse_cluster_conf(data: bytes | str, path: Path | None = None) -> ClusterCo
     """Read cluster.conf text; ``path`` only names the source in errors and findings."""
     where = str(path) if path else "<cluster.conf>"
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 text (byte {err.start}): cluster.conf is UTF-8 XML", where) from None
     # No entity expansion (billion laughs), no DTD or network fetch (external entities), libxml2's
     # depth and size limits kept (huge_tree off): a hostile file is a one-line "not XML".
     parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True, load_dtd=False,
@@ -97,6 +101,9 @@ def parse_cluster_conf(data: bytes | str, path: Path | None = None) -> ClusterCo
         line = err.lineno if err.lineno else "?"
         msg = re.sub(r",? line \d+, column \d+$", "", str(err.msg))
         raise ConfigError(f"not XML: {msg}", f"{where}:{line}") from None
+    if getattr(root.getroottree().docinfo, "doctype", ""):
+        raise ConfigError("has a DOCTYPE: cluster.conf has none (entities and external DTDs are not read)",
+                          f"{where}:1")
     if root.tag != "cluster":
         raise ConfigError(f"root element is <{root.tag}>, not <cluster>", f"{where}:{_line(root)}")
     return replace(_Reader(path).cluster(root), frame=_frame(raw, root))

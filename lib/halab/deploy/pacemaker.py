@@ -78,14 +78,17 @@ def read_status(lab: Lab, node: str, timeout_s: float = 30.0) -> ClusterStatus:
 
 
 def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], bool], within_s: float,
-               poll_s: float = 2.0) -> ClusterStatus:
-    """Poll the cluster status on `node` until `ok` holds; raise a LabError naming `what` otherwise."""
+               poll_s: float = 2.0, progress: Progress | None = None) -> ClusterStatus:
+    """Poll the cluster status on `node` until `ok` holds; raise a LabError naming `what` otherwise.
+    Each poll is capped by what is left, so the wait ends at its bound."""
+    if progress is not None:
+        progress(f"deploy: waiting for {what} (at most {within_s:.0f} s)")
     deadline = time.monotonic() + within_s
     last: ClusterStatus | None = None
     last_err = ""
     while time.monotonic() < deadline:
         try:
-            last = read_status(lab, node)
+            last = read_status(lab, node, timeout_s=max(1.0, min(30.0, deadline - time.monotonic())))
             if ok(last):
                 return last
         except HalabError as err:  # not answering yet, or pacemaker still starting (no CIB yet)
@@ -114,7 +117,8 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
     started = time.monotonic()
     progress("deploy: starting corosync + pacemaker on all nodes together")
     start_cluster(lab)
-    wait_until(lab, first, "all nodes online", lambda s: set(names) <= set(s.online()), START_TIMEOUT_S)
+    wait_until(lab, first, "all nodes online", lambda s: set(names) <= set(s.online()), START_TIMEOUT_S,
+               progress=progress)
     progress(f"deploy: all nodes online after {time.monotonic() - started:.0f} s; loading the CIB")
     remote = lab.remote(first)
     for scope, xml in sections(design):
@@ -124,7 +128,7 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
     status = wait_until(lab, first, f"{svc} started on {first}",
                         lambda s: (x := s.service(svc)) is not None and x.state == "started"
                         and x.owner == first,
-                        START_TIMEOUT_S)
+                        START_TIMEOUT_S, progress=progress)
     progress(f"deploy: {svc} started on {first}; cluster up in {time.monotonic() - started:.0f} s "
              f"(members {', '.join(status.online())})")
     return design

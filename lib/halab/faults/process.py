@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, ClassVar
 
 from halab.faults import effect as fx
@@ -35,7 +36,7 @@ class AppFailure(Fault):
 
     def inject(self, lab: Lab, target: str) -> None:
         # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.
-        ssh(lab, target, f"systemctl kill --signal=KILL {self.app(lab)}.service")
+        ssh(lab, target, f"systemctl kill --signal=KILL {shlex.quote(str(self.app(lab)) + '.service')}")
 
     def heal(self, lab: Lab, target: str) -> None:
         """The cluster restarts or moves the application; the restore clears its fail count."""

@@ -42,6 +42,9 @@ def document(kind: str, found: Sequence[Line], roots: Sequence[str]) -> XmlDoc:
         line = (err.lineno or 1) + offset
         msg = re.sub(r",? line \d+, column \d+$", "", " ".join(str(err.msg).split()))
         raise ParseError(kind, f"not well-formed XML: {msg}", line) from None
+    if getattr(root.getroottree().docinfo, "doctype", ""):
+        raise ParseError(kind, "has a DOCTYPE: tool output has none (entities and external DTDs are not read)",
+                         offset + 1)
     if root.tag not in roots:
         raise ParseError(kind, f"root element is <{root.tag}>, expected <{'> or <'.join(roots)}>",
                          found[start].no)

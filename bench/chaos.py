@@ -1,0 +1,258 @@
+"""A chaos run of the harness itself: interrupt fault runs at random moments, then do what a user does next.
+
+    .venv/bin/python bench/chaos.py [--rounds 20] [--seed N] [--lab seed] [--timing fast]
+
+Each round starts a failover run (pytest -m failover, one fault on the owner, --keep-lab) on the
+live lab, and at a random moment interrupts it: SIGINT (Ctrl-C), SIGTERM (CI cancel), SIGKILL of
+its process group, a frozen node (virsh suspend), a killed libvirtd or a killed tgtd. Then it runs
+the next command a user would: the same pytest with --reuse-lab, or `halab down`. It counts what
+halab promises never happens: faults left in place, labs or processes left behind, verdicts
+spoiled by the previous round, runs that hung. It prints one line per round, the table and the
+seed. It takes the machine's live-lab lock itself (waiting a bounded time) and leaves the lab down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from halab.errors import HalabError
+from halab.faults.hostside import tap_of
+from halab.lab import daemons, domains, virt
+from halab.lab import lab as labmod
+from halab.lab.host import run
+from halab.lab.lab import FENCE_KEY_ON_NODE
+from halab.lab.paths import LabPaths
+from halab.proc import file_lock, kill_group, start_group, wait_group
+from halab.spec import LabSpec, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+LIVE_LOCK = Path("/tmp/halab-live.lock")
+KINDS = ("SIGINT", "SIGTERM", "SIGKILL", "freeze-node", "kill-libvirtd", "kill-tgtd")
+FAULTS = ("heartbeat-down", "iscsi-block", "suspend")
+STOP_BOUND_S = 90.0  # after SIGINT/SIGTERM the run must end within this (heal is bounded well below)
+RUN_BOUND_S = 1500.0  # a whole run (build + deploy + one fault) ends within this, whatever happened
+DOWN_BOUND_S = 300.0
+
+
+@dataclass
+class Round:
+    n: int
+    kind: str
+    fault: str
+    delay_s: float
+    stop_s: float = 0.0
+    first_exit: int | None = None
+    left_after_interrupt: list[str] = field(default_factory=list)
+    next_cmd: str = ""
+    next_exit: int | None = None
+    next_s: float = 0.0
+    left_after_next: list[str] = field(default_factory=list)
+    behind: list[str] = field(default_factory=list)
+    spoiled: bool = False
+    hung: bool = False
+
+    def line(self) -> str:
+        return (f"{self.n:>3} {self.kind:<13} {self.fault:<15} {self.delay_s:>6.0f} s  exit {self.first_exit!s:<5}"
+                f" stop {self.stop_s:>5.0f} s | next: {self.next_cmd:<12} exit {self.next_exit!s:<5}"
+                f" {self.next_s:>5.0f} s | in place {len(self.left_after_interrupt)}/{len(self.left_after_next)}"
+                f" behind {len(self.behind)} spoiled {int(self.spoiled)} hung {int(self.hung)}")
+
+
+def pytest_argv(fault: str, lab: str, timing: str, reuse: bool) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-m", "failover",
+            "tests_failover/test_failover.py::TestSeedCluster::test_failover", "--lab", lab, "--faults", fault,
+            "--targets", "owner", "--timing", timing,
+            "--keep-lab", "-p", "no:cacheprovider", "-q", "-x", *(["--reuse-lab"] if reuse else [])]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+
+
+def lab_is_up(spec: LabSpec) -> bool:
+    paths = LabPaths(spec.name)
+    return paths.state_file.exists() and Path(f"/run/netns/{paths.netns}").exists()
+
+
+def faults_in_place(spec: LabSpec) -> list[str]:
+    """What a fault leaves behind, looked at from outside the harness: paused or stopped domains,
+    tagged firewall rules, NICs down, a management tap down, a wrong fence key."""
+    if not lab_is_up(spec):
+        return []
+    try:
+        lab = labmod.attach(spec)
+    except HalabError as err:
+        return [f"lab not attachable: {err}"]
+    found: list[str] = []
+    good_key = hashlib.sha256(lab.paths.fence_key.read_bytes()).hexdigest()
+    try:
+        for node in spec.nodes:
+            found += _node_faults(lab, node.name, node.domain, good_key)
+    finally:
+        lab.close()
+    return found
+
+
+def _node_faults(lab: labmod.Lab, node: str, domain: str, good_key: str) -> list[str]:
+    try:
+        state = domains.state(domain)
+    except HalabError as err:
+        return [f"{node}: libvirt: {err}"]
+    if state != "running":
+        return [f"{node}: domain {state}"]
+    out = []
+    try:
+        tap = tap_of(lab, node, "management")
+        if "state DOWN" in run(["ip", "link", "show", tap], netns=lab.paths.netns, timeout=10, check=False).stdout:
+            out.append(f"{node}: management tap down")
+        res = lab.remote(node).run(
+            "iptables -S | grep -c halab-fault; ip -br link show hb; ip -br link show svc; "
+            f"sha256sum {FENCE_KEY_ON_NODE} | cut -d' ' -f1", timeout=20, connect_timeout=5)
+    except HalabError as err:
+        return [*out, f"{node}: unreachable ({str(err)[:60]})"]
+    lines = res.stdout.split("\n")
+    if lines and lines[0].strip() not in ("", "0"):
+        out.append(f"{node}: {lines[0].strip()} firewall rule(s)")
+    out += [f"{node}: {ln.split()[0]} down" for ln in lines[1:3] if " DOWN " in f" {ln} "]
+    if len(lines) > 3 and lines[3].strip() != good_key:
+        out.append(f"{node}: wrong fence key")
+    return out
+
+
+def behind_after_down(spec: LabSpec) -> list[str]:
+    out = labmod.leftovers(spec)
+    out += [f"qemu pid {p}" for p in domains.qemu_pids([n.domain for n in spec.nodes], LabPaths(spec.name).nodes)
+            .values()]
+    for name in ("tgtd", "libvirtd", "virtlogd"):
+        out += [f"{name} pid {p}" for p in run(["pgrep", "-x", name], timeout=10, check=False).stdout.split()]
+    return sorted(set(out))
+
+
+def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None:
+    """The interruption itself."""
+    paths = LabPaths(spec.name)
+    if kind in ("SIGINT", "SIGTERM"):
+        os.kill(proc_pid, getattr(signal, kind))
+    elif kind == "SIGKILL":
+        os.killpg(proc_pid, signal.SIGKILL)
+    elif kind == "freeze-node":
+        virt.select(paths)  # this lab's own libvirtd
+        domains.act(rng.choice(spec.nodes).domain, "suspend")
+    else:
+        name = kind.removeprefix("kill-")
+        pid_file = daemons.pid_file(paths.pids, name)
+        ident = daemons.Identity.from_json(pid_file.read_text()) if pid_file.exists() else None
+        if ident is not None and daemons.same(ident):
+            os.kill(ident.pid, signal.SIGKILL)
+
+
+def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Random, logs: Path) -> Round:
+    kind, fault = rng.choice(KINDS), rng.choice(FAULTS)
+    reuse = lab_is_up(spec)
+    # a run on a reused lab takes 2-4 min here (TCG); one that builds the lab 2 min more
+    delay = rng.uniform(5.0, 150.0 if reuse else 260.0)
+    rnd = Round(n, kind, fault, delay)
+    log = logs / f"round{n:02d}.log"
+    proc = start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT)
+    rnd.first_exit = wait_group(proc, delay)
+    if rnd.first_exit is None:  # still running: interrupt it now
+        disturbed = time.monotonic()
+        try:
+            disturb(kind, proc.pid, spec, rng)
+        except (HalabError, OSError) as err:
+            print(f"    round {n}: {kind} could not be done: {err}", flush=True)
+        bound = STOP_BOUND_S if kind in ("SIGINT", "SIGTERM", "SIGKILL") else RUN_BOUND_S
+        rnd.first_exit = wait_group(proc, bound)
+        rnd.stop_s = time.monotonic() - disturbed
+        if rnd.first_exit is None:
+            rnd.hung = True
+            kill_group(proc)
+    if kind in ("SIGINT", "SIGTERM"):  # halab promises these heal before they end
+        rnd.left_after_interrupt = faults_in_place(spec)
+    next_is_down = kind in ("kill-libvirtd", "kill-tgtd") or rng.random() < 0.4 or not lab_is_up(spec)
+    started = time.monotonic()
+    if next_is_down:
+        rnd.next_cmd = "halab down"
+        done = start_group([sys.executable, "-m", "halab.cli", "down", "--lab", args.lab], log, env(), ROOT)
+        rnd.next_exit = wait_group(done, DOWN_BOUND_S)
+        rnd.behind = behind_after_down(spec)
+    else:
+        rnd.next_cmd = "reuse-lab run"
+        again = start_group(pytest_argv(fault, args.lab, args.timing, True), log, env(), ROOT)
+        rnd.next_exit = wait_group(again, RUN_BOUND_S)
+        rnd.spoiled = rnd.next_exit != 0
+        rnd.left_after_next = faults_in_place(spec)
+        done = again
+    rnd.next_s = time.monotonic() - started
+    if rnd.next_exit is None:
+        rnd.hung = True
+        kill_group(done)
+    return rnd
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/chaos.py", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--lab", default="seed")
+    parser.add_argument("--timing", default="fast")
+    parser.add_argument("--lock-wait", type=float, default=1800.0, help="seconds to wait for the live-lab lock")
+    parser.add_argument("--stop-by", type=float, default=0.0,
+                        help="epoch seconds: start no round that could end after this (0: no limit)")
+    parser.add_argument("--round-estimate", type=float, default=480.0, help="seconds one round takes at most, usually")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else int(time.time())
+    rng = random.Random(seed)
+    spec = load_spec(args.lab)
+    logs = ROOT / "reports" / f"chaos-{seed}"
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"chaos: seed {seed}, {args.rounds} rounds, logs in {logs}", flush=True)
+    rounds: list[Round] = []
+    with file_lock(LIVE_LOCK, args.lock_wait, "the live-lab lock"):
+        first = start_group([sys.executable, "-m", "halab.cli", "down", "--lab", args.lab], logs / "first-down.log",
+                            env(), ROOT)
+        if wait_group(first, DOWN_BOUND_S) != 0:  # a lab someone left up: start from nothing, or not at all
+            print(f"chaos: the first `halab down` failed; see {logs / 'first-down.log'}", flush=True)
+            return 2
+        try:
+            for n in range(1, args.rounds + 1):
+                if args.stop_by and time.time() + args.round_estimate > args.stop_by:
+                    print(f"chaos: stopping before round {n}: it could end after --stop-by", flush=True)
+                    break
+                rnd = one_round(n, spec, args, rng, logs)
+                rounds.append(rnd)
+                print(rnd.line(), flush=True)
+                for what in rnd.left_after_interrupt + rnd.left_after_next + rnd.behind:
+                    print(f"      {what}", flush=True)
+        finally:
+            done = start_group([sys.executable, "-m", "halab.cli", "down", "--lab", args.lab], logs / "final.log",
+                               env(), ROOT)
+            wait_group(done, DOWN_BOUND_S)
+    print_table(rounds, seed)
+    bad = sum(bool(r.left_after_interrupt or r.left_after_next or r.behind or r.spoiled or r.hung) for r in rounds)
+    return 1 if bad else 0
+
+
+def print_table(rounds: list[Round], seed: int) -> None:
+    print(f"\nchaos summary (seed {seed}): {len(rounds)} rounds")
+    print(f"{'interruption':<14} {'rounds':>6} {'faults left':>12} {'left behind':>12} {'spoiled':>8} {'hung':>5}")
+    for kind in KINDS:
+        rs = [r for r in rounds if r.kind == kind]
+        if rs:
+            print(f"{kind:<14} {len(rs):>6} {sum(bool(r.left_after_interrupt or r.left_after_next) for r in rs):>12} "
+                  f"{sum(bool(r.behind) for r in rs):>12} {sum(r.spoiled for r in rs):>8} {sum(r.hung for r in rs):>5}")
+    clean = sum(not (r.left_after_interrupt or r.left_after_next or r.behind or r.spoiled or r.hung) for r in rounds)
+    print(f"{'all':<14} {len(rounds):>6}   clean rounds {clean}/{len(rounds)}; longest stop after a signal "
+          f"{max((r.stop_s for r in rounds if r.kind.startswith('SIG')), default=0):.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
