@@ -1,7 +1,9 @@
 """halab's figures: lab build and teardown, qemu memory, and the failover suite's overhead.
 
     .venv/bin/python bench/bench.py lab [--rebuild-image]       # image, up, down, RSS
-    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast]
+    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast] [--repeat 5]
+    .venv/bin/python bench/bench.py ranges                     # profile ranges from reports/phase-history.jsonl
+    .venv/bin/python bench/bench.py rhcs [--rebuild]            # RHCS compile + image: time, sizes
 
 Everything runs inside the lab (no traffic outside the lab netns); each figure is printed as
 `name value unit`, ratios where a goal exists (harness overhead goal <= 1.15, up goal <= 90 s).
@@ -14,16 +16,22 @@ import sys
 import time
 from pathlib import Path
 
-from halab.deploy.pacemaker import deploy
+from halab.deploy import pacemaker, rgmanager_live
 from halab.faults import SEED_FAULTS
 from halab.lab import domains
 from halab.lab import lab as labmod
 from halab.lab.image import ensure_image
+from halab.observe import records
 from halab.scenario import LiveCluster, run_fault
 from halab.spec import load_spec
 
+PHASE_LOG = Path(__file__).resolve().parents[1] / "reports" / records.HISTORY_FILE
 UP_BUDGET_S = 90.0
 OVERHEAD_GOAL = 1.15
+
+
+def _deploy(stack: str):  # type: ignore[no-untyped-def]
+    return rgmanager_live.deploy if stack == "rgmanager" else pacemaker.deploy
 
 
 def figure(name: str, value: float, unit: str, note: str = "") -> None:
@@ -49,7 +57,7 @@ def bench_lab(args: argparse.Namespace) -> int:
     up_s = time.monotonic() - t
     figure("halab up, cached image -> nodes ready + LUNs", up_s, "s", f"budget {UP_BUDGET_S:.0f} s")
     figure("  ratio to budget", up_s / UP_BUDGET_S, "x", "<= 1 is within budget")
-    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
+    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes], lab.paths.nodes).items():
         figure(f"qemu RSS {name} ({lab.accel.kind})", rss_mib(pid), "MiB")
     lab.close()
     t = time.monotonic()
@@ -61,27 +69,51 @@ def bench_lab(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_rhcs(args: argparse.Namespace) -> int:
+    """The RHCS tree (compiled from upstream in a build chroot) and the RHCS image: build time
+    (with --rebuild: from scratch; otherwise whatever is missing), the cached path, and sizes."""
+    from halab.lab import rhcs, rhcsimage
+
+    spec = load_spec(args.lab).with_stack("rgmanager")
+    quiet = lambda m: None  # noqa: E731
+    t = time.monotonic()
+    tree = rhcs.ensure_tree(rebuild=args.rebuild, progress=quiet)
+    figure("RHCS compile (mmdebstrap chroot + 4 tarballs)", time.monotonic() - t, "s",
+           "from scratch" if args.rebuild else "cached unless missing")
+    t = time.monotonic()
+    image = rhcsimage.ensure_rhcs_image(spec.image.suite, rebuild=args.rebuild, progress=quiet)
+    figure("RHCS image build (mmdebstrap -> qcow2)", time.monotonic() - t, "s",
+           "from scratch" if args.rebuild else "cached unless missing")
+    t = time.monotonic()
+    rhcsimage.ensure_rhcs_image(spec.image.suite, progress=quiet)
+    figure("RHCS image, second call (cache hit)", time.monotonic() - t, "s")
+    figure("RHCS installed tree (tar.gz)", tree.tarball.stat().st_size / 2**20, "MiB")
+    figure("RHCS image (compressed qcow2)", image.disk.stat().st_size / 2**20, "MiB")
+    builtin = ensure_image(spec.image.suite, progress=quiet)
+    figure("  ratio to the built-in image", image.disk.stat().st_size / builtin.disk.stat().st_size, "x")
+    return 0
+
+
 def bench_failover(args: argparse.Namespace) -> int:
-    spec = load_spec(args.lab).with_timing(args.timing)
+    spec = load_spec(args.lab).with_stack(args.stack).with_timing(args.timing)
     faults = list(SEED_FAULTS) if args.faults == "seed" else args.faults.split(",")
     started = time.monotonic()
     lab = labmod.up(spec, progress=lambda m: None)
     try:
         t = time.monotonic()
-        live = LiveCluster(lab, deploy(lab, progress=lambda m: None))
+        live = LiveCluster(lab, _deploy(spec.stack)(lab, progress=lambda m: None))
         figure("deploy + start cluster (all nodes together)", time.monotonic() - t, "s")
-        for fault in faults:
-            for role in args.targets.split(","):
-                run = run_fault(live, fault, role, progress=lambda m: None)
-                j = run.judgement
-                verdict = "PASS" if j and j.ok else "FAIL"
-                figure(f"{fault}[{run.target}-{role}] test wall", run.wall_s, "s", verdict)
-                figure("  cluster fault-to-healthy", run.cluster_s, "s")
-                figure("  harness overhead", run.wall_s / max(run.cluster_s, 1e-3), "x",
-                       f"goal <= {OVERHEAD_GOAL}")
-                for p in j.phases if j else ():
-                    note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
-                    figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)
+        for fault, role, rnd in ((f, r, i) for i in range(args.repeat) for f in faults
+                                 for r in args.targets.split(",")):
+            run = run_fault(live, fault, role, progress=lambda m: None, phase_log=PHASE_LOG)
+            j = run.judgement
+            verdict = f"round {rnd + 1}: " + (("PASS" if j.ok else j.headline()) if j else "no verdict")
+            figure(f"{fault}[{run.target}-{role}] test wall", run.wall_s, "s", verdict)
+            figure("  cluster fault-to-healthy", run.cluster_s, "s")
+            figure("  harness overhead", run.wall_s / max(run.cluster_s, 1e-3), "x", f"goal <= {OVERHEAD_GOAL}")
+            for p in j.phases if j else ():
+                note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
+                figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)
     finally:
         lab.close()
         labmod.down(spec, progress=lambda m: None)
@@ -98,10 +130,30 @@ def main(argv: list[str] | None = None) -> int:
     fo.add_argument("--faults", default="seed")
     fo.add_argument("--targets", default="owner,standby")
     fo.add_argument("--timing", default="fast")
-    for p in (lab_p, fo):
+    fo.add_argument("--repeat", type=int, default=1, help="rounds of the whole matrix (false-alarm runs: 5)")
+    fo.add_argument("--stack", default="pacemaker", choices=("pacemaker", "rgmanager"))
+    rh = sub.add_parser("rhcs")
+    rh.add_argument("--rebuild", action="store_true", help="compile and build the image from scratch")
+    rg = sub.add_parser("ranges")
+    rg.add_argument("--log", default=str(PHASE_LOG))
+    for p in (lab_p, fo, rh, rg):
         p.add_argument("--lab", default="seed")
     args = parser.parse_args(argv)
-    return bench_lab(args) if args.what == "lab" else bench_failover(args)
+    return {"lab": bench_lab, "failover": bench_failover, "rhcs": bench_rhcs, "ranges": bench_ranges}[args.what](args)
+
+
+def bench_ranges(args: argparse.Namespace) -> int:
+    """Measured ranges per stack, profile and accelerator: quantiles with the count they rest on
+    (runs on a starved host are left out). These replace the timing profiles' guessed ranges."""
+    rows = records.ranges(records.load(Path(args.log)))
+    if not rows:
+        print(f"no phase records in {args.log} (every live failover run appends to it)")
+        return 1
+    qs = "/".join(f"p{int(q * 100)}" for q in records.QUANTILES)
+    for (stack, profile, accel, name), (count, values) in rows.items():
+        figure(f"{stack} {profile} {accel}: {name}"[:44], values[2], "s",
+               f"n={count} {qs} = {', '.join(f'{v:g}' for v in values)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -43,5 +43,9 @@ step "byo (user image, suspend on the owner)" -p no:cacheprovider -m failover te
 after=$(sha256sum "$byo" | cut -d' ' -f1)
 if [ "$before" = "$after" ]; then echo "=== byo: image unchanged (sha256 $before)"
 else echo "=== byo: FAILED: the user image changed ($before -> $after)"; status=1; fi
+# 6. The seed's own stack: cman/qdiskd/fenced/rgmanager compiled from upstream source (the RHCS
+#    image, cached by content), one fault live on the fast profile qdiskd accepts.
+step "rgmanager (RHCS image, suspend on the owner, fast timing)" -p no:cacheprovider -m failover tests_failover \
+    --stack rgmanager --timing fast --targets owner --faults suspend --alluredir reports/allure-results
 $PY -m halab.report.generate reports/allure-results reports/allure-report || status=1
 exit $status

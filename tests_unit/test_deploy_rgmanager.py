@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from halab.cli import main
-from halab.deploy.rgmanager import RICCI_PASSWORD_ENV, Plan, render, rgmanager_plan
+from halab.deploy.rgmanager import CLUSTER_CONF, RICCI_PASSWORD_ENV, Plan, render, rgmanager_plan
 from halab.errors import ConfigError
 from halab.spec import load_spec
 
@@ -18,7 +18,7 @@ LUN = "/dev/disk/by-path/ip-192.168.8.1:3260-iscsi-iqn.2011-08.com.example.yourh
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return rgmanager_plan(load_spec("seed").with_stack("rgmanager"))
+    return rgmanager_plan(load_spec("seed").with_stack("rgmanager"), "rhel6")
 
 
 def _index(cmds: tuple[str, ...], pattern: str) -> int:
@@ -74,7 +74,7 @@ def test_cluster_starts_on_all_nodes_together_then_the_service_on_its_preferred_
 
 def test_ricci_password_is_a_reference_never_a_value(plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RICCI_PASSWORD_ENV, "s3cret-value")
-    text = render(rgmanager_plan(load_spec("seed").with_stack("rgmanager")))
+    text = render(rgmanager_plan(load_spec("seed").with_stack("rgmanager"), "rhel6"))
     assert "s3cret-value" not in text
     assert f"${{{RICCI_PASSWORD_ENV}:?" in text
     assert plan.env() == (RICCI_PASSWORD_ENV,)
@@ -94,7 +94,7 @@ def test_cluster_conf_passwords_are_redacted_when_printed(tmp_path: Path) -> Non
     lab = _copy_seed(tmp_path)
     conf = lab / "cluster.conf"
     conf.write_text(conf.read_text().replace('secure="1"', 'secure="1" passwd="hunter2"'))
-    text = render(rgmanager_plan(load_spec(lab / "lab.toml").with_stack("rgmanager")))
+    text = render(rgmanager_plan(load_spec(lab / "lab.toml").with_stack("rgmanager"), "rhel6"))
     assert "hunter2" not in text
     assert 'passwd="(redacted)"' in text
 
@@ -130,8 +130,37 @@ def test_cli_pacemaker_says_where_its_deploy_runs(capsys: pytest.CaptureFixture[
     assert "pytest fixtures" in out
 
 
-def test_cli_rgmanager_without_dry_run_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["deploy", "--stack", "rgmanager"]) == 2
+def test_cli_rgmanager_live_on_a_lab_that_is_not_up_is_one_line(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    lab = _copy_seed(tmp_path)
+    toml = lab / "lab.toml"
+    toml.write_text(toml.read_text().replace('name = "seed"', 'name = "unit-never-up"', 1))
+    assert main(["deploy", "--stack", "rgmanager", "--lab", str(toml)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "is not up" in err
+
+
+def test_cli_rgmanager_live_on_a_user_image_says_to_print_the_plan(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    lab = _copy_seed(tmp_path)
+    toml = lab / "lab.toml"
+    (lab / "rhel6.qcow2").write_bytes(b"")
+    toml.write_text(toml.read_text().replace('kind = "builtin"', 'kind = "user"\npath = "rhel6.qcow2"', 1))
+    assert main(["deploy", "--stack", "rgmanager", "--lab", str(toml)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "--dry-run" in err
+
+
+def test_the_live_plan_on_halabs_image_names_the_data_lun_by_path_and_skips_rhel_only_steps() -> None:
+    plan = rgmanager_plan(load_spec("seed").with_stack("rgmanager"))  # builtin image -> debian
+    cmds = plan.commands("node01")
+    assert not any("chkconfig" in c or "ricci" in c or "iscsiadm" in c for c in cmds)
+    assert "systemctl disable --quiet cman.service rgmanager.service" in cmds
+    conf = next(s.stdin for p in plan.phases for s in p.steps if s.command.endswith(CLUSTER_CONF))
+    assert conf is not None
+    assert 'device="/dev/sdb"' not in conf
+    assert f'device="{LUN.format(2)}"' in conf
+    assert not plan.warnings
+    assert not any("/etc/init.d/myappl" in c for c in cmds)  # in the image already

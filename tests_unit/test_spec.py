@@ -152,7 +152,9 @@ def test_with_timing(seed: LabSpec) -> None:
 
 
 def test_a_stack_without_its_section_is_refused(tmp_path: Path) -> None:
-    spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', "")))
+    spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', ""),
+                             ("[stacks.rgmanager.timing.fast]", ""), ("totem_token = 10000\n", ""),
+                             ("quorumd_tko = 4\n", "")))
     with pytest.raises(SpecError, match=r"\[stacks.rgmanager\]"):
         spec.with_stack("rgmanager")
 
@@ -172,7 +174,7 @@ BAD = {
     "missing field": ([('target = "iqn.2011-08.com.example.yourhost:tgt01"\n', "")],
                       "storage: missing field 'target'"),
     "missing node field": ([('domain = "RHCSvm02"\n', "")], "nodes[1]: missing field 'domain'"),
-    "missing networks": ([("[[networks]]", "[[nets]]")] * 3, "missing field 'networks'"),
+    "missing networks": ([("[[networks]]", "[[nets]]")] * 3, "unknown key 'nets' (did you mean 'networks'?)"),
     "bad subnet": ([('subnet = "192.168.7.0/24"', 'subnet = "192.168.7.0/33"')], "networks[0]"),
     "subnet with host bits": ([('subnet = "192.168.9.0/24"', 'subnet = "192.168.9.5/24"')], "networks[2]"),
     "host outside subnet": ([('host = "192.168.8.1"', 'host = "192.168.80.1"')],

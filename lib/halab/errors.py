@@ -6,6 +6,17 @@ problem the user can fix (bad spec, bad cluster.conf, missing package, no /dev/k
 
 from __future__ import annotations
 
+MAX_MESSAGE = 300  # a message quotes input (a bad line, a value): never a 5 MB line in full
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """One line of at most about `limit` characters: newlines shown as \\n, the middle cut."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(flat) <= limit:
+        return flat
+    keep = limit // 2
+    return f"{flat[:keep]} ...[{len(flat) - 2 * keep} chars cut]... {flat[-keep:]}"
+
 
 class HalabError(Exception):
     """Base of every user-facing error. ``exit_code`` is what the CLI returns."""
@@ -13,6 +24,7 @@ class HalabError(Exception):
     exit_code = 2
 
     def __init__(self, what: str, where: str = "") -> None:
+        what, where = clip(what), clip(where, 200)
         self.what = what
         self.where = where
         super().__init__(f"{where}: {what}" if where else what)

@@ -10,20 +10,40 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 from halab.deploy.pacemaker import Design
+from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError
-from halab.faults import ORACLE_ID, get_fault, injected
+from halab.faults import get_fault, injected
 from halab.faults.restore import restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
-from halab.observe.judge import Evidence, Judgement, judge, measure
+from halab.observe import records as phase_records
+from halab.observe.hostload import HostSampler, lag_bound
+from halab.observe.judge import (
+    HARNESS,
+    HEAL,
+    INJECT,
+    LOGS,
+    RESTORE,
+    RESTORE_FAILED,
+    RESTORED,
+    Evidence,
+    History,
+    judge,
+    measure,
+)
 from halab.observe.lifecycle import LifecycleWatcher
 from halab.observe.poller import StatusPoller
 from halab.observe.probe import ServiceProbe, http
 from halab.observe.timeline import Timeline
+from halab.observe.verdict import Verdict
 from halab.oracle import Prediction, predict
-from halab.stacks.base import StackAdapter, get_adapter
+from halab.oracle.model import HARNESS_PHASES, place_text
+from halab.stacks.base import StackAdapter
+from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
 
 Progress = Callable[[str], None]
@@ -34,11 +54,12 @@ RESTORE_MARGIN_S = 120.0
 @dataclass
 class LiveCluster:
     lab: Lab
-    design: Design
+    design: Design | RgDesign
 
     @property
     def adapter(self) -> StackAdapter:
-        return get_adapter(self.lab.spec.stack)
+        """The stack's readers, answering in lab node names (cluster.conf may say node01h)."""
+        return lab_adapter(self.lab.spec)
 
     def status(self, node: str | None = None) -> ClusterStatus:
         node = node or self.design.preferred_node
@@ -53,10 +74,11 @@ class FaultRun:
     role: str
     prediction: Prediction
     timeline: Timeline
-    judgement: Judgement | None = None
-    status_before: str = ""
-    status_after: str = ""
-    logs: list[nodelogs.NodeLog] = field(default_factory=list)
+    judgement: Verdict | None = None
+    # Raw texts stay out of repr: an assertion's introspection must not print them unredacted.
+    status_before: str = field(default="", repr=False)
+    status_after: str = field(default="", repr=False)
+    logs: list[nodelogs.NodeLog] = field(default_factory=list, repr=False)
     record: str = ""
     wall_s: float = 0.0
     cluster_s: float = 0.0  # fault to healthy, as the cluster took it
@@ -82,8 +104,7 @@ def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool
     baseline = next((o.status for o in reversed(timeline.items()) if o.t < 0 and o.status), None)
     if baseline is None:
         return False
-    ev = Evidence(cluster.design.service, baseline, restore_started=timeline.now())
-    got = measure(timeline, pred, ev)
+    got = measure(timeline, pred, Evidence(cluster.design.service, baseline))
     # Phases seen only in node logs (read after the heal) cannot end the hold; the rest can.
     wanted = [p for p in pred.windows if p not in ("node-rejoined", "fail-back", "fence-requested")]
     if not wanted:
@@ -95,7 +116,7 @@ def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:
     """How long after t0 to keep the fault in place at most: the latest pre-heal window, or, when
     nothing is predicted to happen, the longest the design could take to notice (so "nothing
     happened" is a finding, not a shortcut)."""
-    pre = [w.latest for p, w in pred.windows.items() if p not in ("node-rejoined", "fail-back")]
+    pre = [w.latest for p, w in pred.windows.items() if p not in HARNESS_PHASES]
     if pre:
         return max(pre) + SETTLE_GRACE_S
     d = cluster.design
@@ -122,72 +143,101 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
     return restore(cluster.lab, d.service, d.preferred_node, within_s=600, progress=progress)
 
 
-def _restore_quietly(cluster: LiveCluster, progress: Progress) -> None:
-    try:
-        restore(cluster.lab, cluster.design.service, cluster.design.preferred_node, within_s=600, progress=progress)
-    except HalabError as err:
-        progress(f"restore after an error failed too: {err}")
-
-
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
-              before_restore: Callable[[], None] | None = None) -> FaultRun:
+              before_restore: Callable[[], None] | None = None, phase_log: Path | None = None,
+              restore_must_succeed: bool = True) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
-    before the cluster is restored (a test that broke something on purpose mends it there)."""
+    before the cluster is restored (a test that broke something on purpose mends it there).
+    `phase_log`: the phase-records file (reports/phase-history.jsonl) this run's phases go to.
+
+    With ``restore_must_succeed=False`` (a deliberately broken cluster) a restore that does not
+    reach health is recorded on the timeline and the run is still judged: the verdict on what
+    the cluster did is the point, and the caller deploys afresh afterwards."""
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
     before = ensure_healthy(cluster, progress)
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
-    pred = predict(spec, ORACLE_ID.get(fault_id, fault_id), target, owners=owners)
+    pred = prediction_in_lab_names(predict(spec, fault_id, target, owners=owners), spec)
     timeline = Timeline()
     run = FaultRun(fault_id, target, role, pred, timeline, status_before=_text_status(cluster))
     run.record = f"rec-{uuid.uuid4().hex[:12]}"
     code, body = http(lab.paths.netns, d.service_ip, d.app_port, "POST", f"/{run.record}")
     if code != 200:
         raise LabError(f"could not write the record before the fault: {code} {body.strip()[:80]}", "precondition")
-    poller = StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s)
-    watcher = LifecycleWatcher(timeline, {n.domain: n.name for n in spec.nodes})
-    probe = ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s)
+    observers = _observers(cluster, timeline)
     started_wall = time.monotonic()
-    for obs in (watcher, poller, probe):
+    for obs in observers:
         obs.start()
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
               "a first status from every node")
-        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced={list(pred.fenced) or 'nobody'}, "
-                 f"{d.service} -> {pred.services.get(d.service)}")
         deadline = hold_deadline(pred, cluster)
-        with injected(fault, lab, target, on_inject=timeline.mark_t0):
+        progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
+                 f"{d.service} -> {place_text(pred.services.get(d.service))}; "
+                 f"holding the fault at most {deadline:.0f} s")
+        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id)):
             _hold(timeline, pred, cluster, deadline)
+        timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        history, offset = _collect_and_restore(cluster, run, restore_started, progress)
+        fence_history, offset = _collect_and_restore(cluster, run, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
-        _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
-    except BaseException:
-        # Whatever broke (inject failed, a node never answered, Ctrl-C): leave the cluster healthy
-        # for the next test before the error goes up. The fault itself healed in `injected`.
-        _restore_quietly(cluster, progress)
-        raise
+        if restore_must_succeed:
+            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again")
+    # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
+    # SIGHUP) must end the session within seconds, and after any other error the next test's
+    # precondition restores the cluster (a second restore here would double a failed one's bound).
     finally:
-        for obs in (probe, poller, watcher):
+        for obs in reversed(observers):
             obs.stop()
     timeline.t_healed = restore_started
     code, records = http(lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
     run.status_after = _text_status(cluster)
     run.wall_s = time.monotonic() - started_wall
-    ev = Evidence(d.service, before, restore_started, history, offset, timeline.t0_wall or 0.0,
-                  run.record, records if code == 200 else None, d.preferred_node)
+    ev = Evidence(d.service, before, fence_history, offset, timeline.t0_wall or 0.0, run.record,
+                  records if code == 200 else None, d.preferred_node, spec.timing.poll_interval_s,
+                  lag_bound(spec.timing.token_ms)[0])
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
+    if phase_log is not None:
+        _record(run, lab, phase_log)
     return run
 
 
-def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: float,
-                         progress: Progress) -> tuple[tuple[FenceAction, ...], float]:
+Observer = StatusPoller | LifecycleWatcher | ServiceProbe | HostSampler
+
+
+def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]:
+    """Everything that writes onto the timeline during a run, in start order."""
+    lab, d, spec = cluster.lab, cluster.design, cluster.lab.spec
+    domains = {n.domain: n.name for n in spec.nodes}
+    return (LifecycleWatcher(timeline, domains),
+            StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s),
+            ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s),
+            HostSampler(timeline, domains))
+
+
+def _mark_inject(timeline: Timeline, target: str, fault_id: str) -> None:
+    """t0 and the injection mark, right before the fault goes in."""
+    timeline.mark_t0()
+    timeline.record(HARNESS, target, INJECT, fault_id)
+
+
+def _record(run: FaultRun, lab: Lab, history: Path) -> None:
+    """Append the run's phase times to the phase records (what bench/ derives ranges from)."""
+    if run.judgement is None:
+        return
+    spec = lab.spec
+    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind)
+    phase_records.append(history, phase_records.run_records(key, run.judgement, History.of(run.timeline).restore))
+
+
+def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress,
+                         must_succeed: bool = True) -> tuple[tuple[FenceAction, ...] | None, float]:
     """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     history, offset = _fence_history(cluster, pred)
@@ -195,9 +245,19 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, restore_started: f
                 for n in lab.spec.nodes]
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)
-    later = [w.latest for p, w in pred.windows.items() if p in ("node-rejoined", "fail-back")]
-    within = max([*later, restore_started]) - restore_started + RESTORE_MARGIN_S
-    restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+        timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
+    later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
+    within = max([*later, 0.0]) + RESTORE_MARGIN_S
+    timeline.record(HARNESS, None, RESTORE)
+    try:
+        restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+    except LabError as err:
+        if must_succeed:
+            raise
+        timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
+        progress(f"restore did not reach health ({err}); judging what was observed")
+        return history, offset
+    timeline.record(HARNESS, None, RESTORED)
     return history, offset
 
 
@@ -211,7 +271,9 @@ def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: 
         time.sleep(0.5)
 
 
-def _wait(cond: Callable[[], bool], within_s: float, what: str) -> None:
+def _wait(cond: Callable[[], bool], within_s: float, what: str, progress: Progress | None = None) -> None:
+    if progress is not None:
+        progress(f"waiting for {what} (at most {within_s:.0f} s)")
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if cond():
@@ -224,8 +286,9 @@ def _probe_ok_since(timeline: Timeline, t: float) -> bool:
     return any(o.kind == "probe-ok" and o.t >= t - 5 for o in timeline.items())
 
 
-def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceAction, ...], float]:
-    """Fence history from a node that stayed up (its clock offset converts the completion times)."""
+def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceAction, ...] | None, float]:
+    """Fence history from a node that stayed up (its clock offset converts the completion times);
+    None when no node could give it (the judge then has no evidence for fence claims)."""
     spec = cluster.lab.spec
     order = [*pred.members_after, *(n.name for n in spec.nodes)]
     for node in order:
@@ -235,7 +298,7 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceA
             return cluster.adapter.read_fence_history(res.stdout), offset
         except HalabError:
             continue
-    return (), 0.0
+    return None, 0.0
 
 
 def _text_status(cluster: LiveCluster) -> str:

@@ -6,7 +6,10 @@ a bad spec is caught here with one line naming the file and the field, before an
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from halab.errors import SpecError
+from halab.inputs import MAX_SPEC_BYTES, read_input
 
 LABS_DIR = Path(__file__).resolve().parents[2] / "labs"
 DEFAULT_LAB = "seed"
@@ -172,12 +176,44 @@ def _replace(spec: LabSpec, **changes: Any) -> LabSpec:
     return replace(spec, **changes)
 
 
+# What a lab.toml may contain, table by table: anything else is a typo or a foreign key, said with
+# the closest known key. (stacks.* keys: what the deploy, oracle and checks read.)
+KEYS: dict[str, frozenset[str]] = {
+    "lab": frozenset({"name", "stack", "default_timing", "image", "networks", "nodes", "storage", "stacks",
+                      "timing"}),
+    "image": frozenset({"kind", "suite", "path", "memory_mib", "vcpus", "os_family", "stack", "root_device",
+                        "identity", "firmware"}),
+    "network": frozenset({"name", "role", "subnet", "host"}),
+    "node": frozenset({"name", "domain", "addresses"}),
+    "address": frozenset({"address", "hostname"}),
+    "storage": frozenset({"target", "network", "luns"}),
+    "lun": frozenset({"lun", "size_mb", "role", "backing", "label", "fstype", "mountpoint"}),
+    "timing": frozenset({"token_ms", "fence_agent_s", "resource_start_s", "node_boot_s", "cluster_start_s",
+                         "iscsi_replacement_timeout_s", "poll_interval_s"}),
+    "stacks": frozenset(STACKS),
+    "stacks.rgmanager": frozenset({"cluster_conf", "timing"}),
+    # the pacemaker design is its own files (cib, corosync); the rest maps it onto the lab
+    "stacks.pacemaker": frozenset({"cib", "corosync", "links", "ring_network", "fence_network",
+                                   "service_ip_network", "app_port", "node_map", "stand_ins", "devices"}),
+}
+# Names that reach a shell, a libvirt domain name, an authorized_keys option, a file name, a host
+# name: letters, digits and . _ - only, starting with a letter or digit.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+SAFE_IQN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,222}$")
+SAFE_ABS_PATH = re.compile(r"^/[A-Za-z0-9_./-]{0,254}$")
+# string values of [stacks.pacemaker] that are names (resources, app, login, networks, nodes)
+PCMK_NAMES = ("ring_network", "fence_network", "service_ip_network")
+
+
 def resolve_spec_path(name_or_path: str | Path | None) -> Path:
     """`seed`, `labs/seed`, `labs/seed/lab.toml` and any path to a lab.toml all name a lab."""
     if name_or_path is None:
         name_or_path = DEFAULT_LAB
     candidate = Path(name_or_path)
-    for path in (candidate, candidate / "lab.toml", LABS_DIR / str(name_or_path) / "lab.toml"):
+    candidates = [candidate, candidate / "lab.toml"]
+    if SAFE_NAME.match(str(name_or_path)):  # a bare lab name: under labs/ only
+        candidates.append(LABS_DIR / str(name_or_path) / "lab.toml")
+    for path in candidates:
         if path.is_file():
             return path.resolve()
     raise SpecError(f"no lab spec at {name_or_path!s} (give a lab name under labs/ or a lab.toml path)")
@@ -185,11 +221,27 @@ def resolve_spec_path(name_or_path: str | Path | None) -> Path:
 
 def load_spec(name_or_path: str | Path | None = None) -> LabSpec:
     path = resolve_spec_path(name_or_path)
+    data = read_input(path, lambda what: SpecError(what, str(path)), MAX_SPEC_BYTES)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"not UTF-8 (byte {err.start}): a lab.toml is UTF-8 text", str(path)) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"not valid TOML: {err}", str(path)) from None
+    except RecursionError:
+        raise SpecError("not valid TOML: nested too deeply", str(path)) from None
     return _Reader(path, raw).spec()
+
+
+def _suggest(key: str, known: frozenset[str]) -> list[str]:
+    """The known key a typo most likely meant: close spelling, or a known key it starts or ends like."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    if close:
+        return close
+    same_start = sorted(k for k in known if k[:3] == key[:3])
+    return same_start[:1] or difflib.get_close_matches(key, sorted(known), n=1)
 
 
 class _Reader:
@@ -207,34 +259,75 @@ class _Reader:
             raise self.fail(f"{where}: missing field {key!r}")
         return table[key]
 
-    def integer(self, value: Any, field: str) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise self.fail(f"{field}: {value!r} is not an integer") from None
+    def table(self, value: Any, where: str, schema: str | None = None) -> Mapping[str, Any]:
+        """`value` as a table, with no key outside KEYS[schema] (a typo gets a suggestion)."""
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{where}: want a table ({{ key = value }}), got {type(value).__name__}")
+        if schema is not None:
+            for key in value:
+                if key not in KEYS[schema]:
+                    close = _suggest(str(key), KEYS[schema])
+                    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(KEYS[schema]))})"
+                    raise self.fail(f"{where}: unknown key {key!r}{hint}")
+        return value
 
-    def number(self, value: Any, field: str) -> float:
+    def tables(self, value: Any, where: str, schema: str) -> list[Mapping[str, Any]]:
+        if not isinstance(value, list):
+            raise self.fail(f"{where}: want an array of tables ([[{where}]]), got {type(value).__name__}")
+        return [self.table(v, f"{where}[{i}]", schema) for i, v in enumerate(value)]
+
+    def text(self, value: Any, field: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"{field}: want a string, got {type(value).__name__}")
+        return value
+
+    def name(self, value: Any, field: str) -> str:
+        """A name that is safe in a shell, a libvirt domain name and an authorized_keys option."""
+        text = self.text(value, field)
+        if not SAFE_NAME.match(text):
+            raise self.fail(f"{field}: {text!r} is not a safe name (letters, digits, '.', '_', '-'; "
+                            "starting with a letter or digit; at most 63)")
+        return text
+
+    def integer(self, value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.fail(f"{field}: {value!r} is not an integer")
         try:
-            return float(value)
+            out = int(value)
+        except (TypeError, ValueError, OverflowError):
+            raise self.fail(f"{field}: {value!r} is not an integer") from None
+        if (low is not None and out < low) or (high is not None and out > high):
+            raise self.fail(f"{field}: {out} is outside {low}..{high}")
+        return out
+
+    def number(self, value: Any, field: str, low: float = 0.0, high: float = 86400.0) -> float:
+        if isinstance(value, bool):
+            raise self.fail(f"{field}: {value!r} is not a number")
+        try:
+            out = float(value)
         except (TypeError, ValueError):
             raise self.fail(f"{field}: {value!r} is not a number") from None
+        if not math.isfinite(out) or not low <= out <= high:
+            raise self.fail(f"{field}: {value!r} is not a finite number in {low:g}..{high:g}")
+        return out
 
     def spec(self) -> LabSpec:
+        self.table(self.raw, "lab", "lab")
         networks = self.networks()
         nodes = self.nodes(networks)
         storage = self.storage(networks)
         timings = self.timings()
-        stack = str(self.raw.get("stack", "pacemaker"))
+        stack = self.text(self.raw.get("stack", "pacemaker"), "stack")
         if stack not in STACKS:
             raise self.fail(f"stack: {stack!r} is not one of {', '.join(STACKS)}")
-        stacks = self.raw.get("stacks", {})
+        stacks = self.stacks(nodes, networks)
         if stack not in stacks:
             raise self.fail(f"stack {stack!r} has no [stacks.{stack}] section")
-        timing_name = str(self.raw.get("default_timing", next(iter(timings), "")))
+        timing_name = self.text(self.raw.get("default_timing", next(iter(timings), "")), "default_timing")
         if timing_name not in timings:
             raise self.fail(f"default_timing: no profile [timing.{timing_name}]")
         return LabSpec(
-            name=str(self.raw.get("name", self.path.parent.name)),
+            name=self.name(self.raw.get("name", self.path.parent.name), "name"),
             path=self.path,
             stack=stack,
             timing=timings[timing_name],
@@ -246,21 +339,57 @@ class _Reader:
             timings=timings,
         )
 
+    def stacks(self, nodes: tuple[Node, ...], networks: tuple[Network, ...]) -> Mapping[str, Mapping[str, Any]]:
+        raw = self.table(self.raw.get("stacks", {}), "stacks", "stacks")
+        out = {}
+        for stack, section in raw.items():
+            where = f"stacks.{stack}"
+            cfg = self.table(section, where, where)
+            for key in PCMK_NAMES if stack == "pacemaker" else ():
+                if key in cfg:
+                    self.name(cfg[key], f"{where}.{key}")
+            for key in ("allowed_nodes",):
+                if key in cfg:
+                    if not isinstance(cfg[key], list):
+                        raise self.fail(f"{where}.{key}: want a list of node names")
+                    for i, n in enumerate(cfg[key]):
+                        self.name(n, f"{where}.{key}[{i}]")
+            for key, value in cfg.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise self.fail(f"{where}.{key}: {value!r} is not a finite number")
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                    raise self.fail(f"{where}.{key}: {value!r} is negative")
+            for key in ("cluster_conf", "cib", "corosync"):  # design files: inside the labs folder
+                if key in cfg:
+                    self.inside_lab_dir(self.text(cfg[key], f"{where}.{key}"), f"{where}.{key}")
+            out[stack] = cfg
+        del nodes, networks
+        return out
+
+    def inside_lab_dir(self, rel: str, field: str) -> Path:
+        """A file named relative to the lab.toml, confined to the labs folder that holds it (a lab may
+        share a sibling's file: labs/byo uses ../seed/cluster.conf; never /etc/..., never ../../)."""
+        base = self.path.parent.parent.resolve()
+        target = (self.path.parent / rel).resolve()
+        if "\0" in rel or not target.is_relative_to(base):
+            raise self.fail(f"{field}: {rel!r} is outside the labs folder {base}")
+        return target
+
     def networks(self) -> tuple[Network, ...]:
         out: list[Network] = []
-        for i, net in enumerate(self.need(self.raw, "networks", "lab")):
+        for i, net in enumerate(self.tables(self.need(self.raw, "networks", "lab"), "networks", "network")):
             where = f"networks[{i}]"
             try:
-                subnet = ipaddress.IPv4Network(self.need(net, "subnet", where))
-                host = ipaddress.IPv4Address(net["host"]) if net.get("host") else None
+                subnet = ipaddress.IPv4Network(self.text(self.need(net, "subnet", where), f"{where}.subnet"))
+                host = ipaddress.IPv4Address(self.text(net["host"], f"{where}.host")) if net.get("host") else None
             except ValueError as err:
                 raise self.fail(f"{where}: {err}") from None
-            role = str(self.need(net, "role", where))
+            role = self.text(self.need(net, "role", where), f"{where}.role")
             if role not in ROLES:
                 raise self.fail(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
             if host is not None and host not in subnet:
                 raise self.fail(f"{where}: host {host} is outside {subnet}")
-            out.append(Network(str(self.need(net, "name", where)), role, subnet, host))
+            out.append(Network(self.name(self.need(net, "name", where), f"{where}.name"), role, subnet, host))
         self._no_overlaps(out)
         for role in ("management", "heartbeat"):
             if not any(n.role == role for n in out):
@@ -279,22 +408,25 @@ class _Reader:
         by_name = {n.name: n for n in networks}
         out: list[Node] = []
         seen: set[str] = set()
-        for i, node in enumerate(self.need(self.raw, "nodes", "lab"), start=1):
+        for i, node in enumerate(self.tables(self.need(self.raw, "nodes", "lab"), "nodes", "node"), start=1):
             where = f"nodes[{i - 1}]"
             addrs = []
-            for net_name, entry in self.need(node, "addresses", where).items():
+            for net_name, entry in self.table(self.need(node, "addresses", where), f"{where}.addresses").items():
                 net = by_name.get(net_name)
                 if net is None:
                     raise self.fail(f"{where}.addresses: unknown network {net_name!r}")
+                fields = self.table(entry, f"{where}.{net_name}", "address")
                 try:
-                    addr = ipaddress.IPv4Address(self.need(entry, "address", f"{where}.{net_name}"))
+                    addr = ipaddress.IPv4Address(self.text(self.need(fields, "address", f"{where}.{net_name}"),
+                                                           f"{where}.{net_name}.address"))
                 except ValueError as err:
                     raise self.fail(f"{where}.{net_name}: {err}") from None
                 if addr not in net.subnet:
                     raise self.fail(f"{where}.{net_name}: {addr} is outside {net.subnet}")
-                addrs.append(NodeAddress(net_name, addr, str(self.need(entry, "hostname", where))))
-            built = Node(str(self.need(node, "name", where)), str(self.need(node, "domain", where)),
-                         tuple(addrs), i)
+                hostname = self.name(self.need(fields, "hostname", where), f"{where}.{net_name}.hostname")
+                addrs.append(NodeAddress(net_name, addr, hostname))
+            built = Node(self.name(self.need(node, "name", where), f"{where}.name"),
+                         self.name(self.need(node, "domain", where), f"{where}.domain"), tuple(addrs), i)
             for ident in {built.name, built.domain, *built.hostnames(), *(str(a.address) for a in addrs)}:
                 if ident in seen:
                     raise self.fail(f"{where}: {ident!r} is used twice in the lab")
@@ -302,73 +434,92 @@ class _Reader:
             out.append(built)
         if len(out) < 2:
             raise self.fail("nodes: a cluster needs at least 2 nodes")
+        if len(out) > 16:
+            raise self.fail(f"nodes: {len(out)} nodes; a lab has at most 16")
         return tuple(out)
 
     def storage(self, networks: tuple[Network, ...]) -> Storage:
-        raw = self.need(self.raw, "storage", "lab")
-        network = str(raw.get("network", "management"))
+        raw = self.table(self.need(self.raw, "storage", "lab"), "storage", "storage")
+        network = self.text(raw.get("network", "management"), "storage.network")
         if network not in {n.name for n in networks}:
             raise self.fail(f"storage.network: unknown network {network!r}")
         luns = []
-        for i, lun in enumerate(self.need(raw, "luns", "storage")):
+        for i, lun in enumerate(self.tables(self.need(raw, "luns", "storage"), "storage.luns", "lun")):
             where = f"storage.luns[{i}]"
+            mountpoint = self.text(lun.get("mountpoint", ""), f"{where}.mountpoint")
+            if mountpoint and (not SAFE_ABS_PATH.match(mountpoint) or ".." in mountpoint.split("/")):
+                raise self.fail(f"{where}.mountpoint: {mountpoint!r} is not a plain absolute path")
+            fstype = self.text(lun.get("fstype", ""), f"{where}.fstype")
             luns.append(Lun(
-                lun=self.integer(self.need(lun, "lun", where), f"{where}.lun"),
-                size_mb=self.integer(self.need(lun, "size_mb", where), f"{where}.size_mb"),
-                role=str(self.need(lun, "role", where)),
-                backing=str(self.need(lun, "backing", where)),
-                label=str(lun.get("label", "")),
-                fstype=str(lun.get("fstype", "")),
-                mountpoint=str(lun.get("mountpoint", "")),
+                lun=self.integer(self.need(lun, "lun", where), f"{where}.lun", 0, 255),
+                size_mb=self.integer(self.need(lun, "size_mb", where), f"{where}.size_mb", 1, 2**20),
+                role=self.name(self.need(lun, "role", where), f"{where}.role"),
+                # a file name inside the lab's luns/ folder, nothing else: halab truncates it as root
+                backing=self.name(self.need(lun, "backing", where), f"{where}.backing"),
+                label=self.name(lun["label"], f"{where}.label") if lun.get("label") else "",
+                fstype=self.name(fstype, f"{where}.fstype") if fstype else "",
+                mountpoint=mountpoint,
             ))
-        return Storage(str(self.need(raw, "target", "storage")), network, tuple(luns))
+        target = self.text(self.need(raw, "target", "storage"), "storage.target")
+        if not SAFE_IQN.match(target):
+            raise self.fail(f"storage.target: {target!r} is not an iSCSI name (letters, digits, . : _ -)")
+        return Storage(target, network, tuple(luns))
 
     def image(self) -> Image:
-        raw = self.raw.get("image", {})
-        kind = str(raw.get("kind", "builtin"))
+        raw = self.table(self.raw.get("image", {}), "image", "image")
+        kind = self.text(raw.get("kind", "builtin"), "image.kind")
         if kind not in ("builtin", "user"):
             raise self.fail(f"image.kind: {kind!r} is not 'builtin' or 'user'")
         if kind == "user" and not raw.get("path"):
             raise self.fail("image.path: a user image needs a path")
+        path = self.text(raw.get("path", ""), "image.path")
+        if any(ord(c) < 32 for c in path) or path.startswith(("/dev/", "/proc/", "/sys/")):
+            raise self.fail(f"image.path: {path!r} is not an image file path")
+        root_device = self.text(raw.get("root_device", ""), "image.root_device")
+        if root_device and not SAFE_ABS_PATH.match(root_device):
+            raise self.fail(f"image.root_device: {root_device!r} is not a device path like /dev/sda1")
         hints = {}
         for key, allowed in (("identity", IDENTITY_ROUTES), ("os_family", OS_FAMILIES), ("firmware", FIRMWARES),
                              ("stack", ("", *STACKS))):
-            value = str(raw.get(key, allowed[0]))
+            value = self.text(raw.get(key, allowed[0]), f"image.{key}")
             if value not in allowed:
                 raise self.fail(f"image.{key}: {value!r} is not one of {', '.join(a for a in allowed if a)}")
             hints[key] = value
-        return Image(kind, str(raw.get("suite", "bookworm")), str(raw.get("path", "")),
-                     self.integer(raw.get("memory_mib", 1024), "image.memory_mib"),
-                     self.integer(raw.get("vcpus", 1), "image.vcpus"),
-                     root_device=str(raw.get("root_device", "")), **hints)
+        return Image(kind, self.name(raw.get("suite", "bookworm"), "image.suite"), path,
+                     self.integer(raw.get("memory_mib", 1024), "image.memory_mib", 128, 65536),
+                     self.integer(raw.get("vcpus", 1), "image.vcpus", 1, 64),
+                     root_device=root_device, **hints)
 
     def timings(self) -> dict[str, TimingProfile]:
         out = {}
-        for name, raw in self.need(self.raw, "timing", "lab").items():
-            if not isinstance(raw, Mapping):
-                continue
+        for name, section in self.table(self.need(self.raw, "timing", "lab"), "timing").items():
             where = f"timing.{name}"
+            raw = self.table(section, where, "timing")
+            self.name(name, where)
 
             def pair(key: str, raw: Mapping[str, Any] = raw, where: str = where) -> tuple[float, float]:
-                bad = self.fail(f"{where}.{key}: want [min, max] with 0 <= min <= max")
+                bad = self.fail(f"{where}.{key}: want [min, max] with 0 <= min <= max, finite")
+                value = self.need(raw, key, where)
+                if not isinstance(value, list) or len(value) != 2 or any(isinstance(x, bool) for x in value):
+                    raise bad
                 try:
-                    lo, hi = (float(x) for x in self.need(raw, key, where))
+                    lo, hi = (float(x) for x in value)
                 except (TypeError, ValueError):
                     raise bad from None
-                if not 0 <= lo <= hi:
+                if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo <= hi <= 86400):
                     raise bad
                 return (lo, hi)
 
             out[name] = TimingProfile(
                 name=name,
-                token_ms=self.integer(self.need(raw, "token_ms", where), f"{where}.token_ms"),
+                token_ms=self.integer(self.need(raw, "token_ms", where), f"{where}.token_ms", 100, 600000),
                 fence_agent_s=pair("fence_agent_s"),
                 resource_start_s=pair("resource_start_s"),
                 node_boot_s=pair("node_boot_s"),
                 cluster_start_s=pair("cluster_start_s"),
                 iscsi_replacement_timeout_s=self.integer(raw.get("iscsi_replacement_timeout_s", 120),
-                                                         f"{where}.iscsi_replacement_timeout_s"),
-                poll_interval_s=self.number(raw.get("poll_interval_s", 1.0), f"{where}.poll_interval_s"),
+                                                         f"{where}.iscsi_replacement_timeout_s", 0, 86400),
+                poll_interval_s=self.number(raw.get("poll_interval_s", 1.0), f"{where}.poll_interval_s", 0.05, 60),
             )
         if not out:
             raise self.fail("timing: no profile")

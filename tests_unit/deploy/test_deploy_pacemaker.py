@@ -1,25 +1,75 @@
-"""The seed's design in corosync 3 + pacemaker: the generated texts, checked without a cluster.
+"""A pacemaker design (CIB + corosync.conf) mapped onto the lab, checked without a cluster.
 
-Pure logic: design_of, corosync_conf, resources_xml, constraints_xml and properties on the seed
-spec (and variants of it), parsed back and cross-checked with the oracle's reading of the same spec.
+The seed's own files map onto the seed lab unchanged but for the fence path; a user's design with
+other node names, another fence agent (with a password), an address outside the lab and a device
+the lab does not have is mapped as the module says, each change in one line, no secret printed.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from halab.deploy.pacemaker import Design, constraints_xml, corosync_conf, design_of, properties, resources_xml
-from halab.lab.lab import FENCE_KEY_ON_NODE
-from halab.oracle.pacemaker import GROUP_MEMBERS, PREFERRED_SCORE, PcmkDesign
-from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE
+from halab.cib.lab import LabDesign, lab_design
+from halab.deploy.pacemaker import SCOPES, data_devices, sections
+from halab.errors import ConfigError
+from halab.oracle.pacemaker import PcmkDesign
 from halab.spec import LABS_DIR, LabSpec, load_spec
 
 THREE = Path(__file__).resolve().parents[1] / "data" / "oracle" / "three" / "lab.toml"
 DATA_DEVICE = "/dev/disk/by-path/ip-192.168.8.1:3260-iscsi-iqn.2011-08.com.example.yourhost:tgt01-lun-2"
+STAND_IN = 'stand_ins = { "ocf:acme:db" = "ocf:heartbeat:Dummy" }\n'
+
+USER_CIB = """<cib validate-with="pacemaker-3.9" crm_feature_set="3.16.2" epoch="9" num_updates="0" admin_epoch="0">
+<configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="true"/><nvpair id="o2" name="priority-fencing-delay" value="10s"/>
+</cluster_property_set></crm_config>
+<nodes><node id="101" uname="pcmk-a"/><node id="102" uname="pcmk-b"/></nodes>
+<resources>
+<primitive id="ipmi" class="stonith" type="fence_ipmilan"><instance_attributes id="ipmi-i">
+<nvpair id="i1" name="ip" value="10.9.9.9"/><nvpair id="i2" name="username" value="admin"/>
+<nvpair id="i3" name="password" value="TopSecret42"/><nvpair id="i4" name="pcmk_host_map" value="pcmk-a:1;pcmk-b:2"/>
+<nvpair id="i5" name="pcmk_delay_max" value="5s"/></instance_attributes></primitive>
+<group id="db"><primitive id="db-ip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="a">
+<nvpair id="a1" name="ip" value="10.0.0.50"/><nvpair id="a2" name="nic" value="bond0"/></instance_attributes>
+</primitive>
+<primitive id="db-fs" class="ocf" provider="heartbeat" type="Filesystem"><instance_attributes id="b">
+<nvpair id="b1" name="device" value="/dev/mapper/dbvg-data"/><nvpair id="b2" name="directory" value="/srv/db"/>
+<nvpair id="b3" name="fstype" value="xfs"/></instance_attributes></primitive>
+<primitive id="db-app" class="ocf" provider="acme" type="db"><instance_attributes id="c">
+<nvpair id="c1" name="config" value="/etc/db.conf"/></instance_attributes></primitive></group>
+</resources>
+<constraints><rsc_location id="l" rsc="db" node="pcmk-b" score="50"/></constraints>
+<fencing-topology><fencing-level id="fl" index="1" target="pcmk-a" devices="ipmi"/></fencing-topology>
+</configuration><status/></cib>
+"""
+USER_COROSYNC = """totem {
+    version: 2
+    cluster_name: prod
+    token: 3000
+    interface {
+        linknumber: 0
+    }
+}
+nodelist {
+    node {
+        ring0_addr: 10.1.1.1
+        name: pcmk-a
+        nodeid: 1
+    }
+    node {
+        ring0_addr: 10.1.1.2
+        name: pcmk-b
+        nodeid: 2
+    }
+}
+quorum {
+    provider: corosync_votequorum
+    two_node: 1
+}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -28,237 +78,170 @@ def seed() -> LabSpec:
 
 
 @pytest.fixture(scope="module")
-def design(seed: LabSpec) -> Design:
-    return design_of(seed)
+def design(seed: LabSpec) -> LabDesign:
+    return lab_design(seed)
 
 
-def variant(tmp_path: Path, *edits: tuple[str, str]) -> LabSpec:
+def user_spec(tmp_path: Path, cib: str = USER_CIB, coro: str = USER_COROSYNC, extra: str = STAND_IN) -> LabSpec:
     text = (LABS_DIR / "seed" / "lab.toml").read_text()
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "lab.toml"
-    path.write_text(text)
-    return load_spec(path)
+    text = text.replace('cib = "cib.xml"', f'cib = "{tmp_path / "cib.xml"}"').replace(
+        'corosync = "corosync.conf"', f'corosync = "{tmp_path / "corosync.conf"}"\n'
+        'node_map = { "pcmk-a" = "node01", "pcmk-b" = "node02" }\n' + extra)
+    (tmp_path / "cib.xml").write_text(cib)
+    (tmp_path / "corosync.conf").write_text(coro)
+    (tmp_path / "lab.toml").write_text(text)
+    return load_spec(tmp_path / "lab.toml")
 
 
-def nvpairs(el: etree._Element) -> dict[str, str]:
-    """The element's own instance attributes (not those of its ops)."""
-    return {nv.get("name"): nv.get("value") for nv in el.findall("instance_attributes/nvpair")}
+def prim(d: LabDesign, rid: str) -> etree._Element:
+    found = etree.fromstring(d.cib_xml).find(f".//primitive[@id='{rid}']")
+    assert found is not None
+    return found
 
 
-# --- the design --------------------------------------------------------------------------------
+def params(el: etree._Element) -> dict[str, str]:
+    return {str(nv.get("name")): str(nv.get("value")) for nv in el.findall("instance_attributes/nvpair")}
 
 
-def test_design_of_the_seed(design: Design) -> None:
-    assert design == Design(
-        cluster_name="cluster01", token_ms=20000, service="service01", service_ip="192.168.7.99",
-        service_prefix=24, service_nic="svc", preferred_node="node01", allowed_nodes=("node01", "node02"),
-        stickiness=0, fence_delay_node="node01", fence_delay_s=8, fence_host="192.168.8.1", fence_login="root",
-        data_device=DATA_DEVICE, mountpoint="/data01", fstype="ext4", app="myappl", app_port=8080,
-        fs_monitor_interval_s=10, fs_monitor_timeout_s=40, fs_stop_timeout_s=60, ip_monitor_interval_s=10,
-        app_monitor_interval_s=10, stonith_timeout_s=60,
-    )
+# --- the seed ----------------------------------------------------------------------------------
 
 
-def test_design_follows_the_timing_profile(seed: LabSpec) -> None:
-    assert design_of(seed.with_timing("fast")).token_ms == 5000
+def test_the_seed_maps_onto_its_lab_as_written(design: LabDesign) -> None:
+    assert (design.service, design.preferred_node, design.allowed_nodes) == ("service01", "node01",
+                                                                             ("node01", "node02"))
+    assert (design.service_ip, design.app, design.data_device, design.fstype) == (
+        "192.168.7.99", "myappl", DATA_DEVICE, "ext4")
+    assert (design.fs_monitor_interval_s, design.fs_monitor_timeout_s, design.token_ms) == (10.0, 40.0, 20000)
+    assert not [line for line in design.mapping if line.startswith(("node ", "service01"))]
 
 
-def test_deploy_and_oracle_read_the_same_design(seed: LabSpec, design: Design) -> None:
-    """What the oracle predicts from must be what the deploy writes."""
-    oracle = PcmkDesign.from_spec(seed)
-    assert oracle.token_ms == design.token_ms  # 2 nodes: corosync adds no token coefficient
-    assert oracle.service == design.service
-    assert oracle.preferred == design.preferred_node
-    assert oracle.allowed == design.allowed_nodes
-    assert oracle.stickiness == design.stickiness
-    assert dict(oracle.fence_delay) == {"node01": float(design.fence_delay_s), "node02": 0.0}
-    assert oracle.fence_delay_max_s == 0
-    assert oracle.priority_fencing_delay_s == 0
-    assert oracle.stonith_timeout_s == design.stonith_timeout_s
-    assert oracle.fs_monitor_interval_s == design.fs_monitor_interval_s
-    assert oracle.fs_monitor_timeout_s == design.fs_monitor_timeout_s
-    assert oracle.fs_stop_timeout_s == design.fs_stop_timeout_s
-    assert oracle.app_monitor_interval_s == design.app_monitor_interval_s
-    assert oracle.two_node
-    assert dict(oracle.networks) == {RING: "heartbeat", STORAGE: "management", FENCE: "management",
-                                     SERVICE: "service"}
-    assert design.fence_host == str(seed.network(oracle.networks[FENCE]).host)
-    root = etree.fromstring(resources_xml(seed, design).encode())
-    assert len(root.find("group")) == GROUP_MEMBERS
-    fs_start = root.find("group/primitive[@type='Filesystem']/operations/op[@name='start']")
-    assert fs_start.get("timeout") == f"{oracle.fs_start_timeout_s:g}s"
-    prefers = etree.fromstring(constraints_xml(seed, design).encode()).find(
-        "rsc_location[@id='loc-service01-prefers']")
-    assert int(prefers.get("score")) == PREFERRED_SCORE
+def test_the_seed_fence_devices_keep_their_delay(design: LabDesign) -> None:
+    one, two = params(prim(design, "fence_node01")), params(prim(design, "fence_node02"))
+    assert one["pcmk_delay_base"] == "8s"
+    assert "pcmk_delay_base" not in two
+    assert (one["plug"], two["plug"], one["ip"], one["identity_file"]) == (
+        "RHCSvm01", "RHCSvm02", "192.168.8.1", "/root/.ssh/halab_fence")
 
 
-def test_node_names_are_resolved_like_the_oracle_does(tmp_path: Path) -> None:
-    """A spec may name a node by any of its names; pacemaker knows only the node name."""
-    spec = variant(tmp_path, ('preferred_node = "node01"', 'preferred_node = "RHCSvm01"'),
-                   ('allowed_nodes = ["node01", "node02"]', 'allowed_nodes = ["node01h", "node02m"]'),
-                   ('fence_delay_node = "node01"', 'fence_delay_node = "node01h"'))
-    design = design_of(spec)
-    oracle = PcmkDesign.from_spec(spec)
-    assert (design.preferred_node, design.allowed_nodes, design.fence_delay_node) == (
-        "node01", ("node01", "node02"), "node01")
-    assert (oracle.preferred, oracle.allowed) == (design.preferred_node, design.allowed_nodes)
-    assert "pcmk_delay_base" in nvpairs(_primitive(resources_xml(spec, design), "fence_node01"))
+def test_sections_load_in_order_with_unique_ids(design: LabDesign) -> None:
+    scopes = [scope for scope, _ in sections(design)]
+    assert scopes == [s for s in SCOPES if s in scopes]
+    assert scopes.index("resources") < scopes.index("constraints")
+    ids = [el.get("id") for el in etree.fromstring(design.cib_xml).iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+    assert data_devices(design) == ((DATA_DEVICE, "ext4"),)
 
 
-# --- corosync.conf -----------------------------------------------------------------------------
+def test_corosync_conf_is_the_design_on_the_heartbeat_network(seed: LabSpec, design: LabDesign) -> None:
+    conf = design.corosync_conf
+    assert "ring0_addr: 192.168.9.201" in conf
+    assert "two_node: 1" in conf
+    assert "token: 20000" in conf
+    fast = lab_design(seed.with_timing("fast"))
+    assert "token: 5000" in fast.corosync_conf
+    assert any("20000 ms -> 5000 ms" in line for line in fast.mapping)
 
 
-def totem_value(conf: str, key: str) -> list[str]:
-    return re.findall(rf"^\s*{key}:\s*(\S+)\s*$", conf, flags=re.M)
+def test_three_nodes_have_no_two_node() -> None:
+    d = lab_design(load_spec(THREE))
+    assert "two_node" not in d.corosync_conf
+    assert d.allowed_nodes == ("node01", "node02", "node03")
 
 
-def test_corosync_conf(seed: LabSpec, design: Design) -> None:
-    conf = corosync_conf(seed, design)
-    assert conf.count("{") == conf.count("}")
-    assert totem_value(conf, "token") == ["20000"]
-    assert totem_value(conf, "transport") == ["knet"]
-    assert totem_value(conf, "cluster_name") == ["cluster01"]
-    assert totem_value(conf, "two_node") == ["1"]
-    assert totem_value(conf, "provider") == ["corosync_votequorum"]
-    assert totem_value(conf, "ring0_addr") == ["192.168.9.201", "192.168.9.202"]
-    assert totem_value(conf, "name") == ["node01", "node02"]
-    assert totem_value(conf, "nodeid") == ["1", "2"]
-    # totem on the heartbeat network only
-    assert "192.168.7." not in conf
-    assert "192.168.8." not in conf
-    assert "ring1_addr" not in conf
+def test_deploy_and_oracle_read_the_same_design(seed: LabSpec, design: LabDesign) -> None:
+    pd = PcmkDesign.from_spec(seed)
+    assert (pd.service, pd.preferred, pd.allowed) == (design.service, design.preferred_node, design.allowed_nodes)
+    assert (pd.fs_monitor_interval_s, pd.fs_monitor_timeout_s) == (design.fs_monitor_interval_s,
+                                                                   design.fs_monitor_timeout_s)
+    # the values that had drifted: the CIB's own start timeout (60 s) and location score (100)
+    assert (pd.fs_start_timeout_s, pd.fs_stop_timeout_s, pd.preferred_score, pd.stickiness) == (60.0, 60.0, 100, 0)
+    assert pd.fence_delay == {"node01": 8.0, "node02": 0.0}
 
 
-def test_corosync_conf_token_from_the_timing_profile(seed: LabSpec) -> None:
-    fast = seed.with_timing("fast")
-    assert totem_value(corosync_conf(fast, design_of(fast)), "token") == ["5000"]
+# --- a user's design ---------------------------------------------------------------------------
 
 
-def test_corosync_conf_three_nodes_has_no_two_node() -> None:
-    spec = load_spec(THREE)
-    conf = corosync_conf(spec, design_of(spec))
-    assert totem_value(conf, "two_node") == []
-    assert totem_value(conf, "name") == ["node01", "node02", "node03"]
-    assert totem_value(conf, "nodeid") == ["1", "2", "3"]
+def test_a_users_design_is_mapped_line_by_line(tmp_path: Path) -> None:
+    d = lab_design(user_spec(tmp_path))
+    text = "\n".join(d.mapping)
+    assert "node pcmk-a -> lab node node01" in text
+    assert "fence_ipmilan -> fence_virsh" in text
+    assert "10.0.0.50 -> 192.168.7.50" in text
+    assert "/dev/mapper/dbvg-data -> lab LUN 2" in text
+    assert "stand-in ocf:heartbeat:Dummy" in text
+    fence = params(prim(d, "ipmi"))
+    assert fence["pcmk_host_map"] == "node01:RHCSvm01;node02:RHCSvm02"
+    assert fence["pcmk_delay_max"] == "5s"
+    assert "password" not in fence
+    assert params(prim(d, "db-ip"))["nic"] == "svc"
+    assert d.preferred_node == "node02"  # the design's own location preference, placed by pacemaker
+    lv = etree.fromstring(d.cib_xml).find(".//fencing-level")
+    assert lv is not None
+    assert lv.get("target") == "node01"
+    assert "10.1.1.1" not in d.corosync_conf
+    assert "ring0_addr: 192.168.9.201" in d.corosync_conf
 
 
-def test_corosync_conf_two_node_off_when_the_spec_says_so(tmp_path: Path) -> None:
-    spec = variant(tmp_path, ("two_node = true", "two_node = false"))
-    assert totem_value(corosync_conf(spec, design_of(spec)), "two_node") == []
-    assert not PcmkDesign.from_spec(spec).two_node
+def test_no_secret_in_the_mapping_or_the_deployed_files(tmp_path: Path) -> None:
+    d = lab_design(user_spec(tmp_path))
+    for text in (*d.mapping, d.cib_xml.decode(), d.corosync_conf):
+        assert "TopSecret42" not in text
 
 
-# --- the CIB: resources and constraints -------------------------------------------------------
+def test_an_agent_the_image_lacks_is_one_line_without_a_stand_in(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"the lab image has no ocf:acme:db; allow a stand-in") as err:
+        lab_design(user_spec(tmp_path, extra=""))
+    assert "\n" not in str(err.value)
 
 
-def _primitive(xml: str, rid: str) -> etree._Element:
-    el = etree.fromstring(xml.encode()).find(f".//primitive[@id='{rid}']")
-    assert el is not None, rid
-    return el
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("    interface {\n        linknumber: 0\n    }\n",
+     "    interface {\n        linknumber: 0\n    }\n    interface {\n        linknumber: 1\n    }\n",
+     "2 knet links, the spec maps 1"),
+    ("    two_node: 1\n", "    device {\n        model: net\n    }\n", "quorum device"),
+    ("name: pcmk-b", "name: pcmk-c", "node names differ"),
+])
+def test_corosync_designs_the_lab_cannot_take(tmp_path: Path, old: str, new: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        lab_design(user_spec(tmp_path, coro=USER_COROSYNC.replace(old, new)))
 
 
-def test_cib_sections_are_well_formed_with_unique_ids(seed: LabSpec, design: Design) -> None:
-    res = etree.fromstring(resources_xml(seed, design).encode())
-    cons = etree.fromstring(constraints_xml(seed, design).encode())
-    assert (res.tag, cons.tag) == ("resources", "constraints")
-    ids = [el.get("id") for root in (res, cons) for el in root.iter() if el.get("id") is not None]
-    assert len(ids) == len(set(ids)), "pacemaker refuses a CIB with duplicate ids"
-    # every element pacemaker requires an id on has one
-    for el in res.iter("primitive", "group", "op", "instance_attributes", "nvpair"):
-        assert el.get("id"), etree.tostring(el)
+def test_more_devices_than_lab_luns_is_one_line(tmp_path: Path) -> None:
+    cib = USER_CIB.replace('<primitive id="db-app" class="ocf" provider="acme" type="db">',
+                           '<primitive id="db-fs2" class="ocf" provider="heartbeat" type="Filesystem">'
+                           '<instance_attributes id="b9"><nvpair id="b91" name="device" value="/dev/sdz"/>'
+                           '</instance_attributes></primitive>'
+                           '<primitive id="db-app" class="ocf" provider="acme" type="db">')
+    with pytest.raises(ConfigError, match="Filesystem device /dev/sdz has no lab data LUN"):
+        lab_design(user_spec(tmp_path, cib=cib))
 
 
-def test_fence_devices(seed: LabSpec, design: Design) -> None:
-    xml = resources_xml(seed, design)
-    root = etree.fromstring(xml.encode())
-    stonith = root.findall("primitive[@class='stonith']")
-    assert [p.get("id") for p in stonith] == ["fence_node01", "fence_node02"]
-    for node, dev in zip(seed.nodes, stonith, strict=True):
-        assert dev.get("type") == "fence_virsh"
-        attrs = nvpairs(dev)
-        assert attrs["pcmk_host_list"] == node.name
-        assert attrs["plug"] == node.domain
-        assert attrs["ip"] == "192.168.8.1"  # the host's fence sshd, over the management network
-        assert attrs["username"] == "root"
-        assert attrs["identity_file"] == FENCE_KEY_ON_NODE
-        assert attrs["ssh"] == "1"
-        if node.name == "node01":  # fence_delay_node: the device that fences node01 waits
-            assert attrs["pcmk_delay_base"] == "8s"
-        else:
-            assert "pcmk_delay_base" not in attrs
-        monitor = dev.find("operations/op[@name='monitor']")
-        assert monitor is not None
+def test_dry_run_prints_files_mapping_and_sections_without_secrets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from halab.cli import main
+
+    spec = user_spec(tmp_path)
+    assert main(["deploy", "--dry-run", "--stack", "pacemaker", "--lab", str(spec.path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# halab deploy plan: stack pacemaker")
+    assert "cib.xml sha256:" in out
+    assert "- node pcmk-b -> lab node node02" in out
+    assert "cibadmin --replace --scope fencing-topology" in out
+    assert "TopSecret42" not in out
+    assert "10.9.9.9" not in out
 
 
-def test_no_fence_delay_when_none_is_asked(tmp_path: Path) -> None:
-    spec = variant(tmp_path, ("fence_delay_s = 8", "fence_delay_s = 0"))
-    assert "pcmk_delay_base" not in resources_xml(spec, design_of(spec))
+def test_the_second_lab_maps_a_three_node_design_with_two_groups() -> None:
+    """labs/web3: user node names, IPMI fencing with a topology and a delay, db + web groups with an
+    order and a colocation, a clone, a stand-in for pgsql; clean under the pacemaker rules."""
+    from halab.checks.pacemaker import run_pcmk_checks
 
-
-def test_service_group(seed: LabSpec, design: Design) -> None:
-    root = etree.fromstring(resources_xml(seed, design).encode())
-    group = root.find("group[@id='service01']")
-    assert group is not None
-    members = list(group)
-    assert [(m.get("id"), m.get("type")) for m in members] == [
-        ("service01-ip", "IPaddr2"), ("service01-fs", "Filesystem"), ("service01-app", "myappl")]
-    assert members[2].get("class") == "systemd"
-    assert nvpairs(members[0]) == {"ip": "192.168.7.99", "cidr_netmask": "24", "nic": "svc"}
-    assert nvpairs(members[1]) == {"device": DATA_DEVICE, "directory": "/data01", "fstype": "ext4"}
-    assert members[1].get("provider") == "heartbeat"
-
-    monitor = members[1].find("operations/op[@name='monitor']")
-    assert (monitor.get("interval"), monitor.get("timeout")) == ("10s", "40s")
-    assert {nv.get("name"): nv.get("value") for nv in monitor.iter("nvpair")} == {"OCF_CHECK_LEVEL": "20"}
-    stop = members[1].find("operations/op[@name='stop']")
-    assert stop.get("timeout") == "60s"
-    for m in members:
-        assert m.find("operations/op[@name='monitor']") is not None, m.get("id")
-
-
-def test_constraints(seed: LabSpec, design: Design) -> None:
-    res = etree.fromstring(resources_xml(seed, design).encode())
-    cons = etree.fromstring(constraints_xml(seed, design).encode())
-    resource_ids = {el.get("id") for el in res.iter("primitive", "group")}
-    node_names = {n.name for n in seed.nodes}
-    locations = cons.findall("rsc_location")
-    assert locations
-    for loc in locations:
-        assert loc.get("rsc") in resource_ids, loc.get("id")
-        assert loc.get("node") in node_names, loc.get("id")
-    # a fence device never runs on the node it fences
-    for node in seed.nodes:
-        assert cons.find(f"rsc_location[@rsc='fence_{node.name}'][@node='{node.name}'][@score='-INFINITY']") \
-            is not None
-    prefers = cons.findall("rsc_location[@rsc='service01']")
-    assert [(p.get("node"), p.get("score")) for p in prefers] == [("node01", "100")]
-
-
-def test_restricted_domain(tmp_path: Path) -> None:
-    spec = variant(tmp_path, ('allowed_nodes = ["node01", "node02"]', 'allowed_nodes = ["node01"]'))
-    cons = etree.fromstring(constraints_xml(spec, design_of(spec)).encode())
-    svc = {(p.get("node"), p.get("score")) for p in cons.findall("rsc_location[@rsc='service01']")}
-    assert svc == {("node01", "100"), ("node02", "-INFINITY")}
-
-
-def test_properties(design: Design) -> None:
-    assert properties(design) == {"stonith-enabled": "true", "stonith-timeout": "60s",
-                                  "no-quorum-policy": "stop", "stonith-action": "reboot"}
-
-
-# --- no secret in anything the deploy writes ----------------------------------------------------
-
-
-def test_no_secret_material_in_generated_text(seed: LabSpec, design: Design) -> None:
-    texts = [corosync_conf(seed, design), resources_xml(seed, design), constraints_xml(seed, design),
-             repr(properties(design)), repr(design)]
-    for text in texts:
-        low = text.lower()
-        for word in ("private key", "begin openssh", "passwd", "password", "ssh-ed25519", "ssh-rsa"):
-            assert word not in low, word
-    # the fence device names the key file on the node, never its content
-    attrs = nvpairs(_primitive(texts[1], "fence_node01"))
-    assert attrs["identity_file"].startswith("/")
-    assert not any(k.startswith("passwd") for k in attrs)
+    d = lab_design(load_spec("web3"))
+    assert [r.id for r in d.design.services()] == ["db", "web"]
+    assert d.preferred_node == "node02"  # db prefers web-b; web follows db
+    assert d.baseline["web-app"] == ("node02",)
+    assert d.baseline["health"] == ("node01", "node02", "node03")
+    assert params(prim(d, "ipmi-a"))["pcmk_delay_base"] == "5s"
+    assert [lv.target for lv in d.design.cib.fence_levels] == ["node01", "node02", "node03"]
+    assert "not-a-real-password" not in d.cib_xml.decode()
+    assert run_pcmk_checks(d.user) == []

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import pytest
 
 from halab.errors import LabError, NotApplicable
-from halab.faults import ORACLE_ID, REGISTRY, SEED_FAULTS, get_fault, heal_quietly, injected
+from halab.faults import REGISTRY, SEED_FAULTS, effect_of, get_fault, heal_quietly, injected
 from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd
 from halab.faults.domain import PowerOff, Suspend
+from halab.faults.effect import CLUSTER_DAEMON, CUT_STORAGE, Act, Effect, cut_network
 from halab.faults.firewall import HeartbeatBlock, IscsiBlock, IscsiBlockBoth, tagged
 from halab.faults.link import HeartbeatDown, ServiceNicDown
 from halab.faults.process import AppFailure, KillDaemon
@@ -28,7 +29,7 @@ from halab.lab.domains import Accel
 from halab.lab.lab import Lab
 from halab.lab.paths import LabPaths
 from halab.lab.remote import Unreachable
-from halab.oracle import FAULTS
+from halab.oracle import predict
 from halab.spec import LabSpec, load_spec
 
 SEED_RULE = "-A INPUT -m tcp -p tcp --sport 3260 -j REJECT"
@@ -101,15 +102,31 @@ DUMMY_LAB: Any = object()  # the recorder never looks at the lab
 # --- registry vs the oracle --------------------------------------------------------------------
 
 
-def test_every_oracle_fault_has_a_fault_class() -> None:
-    assert set(FAULTS) <= set(REGISTRY)
+def test_every_fault_declares_its_effect_in_neutral_terms() -> None:
+    effects = {fault_id: effect_of(fault_id) for fault_id in REGISTRY}
+    assert effects["heartbeat-down"] == cut_network("heartbeat", "link down")
+    assert effects["heartbeat-block"] == cut_network("heartbeat", "firewall")
+    assert effects["mgmt-cut"] == cut_network("management", "host side")
+    assert effects["iscsi-block"] == effects["iscsi-block-both"] == CUT_STORAGE
+    assert effects["suspend"].act is Act.FREEZE_NODE
+    assert effects["power-off"].act is Act.STOP_NODE
+    assert effects["kill-daemon"] == Effect(Act.KILL_PROCESS, process=CLUSTER_DAEMON)
+    with pytest.raises(ValueError, match="network role"):
+        Effect(Act.CUT_STORAGE, network_role="heartbeat")
 
 
-def test_every_fault_class_is_known_to_the_oracle() -> None:
-    for fault_id in REGISTRY:
-        assert ORACLE_ID.get(fault_id, fault_id) in FAULTS, fault_id
-    assert set(REGISTRY) == set(FAULTS) | {"iscsi-block-both"}
-    assert ORACLE_ID == {"iscsi-block-both": "iscsi-block"}
+def test_the_oracle_reasons_from_the_effect_not_the_id() -> None:
+    """A harder cut of the same storage is the same prediction (no alias table any more)."""
+    spec = load_spec("seed")
+    one, both = predict(spec, "iscsi-block", "node01"), predict(spec, "iscsi-block-both", "node01")
+    assert both.fault == "iscsi-block-both"
+    assert (both.fenced, both.services, both.windows) == (one.fenced, one.services, one.windows)
+    for fault_id in REGISTRY:  # every fault has a prediction (or a clear "not applicable") on the seed
+        for target in ("node01", "node02"):
+            try:
+                predict(spec, fault_id, target)
+            except NotApplicable:
+                continue
 
 
 def test_registry_is_consistent() -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,17 @@ import pytest
 
 from halab.errors import LabError
 from halab.lab import daemons
-from halab.lab.daemons import Daemon, alive, pid_file, stop_named, stop_pid
+from halab.lab.daemons import (
+    Daemon,
+    Identity,
+    alive,
+    identity_of,
+    pid_file,
+    same,
+    stop_named,
+    stop_named_report,
+    stop_pid,
+)
 
 IGNORES_TERM = ("import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "print('ready', flush=True); time.sleep(300)")
@@ -107,11 +118,13 @@ def test_stop_named_by_pid_file(tmp_path: Path, spawned: list[subprocess.Popen[b
     pids = tmp_path / "pids"
     pids.mkdir()
     proc, children = group(tmp_path, spawned)
-    pid_file(pids, "tgtd").write_text(f"{proc.pid}\n")
+    ident = identity_of(proc.pid)
+    assert ident is not None
+    pid_file(pids, "tgtd").write_text(ident.to_json())
     gone = subprocess.Popen(["true"], start_new_session=True)
     spawned.append(gone)
     gone.wait()
-    pid_file(pids, "virtlogd").write_text(str(gone.pid))  # stale: the process is gone
+    pid_file(pids, "virtlogd").write_text(replace(ident, pid=gone.pid).to_json())  # stale: the process is gone
     pid_file(pids, "libvirtd").write_text("not a pid")
 
     assert stop_named(pids, ["libvirtd", "virtlogd", "tgtd", "fence-sshd"], grace_s=2) == ["tgtd"]
@@ -150,7 +163,10 @@ def test_start_waits_for_ready_and_writes_the_pid_file(tmp_path: Path, no_netns:
         pid = daemons.start(daemon, "halab-unit", pids, logs)
         assert no_netns == [["ip", "netns", "exec", "halab-unit", *daemon.argv]]
         assert alive(pid)
-        assert pid_file(pids, "sleeper").read_text() == str(pid)
+        recorded = Identity.from_json(pid_file(pids, "sleeper").read_text())
+        assert recorded is not None
+        assert recorded.pid == pid
+        assert same(recorded)
         assert wait_for(lambda: (logs / "sleeper.log").read_text() == "started\n")
     finally:
         assert stop_named(pids, ["sleeper"], grace_s=2) == ["sleeper"]
@@ -175,7 +191,100 @@ def test_start_reports_a_daemon_never_ready(tmp_path: Path, no_netns: list[list[
         with pytest.raises(LabError, match=r"mute not ready after 0 s"):
             daemons.start(daemon, "halab-unit", pids, tmp_path / "logs")
         # the PID file stays, so `halab down` can still stop what was started
-        pid = int(pid_file(pids, "mute").read_text())
+        recorded = Identity.from_json(pid_file(pids, "mute").read_text())
+        assert recorded is not None
+        pid = recorded.pid
         assert alive(pid)
     finally:
         assert stop_named(pids, ["mute"], grace_s=2) == ["mute"]
+
+
+# --- identity: only what halab started, only while it is still that process ---------------------
+
+
+def test_a_reused_pid_is_never_signalled(tmp_path: Path, spawned: Procs) -> None:
+    """After a reboot or PID reuse the PID file names someone else's process: left alone."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    spawned.append(stranger)
+    ident = identity_of(stranger.pid)
+    assert ident is not None
+    pid_file(pids, "tgtd").write_text(replace(ident, start=ident.start - 1).to_json())  # another start time
+    pid_file(pids, "libvirtd").write_text(replace(ident, boot="another-boot").to_json())
+    pid_file(pids, "virtlogd").write_text(f"{stranger.pid}\n")  # an older run's bare PID: no identity
+    report = stop_named_report(pids, ["tgtd", "libvirtd", "virtlogd"], grace_s=1)
+    assert report.stopped == ()
+    assert alive(stranger.pid), "a process halab cannot vouch for was signalled"
+    assert any("without identity" in p for p in report.problems)
+
+
+def test_a_survivor_of_sigkill_is_reported_not_raised(tmp_path: Path, spawned: Procs,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    spawned.append(proc)
+    ident = identity_of(proc.pid)
+    assert ident is not None
+    pid_file(pids, "tgtd").write_text(ident.to_json())
+    monkeypatch.setattr(daemons, "_signal", lambda _i, _s: True)  # a D-state process: signals do nothing
+    monkeypatch.setattr(daemons.time, "sleep", lambda _s: None)
+    report = stop_named_report(pids, ["tgtd"], grace_s=0.01)
+    assert report.problems == (f"tgtd (pid {proc.pid}) survived SIGKILL",)
+    assert pid_file(pids, "tgtd").exists(), "kept, so the next `halab down` tries again"
+
+
+def test_qemu_of_this_lab_only(tmp_path: Path, spawned: Procs) -> None:
+    """Same domain name, other lab's overlay: not matched (qemu is found by name AND disk)."""
+    mine, other = tmp_path / "mine" / "nodes", tmp_path / "other" / "nodes"
+    code = "import time; time.sleep(300)"
+
+    def fake_qemu(nodes: Path) -> subprocess.Popen[bytes]:
+        argv = f"exec -a qemu-system-x86_64 {sys.executable} -c '{code}' -name guest=RHCSvm01,debug-threads=on " \
+               f"-blockdev file={nodes}/RHCSvm01.qcow2"
+        proc = subprocess.Popen(["bash", "-c", argv], start_new_session=True)
+        spawned.append(proc)
+        return proc
+
+    a, b = fake_qemu(mine), fake_qemu(other)
+    from halab.lab.domains import qemu_pids
+
+    assert wait_for(lambda: qemu_pids(["RHCSvm01"], mine) == {"RHCSvm01": a.pid})
+    assert qemu_pids(["RHCSvm01"], other) == {"RHCSvm01": b.pid}
+    assert qemu_pids(["RHCSvm01"], tmp_path / "third" / "nodes") == {}
+
+
+def test_down_goes_on_past_a_survivor_and_reports_a_stuck_netns(tmp_path: Path, spawned: Procs,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from halab.lab import lab as labmod
+    from halab.lab import network, paths
+    from halab.spec import load_spec
+
+    spec = load_spec("seed")
+    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    lab_paths = paths.LabPaths(spec.name)
+    lab_paths.nodes.mkdir(parents=True)
+    lab_paths.pids.mkdir(parents=True)
+    (lab_paths.nodes / "RHCSvm01.qcow2").write_text("overlay")
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    spawned.append(proc)
+    ident = identity_of(proc.pid)
+    assert ident is not None
+    pid_file(lab_paths.pids, "fence-sshd").write_text(ident.to_json())
+    monkeypatch.setattr(daemons, "stop", lambda _i, grace_s=5.0: False)  # survives SIGKILL
+    monkeypatch.setattr(labmod, "pids_in_netns", lambda _ns: [])
+    monkeypatch.setattr(labmod.domains, "qemu_pids", lambda _d, _n: {})
+    monkeypatch.setattr(network, "netns_exists", lambda _ns: True)
+    monkeypatch.setattr(network, "delete", lambda _p: "Device or resource busy")
+    said: list[str] = []
+    with pytest.raises(LabError) as info:
+        labmod.down(spec, progress=said.append)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "fence-sshd (pid" in msg
+    assert "survived SIGKILL" in msg
+    assert "netns halab-seed not removed: Device or resource busy" in msg
+    assert not (lab_paths.nodes / "RHCSvm01.qcow2").exists(), "overlays removed despite the survivor"
+    assert "removed overlay RHCSvm01.qcow2" in said
+    assert not any(s == "removed netns halab-seed" for s in said)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "ci-examples"
 # What the CI systems fill in; shards 1 of 2 stand for any.
 CI_VARS = {"$CI_NODE_INDEX": "1", "$CI_NODE_TOTAL": "2", "${{ matrix.shard }}": "1"}
-ENV = {"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/bin:/bin"}
+ENV = {"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
 def _commands(path: Path) -> list[str]:

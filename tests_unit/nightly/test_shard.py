@@ -68,7 +68,7 @@ def _collect(*args: str) -> tuple[int, list[str]]:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
                            "-m", "failover", "tests_failover", "--faults", "all", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-                          env={"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     return proc.returncode, [ln for ln in proc.stdout.splitlines() if "::" in ln]
 
 
@@ -86,7 +86,8 @@ def test_the_option_splits_the_failover_matrix_into_disjoint_shards_covering_it(
 def test_a_bad_shard_option_is_a_usage_error_without_traceback() -> None:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
                            "tests_failover", "--shard", "3/2"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False, env={"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/bin:/bin"})
+                          timeout=120, check=False,
+                          env={"PYTHONPATH": str(ROOT / "lib"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     assert proc.returncode == 4
     assert "--shard '3/2': want I/N" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -3,10 +3,13 @@ tests_unit/data/oracle/), and the bare model without slack."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from halab.clusterconf import load_cluster_conf
 from halab.oracle import PHASES, Prediction, Slack, predict
@@ -17,12 +20,12 @@ from halab.spec import LabSpec, load_spec
 DATA = Path(__file__).resolve().parents[1] / "data" / "oracle"
 BARE = Slack.none()
 
-# causal order of phases: each must not start before the one it follows
+# causal order of phases: each must not start before the one it follows (node-rejoined and
+# fail-back are harness-driven: seconds after the harness's restore, so not chained to fence-done)
 CHAIN = (
     ("detect", "fence-requested"),
     ("fence-requested", "fence-done"),
     ("fence-done", "service-started"),
-    ("fence-done", "node-rejoined"),
     ("node-rejoined", "fail-back"),
     ("detect", "service-started"),
 )
@@ -45,9 +48,43 @@ def with_conf(spec: LabSpec, name: str) -> LabSpec:
     return replace(spec, stacks=stacks)
 
 
+def _nv(parent: etree._Element, name: str, value: str | None) -> None:
+    for old in parent.iterfind(f"nvpair[@name='{name}']"):
+        parent.remove(old)
+    if value is not None:
+        etree.SubElement(parent, "nvpair", id=f"t-{name}", name=name, value=value)
+
+
 def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
+    """The spec with a variant of its design files, edited as a user would edit their CIB and
+    corosync.conf: fence_delay_s (node01's device), stickiness, migration_threshold,
+    priority_fencing_delay_s, two_node, sbd (fence_sbd devices)."""
+    cfg = spec.stacks["pacemaker"]
+    root = etree.parse(str(spec.path.parent / cfg["cib"])).getroot()
+    conf = root.find("configuration")
+    opts = conf.find("crm_config/cluster_property_set")
+    defaults = conf.find("rsc_defaults/meta_attributes")
+    if "fence_delay_s" in keys:
+        delay = keys["fence_delay_s"]
+        _nv(conf.find("resources/primitive[@id='fence_node01']/instance_attributes"), "pcmk_delay_base",
+            f"{round(delay * 1000)}ms" if delay else None)
+    if "stickiness" in keys:
+        _nv(defaults, "resource-stickiness", str(keys["stickiness"]))
+    if "migration_threshold" in keys:
+        _nv(defaults, "migration-threshold", str(keys["migration_threshold"]))
+    if "priority_fencing_delay_s" in keys:
+        _nv(opts, "priority-fencing-delay", f"{keys['priority_fencing_delay_s']}s")
+    if keys.get("sbd"):
+        for prim in conf.iterfind("resources/primitive[@class='stonith']"):
+            prim.set("type", "fence_sbd")
+    coro = (spec.path.parent / cfg["corosync"]).read_text()
+    if keys.get("two_node") is False:
+        coro = coro.replace("    two_node: 1\n", "")
+    tmp = Path(tempfile.mkdtemp(prefix="halab-variant-"))
+    (tmp / "cib.xml").write_bytes(etree.tostring(root))
+    (tmp / "corosync.conf").write_text(coro)
     stacks = dict(spec.stacks)
-    stacks["pacemaker"] = {**stacks["pacemaker"], **keys}
+    stacks["pacemaker"] = {**cfg, "cib": str(tmp / "cib.xml"), "corosync": str(tmp / "corosync.conf")}
     return replace(spec, stacks=stacks)
 
 

@@ -10,15 +10,17 @@ from oracle_cases import DATA, seed
 
 from halab.cli import main
 from halab.errors import NotApplicable, SpecError
-from halab.oracle import FAULTS, PHASES, Prediction, Slack, Window, predict
+from halab.faults import REGISTRY
+from halab.oracle import PHASES, Prediction, Slack, Window, predict
 from halab.oracle.timeline import Span
 
 
 def test_faults_are_the_issue_list() -> None:
-    assert FAULTS == (
+    assert tuple(REGISTRY) == (
         "heartbeat-down",
         "heartbeat-block",
         "iscsi-block",
+        "iscsi-block-both",
         "suspend",
         "power-off",
         "kill-daemon",

@@ -9,8 +9,11 @@ from hypothesis import strategies as st
 from oracle_cases import CHAIN, bare, check_windows, rg_bare, seed, seed_design, with_pcmk, with_timing
 
 from halab.errors import NotApplicable
-from halab.oracle import FAULTS, Prediction
+from halab.faults import REGISTRY
+from halab.oracle import Prediction
 from halab.oracle.rgdesign import RgDesign
+
+FAULTS = tuple(REGISTRY)
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NODE_FAULTS = (

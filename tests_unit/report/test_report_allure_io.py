@@ -12,15 +12,14 @@ import allure_commons
 import pytest
 from report_cases import FAKE_KEY, PNG_SIGNATURE, AllureSpy, full_timeline, phases, small_prediction
 
-from halab.observe.timeline import Timeline
-from halab.oracle import Window
+from halab.observe.timeline import PhaseResult, Timeline
+from halab.observe.verdict import Category, Verdict, failed, passed
 from halab.report import allure_io
 from halab.report.allure_io import (
     attach_json,
     attach_test_evidence,
     attach_text,
-    phase_step,
-    record_phases,
+    record_verdict,
     set_parameters,
     status_text,
     step,
@@ -46,31 +45,45 @@ def test_parameters_and_step_titles_are_redacted(allure_spy: AllureSpy) -> None:
     assert allure_spy.steps == [f"login with --password {MASK}"]
 
 
-def test_phase_step_passes_inside_and_fails_outside_without_raising(allure_spy: AllureSpy) -> None:
-    with phase_step("fence-done", Window(13.6, 42.2), 17.3) as inside:
-        assert inside.ok
-    with phase_step("service-started", (20.0, 70.0), 80.0):
-        pass
-    ok_title = "fence-done at 17.3 s (window 13.6–42.2 s): ok"
-    late_title = "service-started at 80.0 s (window 20.0–70.0 s): too late"
-    assert allure_spy.steps == [ok_title, late_title]
-    assert allure_spy.step_errors[ok_title] is None
-    late = allure_spy.step_errors[late_title]
+def verdict() -> Verdict:
+    """A judge's verdict with one phase of each kind and a safety check each way."""
+    ph = (PhaseResult("detect", 21.3, 19.5, 47.2, "poll on node02"),
+          PhaseResult("fence-requested", 43.4, 43.5, 52.2, "log on node02", 0.2),
+          PhaseResult("service-started", 80.25, 20.0, 70.0, "poll on node02"),
+          PhaseResult("node-rejoined", None, 86.5, 295.2, "not seen", driven="harness"))
+    checks = (
+        passed("phase detect", "phase", "21.3 s in [19.5, 47.2]", "poll on node02"),
+        passed("phase fence-requested", "phase", "43.4 s in [43.5, 52.2]", "log on node02"),
+        failed("phase service-started", "phase", Category.TOO_SLOW,
+               "service-started at 80.25 s, window [20.0, 70.0] s", "poll on node02"),
+        failed("harness-driven phase node-rejoined", "harness phase", Category.TOO_SLOW,
+               "node-rejoined never observed, window [86.5, 295.2] s"),
+        passed("safety: never two owners", "safety", "never two owners in 80 status polls"),
+        failed("safety: data written before the fault is there after it", "safety", Category.NO_EVIDENCE,
+               "the records could not be read back after the fault"),
+        passed("fenced: the predicted victim and only it", "outcome", "fenced ['node01']"),
+    )
+    return Verdict(small_prediction(), checks, ph, ("node01",), "node02")
+
+
+def test_record_verdict_renders_the_judges_verdict_one_step_per_check(allure_spy: AllureSpy) -> None:
+    record_verdict(verdict())
+    assert allure_spy.steps == [
+        "detect at 21.3 s (window 19.5–47.2 s): ok",
+        "fence-requested at 43.4 ± 0.20 s (window 43.5–52.2 s): ok",  # the judge's ok, with its +-
+        "service-started at 80.2 s (window 20.0–70.0 s): too late",
+        "node-rejoined (harness-driven) not observed (window 86.5–295.2 s): missing",
+        "safety: never two owners: ok",
+        "safety: data written before the fault is there after it: no evidence",
+        "fenced: the predicted victim and only it: ok",
+    ]
+    late = allure_spy.step_errors["service-started at 80.2 s (window 20.0–70.0 s): too late"]
     assert isinstance(late, AssertionError)
     assert str(late).startswith("TOO SLOW: service-started")
-
-
-def test_phase_step_lets_the_body_error_through(allure_spy: AllureSpy) -> None:
-    with pytest.raises(KeyError), phase_step("detect", (0.0, 1.0), 0.5):
-        raise KeyError("x")
-    assert isinstance(allure_spy.step_errors["detect at 0.5 s (window 0.0–1.0 s): ok"], KeyError)
-
-
-def test_record_phases_one_step_each_with_evidence(allure_spy: AllureSpy) -> None:
-    record_phases(phases())
-    assert len(allure_spy.steps) == 4
-    assert allure_spy.steps[3] == "node-rejoined not observed (window 86.5–295.2 s): missing"
-    assert allure_spy.names() == ["fence-done evidence"]
+    blind = allure_spy.step_errors["safety: data written before the fault is there after it: no evidence"]
+    assert str(blind) == "NO EVIDENCE: the records could not be read back after the fault"
+    assert allure_spy.step_errors["safety: never two owners: ok"] is None
+    assert "service-started at 80.25 s" in allure_spy.body("phase service-started: evidence")
 
 
 def test_status_text_of_parsed_raw_and_missing_status() -> None:
@@ -92,9 +105,9 @@ def test_attach_test_evidence_attaches_everything_redacted(allure_spy: AllureSpy
         workdir=tmp_path, status_before="before: ok", status_after="after: passwd=zz",
         node_logs={"node02": "fence_virsh -p pw-7 ...", "node01": "boot"}, secrets=["pw-7"],
     )
-    assert allure_spy.names() == ["status before", "status after", "log node01 (fault window)",
+    assert allure_spy.names() == ["budget table", "status before", "status after", "log node01 (fault window)",
                                   "log node02 (fault window)", "oracle reasoning", "prediction.json",
-                                  "budget table", "timeline.json"]
+                                  "timeline.json"]
     assert png is not None
     assert png.read_bytes().startswith(PNG_SIGNATURE)
     assert allure_spy.files == [("timeline", str(png))]
@@ -125,45 +138,91 @@ def test_without_allure_pytest_every_call_is_a_no_op(tmp_path: Path) -> None:
         pytest.skip("an allure listener is active in this run (--alluredir)")
     attach_text("a", "b")
     set_parameters(fault="f")
-    with phase_step("detect", (0.0, 1.0), 5.0):
-        pass
+    record_verdict(verdict())
     assert attach_test_evidence(prediction=None, phases=[], timeline=Timeline(), service="s",
                                 workdir=tmp_path) is not None
 
 
+INNER_CONFTEST = '''
+import pytest
+from halab.report import allure_io
+
+pytest_fixture_setup = pytest.hookimpl(hookwrapper=True, tryfirst=True)(allure_io.quiet_fixtures)
+'''
+
 INNER_TEST = '''
 from pathlib import Path
-from halab.observe.timeline import PhaseResult, Timeline
-from halab.report.allure_io import attach_test_evidence, record_phases, set_parameters
+import pytest
+from halab.observe.judge import HARNESS, HEAL, INJECT, Evidence, judge
+from halab.observe.timeline import Timeline
+from halab.oracle import Prediction, Window
+from halab.report import allure_io
+from halab.scenario import FaultRun
+from halab.stacks.types import ClusterStatus, Member, Service
 
-def test_inner(tmp_path: Path) -> None:
-    set_parameters(fault="heartbeat-down", target="node01")
-    phases = [PhaseResult("detect", 21.3, 19.5, 47.2), PhaseResult("fence-done", 80.0, 46.5, 75.2)]
-    record_phases(phases, secrets=["pw-8"])
-    attach_test_evidence(prediction=None, phases=phases, timeline=Timeline(), service="s", workdir=tmp_path,
-                         status_before="fence_virsh --password pw-8", secrets=["pw-8"])
+def status(owner):
+    return ClusterStatus(True, (Member("node01", True), Member("node02", True)), (Service("svc", "started", owner),))
+
+@pytest.fixture
+def failover(tmp_path: Path):
+    def run() -> FaultRun:
+        tl = Timeline()
+        tl.t0_mono, tl.t0_wall = tl.mono_start, tl.wall_start
+        tl.record("libvirt", None, "watching", t=-3.0)
+        tl.record(HARNESS, "node02", INJECT, t=0.0)
+        for t in range(-2, 20):
+            tl.record("poll", "node01", "status", status=status("node01"), mounted=True, t=float(t))
+            tl.record("poll", "node02", "status", status=status("node01"), mounted=False, t=t + 0.5)
+        tl.record(HARNESS, "node02", HEAL, t=20.0)
+        pred = Prediction("pacemaker", "heartbeat-block", "node02", (), None, (), {"svc": "node01"}, True,
+                          ("node01", "node02"), {"detect": Window(1.0, 5.0)}, ("fence pw-8",))
+        ev = Evidence("svc", status("node01"), (), 0.0, 0.0, "rec", "rec", "node01")
+        verdict = judge(tl, pred, ev)
+        result = FaultRun("heartbeat-block", "node02", "standby", pred, tl, verdict,
+                          status_before="fence_virsh --password pw-8")
+        allure_io.set_parameters(fault="heartbeat-block", target="node02")
+        allure_io.render_run(result, "svc", tmp_path, secrets=["pw-8"])
+        return result
+    return run
+
+def test_inner(failover) -> None:
+    result = failover()
+    if not result.judgement.ok:
+        pytest.fail(result.judgement.message(), pytrace=False)
 '''
 
 
 def test_with_the_real_allure_pytest_listener(tmp_path: Path) -> None:
-    """What allure-pytest writes: a failed step for the late phase, the test itself passed, no secret."""
+    """What allure-pytest writes for a failed verdict: the test's own body carries the description,
+    the picture and budget table at the top, one step per phase and check; no fixture noise."""
     (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    (tmp_path / "conftest.py").write_text(INNER_CONFTEST)
     results = tmp_path / "results"
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
            "--rootdir", str(tmp_path), f"--alluredir={results}", str(tmp_path / "test_inner.py")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     (result_file,) = results.glob("*-result.json")
     result = json.loads(result_file.read_text())
-    assert result["status"] == "passed"
+    assert result["status"] == "failed"
+    assert result["statusDetails"]["message"].startswith("Failed: TOO SLOW: detect never observed")
+    assert result["description"].startswith(
+        "Fault heartbeat-block injected on node02 (standby) of the pacemaker cluster.")
+    assert "Verdict: TOO SLOW: detect never observed" in result["description"]
     parameters = {p["name"]: p["value"] for p in result["parameters"]}
-    assert parameters == {"fault": "heartbeat-down", "target": "node01"}
-    assert [(s["name"], s["status"]) for s in result["steps"]] == [
-        ("detect at 21.3 s (window 19.5–47.2 s): ok", "passed"),
-        ("fence-done at 80.0 s (window 46.5–75.2 s): too late", "failed"),
-    ]
-    assert result["steps"][1]["statusDetails"]["message"].startswith("AssertionError: TOO SLOW: fence-done")
+    assert parameters == {"fault": "heartbeat-block", "target": "node02"}
     names = [a["name"] for a in result["attachments"]]
-    assert names == ["status before", "status after", "budget table", "timeline.json", "timeline"]
+    assert names[:2] == ["timeline", "budget table"]
+    assert {"verdict", "oracle reasoning", "timeline.json"} <= set(names)
+    steps = [(s["name"], s["status"]) for s in result["steps"]]
+    assert steps[0] == ("detect not observed (window 1.0–5.0 s): missing", "failed")
+    assert ("safety: never two owners: ok", "passed") in steps
+    assert ("safety: no start elsewhere before the owner is fenced or stopped: ok", "passed") in steps
+    assert ("fenced: the predicted victim and only it: ok", "passed") in steps
+    assert all(s["attachments"] for s in result["steps"])  # each step carries its evidence
+    for container in results.glob("*-container.json"):
+        entries = [*json.loads(container.read_text()).get("befores", []),
+                   *json.loads(container.read_text()).get("afters", [])]
+        assert not any("<lambda>" in e["name"] for e in entries), entries
     for path in results.iterdir():
         assert b"pw-8" not in path.read_bytes()

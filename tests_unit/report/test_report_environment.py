@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from halab.observe.verdict import Category
 from halab.report import environment
-from halab.report.budget import HARNESS_ERROR, TOO_EARLY, TOO_SLOW, WRONG_OUTCOME
 from halab.report.environment import (
     config_hash,
     host_facts,
@@ -33,22 +33,30 @@ def _categories(tmp_path: Path) -> list[dict[str, object]]:
     return data
 
 
-def test_categories_are_the_four_agreed_ones(tmp_path: Path) -> None:
+def test_categories_are_the_verdicts_own_in_their_order(tmp_path: Path) -> None:
     names = [c["name"] for c in _categories(tmp_path)]
-    assert list(dict.fromkeys(names)) == ["wrong outcome", "too slow", "too early", "lab or harness error"]
+    assert list(dict.fromkeys(names)) == [c.title for c in Category]
+    assert names[:3] == ["unsafe (split brain)", "wrong outcome", "no evidence"]
+    assert "inconclusive (host starved)" in names
 
 
-@pytest.mark.parametrize(("prefix", "category"), [
-    (WRONG_OUTCOME, "wrong outcome"),
-    (TOO_SLOW, "too slow"),
-    (TOO_EARLY, "too early"),
-    (HARNESS_ERROR, "lab or harness error"),
-])
-def test_each_prefix_lands_in_its_category_only(tmp_path: Path, prefix: str, category: str) -> None:
-    message = f"AssertionError: {prefix} fence-done at 80.0 s (window 46.5–75.2 s)\nassert False"
+@pytest.mark.parametrize("category", list(Category))
+@pytest.mark.parametrize("raised_as", ["AssertionError: ", "Failed: ", ""])
+def test_each_prefix_lands_in_its_category_only(tmp_path: Path, category: Category, raised_as: str) -> None:
+    message = f"{raised_as}{category.line('fence-done at 80.0 s (window 46.5–75.2 s)')}\nTOO SLOW: more\nassert False"
     hits = {c["name"] for c in _categories(tmp_path) if "failed" in c["matchedStatuses"]  # type: ignore[operator]
             and _java_matches(str(c.get("messageRegex", ".*")), message)}
-    assert hits == {category}
+    assert hits == {category.title}
+
+
+def test_the_fixtures_harness_error_lands_in_its_category(tmp_path: Path) -> None:
+    """What fixtures/failover.py writes for a harness error (pytest.fail with the category's line)."""
+    message = "Failed: " + Category.HARNESS_ERROR.line("expected the owner to be node01, it is node02")
+    hits = {c["name"] for c in _categories(tmp_path) if "failed" in c["matchedStatuses"]  # type: ignore[operator]
+            and _java_matches(str(c.get("messageRegex", ".*")), message)}
+    assert hits == {"lab or harness error"}
+    source = (Path(__file__).parents[2] / "fixtures" / "failover.py").read_text()
+    assert "pytest.fail(Category.HARNESS_ERROR.line(" in source
 
 
 def test_broken_tests_are_harness_errors_and_plain_failures_match_nothing(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_the_commands_the_lead_codes_against() -> None:
     assert rgm.start_local == "service cman start && service rgmanager start"
     assert rgm.enable_service.format(service="s", node="n") == "clusvcadm -e s -m n"
     assert rgm.relocate_service.format(service="s", node="n") == "clusvcadm -r s -m n"
-    assert rgm.fence_history == ""
+    assert rgm.fence_history == "cat /var/log/cluster/fenced.log"
     assert pcmk.fence_history.startswith("stonith_admin --history")
 
 

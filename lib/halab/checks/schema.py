@@ -16,13 +16,18 @@ from lxml import etree
 from halab.checks.base import At, Context, Issue, error, rule
 from halab.clusterconf import ClusterConf, to_xml
 from halab.errors import ConfigError
+from halab.inputs import read_input
 
 
 @lru_cache(maxsize=8)
 def load_schema(path: Path) -> etree.RelaxNG:
     """Compile a RelaxNG schema once per run; ConfigError if it is missing or not RelaxNG."""
+    if not path.is_file():
+        raise ConfigError("no such schema file", str(path))
+    data = read_input(path, lambda what: ConfigError(what, str(path)), 8 * 2**20)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        return etree.RelaxNG(etree.parse(str(path)))
+        return etree.RelaxNG(etree.fromstring(data, parser, base_url=str(path)).getroottree())
     except OSError:
         raise ConfigError("no such schema file", str(path)) from None
     except etree.XMLSyntaxError as err:

@@ -11,7 +11,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from halab import interrupt
 from halab.errors import HalabError
+from halab.report.redact import env_secrets, redacted_stdio
 
 # sub-command name -> module under halab.cli that provides register(parser) and run(args) -> int
 COMMANDS: dict[str, str] = {
@@ -45,14 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args._module.run(args))
-    except HalabError as err:
-        print(f"halab {args.command}: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print(f"halab {args.command}: interrupted", file=sys.stderr)
-        return 130
+    interrupt.install()  # SIGTERM / SIGHUP end a command like Ctrl-C (its finally blocks run)
+    # every line a command prints (plans, progress, errors) passes the one redaction
+    with redacted_stdio(env_secrets()):
+        try:
+            return int(args._module.run(args))
+        except HalabError as err:
+            print(f"halab {args.command}: {err}", file=sys.stderr)
+            return err.exit_code
+        except KeyboardInterrupt as err:
+            print(f"halab {args.command}: interrupted ({err or 'SIGINT'})", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

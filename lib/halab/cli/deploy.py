@@ -1,7 +1,10 @@
-"""`halab deploy [--lab SPEC] [--stack S] --dry-run`: the deploy sequence of a lab, per node.
+"""`halab deploy [--lab SPEC] [--stack S] [--dry-run]`: the deploy sequence of a lab, per node.
 
-Only rgmanager has a printable plan (it cannot run live here: no RHEL 6 packages); pacemaker is
-deployed live by the pytest fixtures, and this command says so instead of pretending.
+rgmanager has a printable plan (--dry-run) and runs it live on a lab that is up from the RHCS
+image (`halab up --stack rgmanager`); on a user's RHEL 6 image the plan is printed for the user
+to run. pacemaker is deployed live by the pytest fixtures, and ``--dry-run --stack pacemaker``
+prints its plan: the design's files, their mapping onto the lab, corosync.conf and the CIB
+sections as they will be loaded.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import argparse
 from halab.errors import HalabError
 from halab.spec import STACKS, load_spec
 
-HELP = {"deploy": "print the per-node deploy commands of a lab's design (--dry-run; rgmanager)"}
+HELP = {"deploy": "deploy a lab's rgmanager design live, or print its per-node commands (--dry-run)"}
 PLANNED = ("rgmanager",)
 
 
@@ -34,11 +37,29 @@ def run(args: argparse.Namespace) -> int:
     stack = args.stack or (PLANNED[0] if args.dry_run and spec.stack not in PLANNED else spec.stack)
     spec = spec.with_stack(stack)
     if stack == "pacemaker":
-        print("halab deploy: the pacemaker deploy runs live from the pytest fixtures (no plan to print here)")
-        return 0
-    if not args.dry_run:
-        raise DeployError("rgmanager cannot run live here (no RHEL 6 packages): --dry-run prints its plan")
-    from halab.deploy.rgmanager import render, rgmanager_plan
+        if not args.dry_run:
+            print("halab deploy: the pacemaker deploy runs live from the pytest fixtures "
+                  "(--dry-run --stack pacemaker prints its plan)")
+            return 0
+        from halab.deploy.pacemaker import design_of
+        from halab.deploy.pacemaker import render as render_pcmk
 
-    print(render(rgmanager_plan(spec)))
+        print(render_pcmk(design_of(spec), spec))
+        return 0
+    from halab.deploy.rgmanager import platform_of, render, rgmanager_plan
+
+    if args.dry_run:
+        print(render(rgmanager_plan(spec)))
+        return 0
+    if platform_of(spec) != "debian":
+        raise DeployError("rgmanager runs live only on halab's RHCS image; on a user's RHEL 6 image "
+                          "--dry-run prints the plan to run there")
+    from halab.deploy.rgmanager_live import deploy
+    from halab.lab import lab as labmod
+
+    lab = labmod.attach(spec)
+    try:
+        deploy(lab)
+    finally:
+        lab.close()
     return 0

@@ -6,7 +6,8 @@ import argparse
 import json
 
 from halab.errors import SpecError
-from halab.oracle import FAULTS, Prediction, predict
+from halab.faults import REGISTRY
+from halab.oracle import Prediction, predict
 from halab.spec import STACKS, LabSpec, load_spec
 
 HELP = {"expect": "predict who is fenced, where services end and each phase's time window after a fault"}
@@ -17,7 +18,7 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
                         help="lab spec: a name under labs/ or a lab.toml path (default: seed)")
     parser.add_argument("--stack", choices=STACKS, default=None, help="cluster stack (default: the spec's)")
     parser.add_argument("--timing", default=None, help="timing profile of the lab spec (default: the spec's)")
-    parser.add_argument("--fault", required=True, choices=FAULTS, help="fault id")
+    parser.add_argument("--fault", required=True, choices=list(REGISTRY), help="fault id")
     parser.add_argument("--target", required=True, metavar="NODE", help="node name, host name or domain")
     parser.add_argument("--owner", action="append", default=[], metavar="[SERVICE=]NODE",
                         help="where a service runs at t0 (default: its preferred node); repeatable")
@@ -25,9 +26,47 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qdisk-master", default=None, metavar="NODE",
                         help="rgmanager: the quorum-disk master at t0 (default: every possibility)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--cib", default=None, metavar="FILE",
+                        help="a CIB with its status (cibadmin -Q): who is fenced and where every resource "
+                             "ends up after the target is lost, from pacemaker's own scheduler")
+
+
+def run_cib(args: argparse.Namespace) -> int:
+    """Placement and fencing after a node loss on a user's CIB, from crm_simulate (offline)."""
+    from pathlib import Path
+
+    from halab.cib import load_cib
+    from halab.cib import simulate as sim
+    from halab.cib.corosync import load_corosync
+    from halab.errors import NotApplicable
+
+    if args.fault not in sim.NODE_LOSS_FAULTS:
+        raise NotApplicable(f"--cib: {args.fault} is not a node loss; on a CIB alone halab predicts "
+                            f"{', '.join(sim.NODE_LOSS_FAULTS)}")
+    path = Path(args.cib)
+    cfg = load_cib(path)  # unsupported constructs named in one line
+    coro_path = path.parent / "corosync.conf"
+    quorate = None
+    if coro_path.is_file():
+        coro = load_corosync(coro_path)
+        quorate = sim.quorate_after_loss(len(cfg.node_names), 1, coro.two_node)
+    raw = path.read_bytes()
+    if args.target not in sim.online_nodes(raw, str(path)):  # a design without a live status:
+        from halab.cib.lab import healthy  # start from where pacemaker places everything
+
+        raw = sim.settle(healthy(raw, cfg.node_names), where=str(path))
+    t = sim.after_node_loss(raw, args.target, quorate=quorate, where=str(path))
+    if args.json:
+        print(json.dumps({"target": args.target, "fenced": list(t.fenced),
+                          "placement": {k: list(v) for k, v in t.roles.items()}}, indent=2))
+    else:
+        print(sim.render(t, args.target, tuple(p.id for p in cfg.primitives())))
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cib:
+        return run_cib(args)
     spec = load_spec(args.lab)
     if args.timing:
         spec = spec.with_timing(args.timing)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
+from pathlib import Path
 
 from halab.lab import lab as labmod
 from halab.lab import target
-from halab.lab.image import ensure_image
-from halab.spec import load_spec
+from halab.lab.rhcsimage import ensure_stack_image
+from halab.spec import STACKS, load_spec
 
 HELP = {
     "up": "build the lab (networks, iSCSI target, fence sshd, nodes) and wait until every node is ready",
@@ -28,8 +28,15 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "up":
         parser.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     if name in ("up", "image"):
+        parser.add_argument("--stack", choices=STACKS, default=None,
+                            help="cluster stack (default: the spec's); rgmanager boots the RHCS image")
         parser.add_argument("--rebuild-image", action="store_true",
                             help="rebuild the guest image even if cached")
+    if name == "image":
+        parser.add_argument("--sources", type=Path, default=None,
+                            help="rgmanager: directory of the upstream tarballs (default: ../shared/upstream)")
+        parser.add_argument("--download", action="store_true",
+                            help="rgmanager: fetch missing tarballs from their pinned URLs (sha256-checked)")
     if name == "ssh":
         parser.add_argument("node", help="node name, host name or domain name")
         parser.add_argument("cmd", nargs=argparse.REMAINDER, help="command to run (default: a health line)")
@@ -42,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"all labs: down ({len(gone)} items removed)" + (f"; still there: {', '.join(left)}" if left else ""))
         return 1 if left else 0
     spec = load_spec(args.lab)
+    if getattr(args, "stack", None):
+        spec = spec.with_stack(args.stack)
     if args.command == "up":
         lab = labmod.up(spec, accel=args.accel, rebuild_image=args.rebuild_image)
         lab.close()
@@ -50,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         if spec.image.kind != "builtin":
             print(f"lab {spec.name}: uses the user image {spec.image.path}; nothing to build")
             return 0
-        ensure_image(spec.image.suite, rebuild=args.rebuild_image)
+        ensure_stack_image(spec.stack, spec.image.suite, rebuild=args.rebuild_image, source_dir=args.sources,
+                           download=args.download)
         return 0
     if args.command == "down":
         gone = labmod.down(spec)
@@ -87,12 +97,19 @@ def _status(spec: object) -> int:
     return 0
 
 
+def remote_command(cmd: list[str]) -> str:
+    """What runs on the node, as ssh does it: the words joined by spaces and given to the remote
+    shell, so `halab ssh node01 "crm_mon -1 | tail"` pipes on the node (quote what must stay one
+    word twice, as with ssh)."""
+    return " ".join(cmd) if cmd else "hostname; uptime; ip -br addr"
+
+
 def _ssh(spec: object, node: str, cmd: list[str]) -> int:
     from halab.spec import LabSpec
 
     assert isinstance(spec, LabSpec)
     lab = labmod.attach(spec)
-    command = " ".join(shlex.quote(c) for c in cmd) if cmd else "hostname; uptime; ip -br addr"
+    command = remote_command(cmd)
     res = lab.remote(node).run(command, timeout=120)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)

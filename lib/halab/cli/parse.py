@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from halab.errors import ParseError
+from halab.inputs import read_input
 from halab.spec import STACKS
 from halab.stacks.jsonify import to_json
 from halab.stacks.kinds import KINDS, LOG_KIND, read_kind, read_log
@@ -48,12 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read(kind: str, name: str) -> str:
-    import sys
-
-    try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except OSError as err:
-        raise ParseError(kind, f"cannot read {name}: {err.strerror}") from None
+    data = read_input(name, lambda what: ParseError(kind, what))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -37,6 +37,9 @@ from halab.clusterconf.model import (
     Totem,
 )
 from halab.errors import ConfigError
+from halab.inputs import read_input
+
+MAX_CONF_BYTES = 4 * 2**20  # the largest real cluster.conf is a few hundred KB
 
 E = TypeVar("E", bound=Element)
 
@@ -72,14 +75,11 @@ def parse_value(raw: str, kind: type) -> Any:
 def load_cluster_conf(path: str | Path) -> ClusterConf:
     """Read a cluster.conf file; ConfigError (one line: file and line) if it is unusable."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a cluster.conf", str(path)) from None
-    except OSError as err:
-        raise ConfigError(f"cannot read: {err.strerror}", str(path)) from None
+    if str(path) != "-" and not path.exists():
+        raise ConfigError("no such file", str(path))
+    if path.is_dir():
+        raise ConfigError("is a directory, not a cluster.conf", str(path))
+    data = read_input(path, lambda what: ConfigError(what, str(path)), MAX_CONF_BYTES)
     return parse_cluster_conf(data, path)
 
 
@@ -87,7 +87,10 @@ def parse_cluster_conf(data: bytes | str, path: Path | None = None) -> ClusterCo
     """Read cluster.conf text; ``path`` only names the source in errors and findings."""
     where = str(path) if path else "<cluster.conf>"
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True)
+    # No entity expansion (billion laughs), no DTD or network fetch (external entities), libxml2's
+    # depth and size limits kept (huge_tree off): a hostile file is a one-line "not XML".
+    parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
     try:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as err:

@@ -21,14 +21,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from halab.clusterconf.model import ClusterConf
-from halab.clusterconf.reader import load_cluster_conf
+from halab.clusterconf.profile import lab_conf_text
+from halab.clusterconf.reader import parse_cluster_conf
 from halab.errors import ConfigError, SpecError
 from halab.spec import LabSpec, Node
 
+# rhel6: a user's RHEL/CentOS 6 image (chkconfig, service, ricci, python 2);
+# debian: halab's RHCS image (lib/halab/lab/rhcsimage.py: systemd units cman/rgmanager, no ricci,
+# iSCSI logged in by `halab up`, the seed's /etc/init.d/myappl already in the image).
+PLATFORMS = ("rhel6", "debian")
 RICCI_PASSWORD_ENV = "HALAB_RICCI_PASSWORD"  # noqa: S105 -- the name of a variable, not a value
 CLUSTER_CONF = "/etc/cluster/cluster.conf"
 ISCSI_PORT = 3260
 QUORUM_WAIT_S = 300
+START_CLUSTER = "service cman start && service rgmanager start"
+FENCE_KEY_SECRET = "the lab's fence private key"  # noqa: S105 -- names the secret, never holds it
 _PASSWD_ATTR = re.compile(r"""(\bpasswd\s*=\s*)(["'])(.*?)\2""")
 
 
@@ -81,6 +88,7 @@ class _Site:
     conf_text: str
     portal: str
     first: Node
+    platform: str = "rhel6"
 
     def lun_path(self, role: str) -> str:
         lun = self.spec.storage.by_role(role)
@@ -88,19 +96,28 @@ class _Site:
         return f"/dev/disk/by-path/ip-{self.portal}:{ISCSI_PORT}-iscsi-{target}-lun-{lun.lun}"
 
 
-def rgmanager_plan(spec: LabSpec) -> Plan:
+def platform_of(spec: LabSpec) -> str:
+    """The built-in image of an rgmanager lab is halab's Debian RHCS image; a user image is RHEL 6."""
+    return "debian" if spec.image.kind == "builtin" else "rhel6"
+
+
+def rgmanager_plan(spec: LabSpec, platform: str | None = None) -> Plan:
     """The deploy sequence of ``spec``'s rgmanager design (its cluster.conf) on its nodes."""
-    site = _site(spec)
+    site = _site(spec, platform or platform_of(spec))
     names = tuple(n.name for n in spec.nodes)
+    if site.platform == "debian":
+        prepare = (*_luns_seen(site), *_no_boot_start(site), *_fence_keys(site), *_cluster_conf(site),
+                   *_app(site))
+    else:
+        prepare = (*_iscsi(site), *_ricci(), *_no_boot_start(site), *_fence_keys(site), *_cluster_conf(site),
+                   *_app(site))
     phases = (
-        Phase("prepare every node", names, (*_iscsi(site), *_ricci(), *_no_boot_start(),
-                                             *_fence_keys(site), *_cluster_conf(site), *_app(site))),
+        Phase("prepare every node", names, prepare),
         Phase("initialise shared storage (once)", (site.first.name,), _storage(site)),
         Phase("check every node sees the quorum disk", names,
               (Step("the label qdiskd looks for is on the disk, seen by path", "mkqdisk -L"),)),
         Phase("start the cluster on all nodes at the same moment (clstart_all)", names,
-              (Step("start cman (with qdiskd and fenced), then rgmanager",
-                    "service cman start && service rgmanager start"),), together=True),
+              (Step("start cman (with qdiskd and fenced), then rgmanager", START_CLUSTER),), together=True),
         Phase("wait for quorum", (site.first.name,),
               (Step("block until this node is a member of a quorate cluster",
                     f"cman_tool wait -q -t {QUORUM_WAIT_S}"),)),
@@ -112,6 +129,8 @@ def rgmanager_plan(spec: LabSpec) -> Plan:
 
 def _warnings(site: _Site) -> tuple[str, ...]:
     """Devices named /dev/sdX in cluster.conf: iSCSI LUN order changes between logins."""
+    if site.platform == "debian":
+        return ()  # the deployed cluster.conf names the data LUN by path (deployed_conf)
     out = []
     for svc in site.conf.services:
         for res in svc.walk():
@@ -122,19 +141,33 @@ def _warnings(site: _Site) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _site(spec: LabSpec) -> _Site:
+def _site(spec: LabSpec, platform: str = "rhel6") -> _Site:
     path = spec.cluster_conf_path()
-    conf = load_cluster_conf(path)
+    conf_text = lab_conf_text(spec)  # cluster.conf under the lab's timing profile
+    conf = parse_cluster_conf(conf_text, path)
+    _check_timing(conf, spec)
     host = spec.network(spec.storage.network).host
     if host is None:
         what = f"network {spec.storage.network!r} has no host address for the iSCSI portal"
         raise SpecError(what, str(spec.path))
-    site = _Site(spec, conf, path.read_text(encoding="utf-8"), str(host), spec.nodes[0])
+    if platform not in PLATFORMS:
+        raise SpecError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})", str(spec.path))
+    site = _Site(spec, conf, conf_text, str(host), spec.nodes[0], platform)
     _check_qdisk_label(site)
     for node in conf.nodes:
         if node.name:
             spec.node(node.name)  # every cluster node must be a lab node (SpecError otherwise)
     return site
+
+
+def _check_timing(conf: ClusterConf, spec: LabSpec) -> None:
+    """A timing qdiskd or cman would refuse is an error here, before any node runs it."""
+    from halab.checks import run_checks
+    from halab.checks.base import Severity
+
+    bad = [f for f in run_checks(conf, spec) if f.rule.startswith("timing.") and f.severity is Severity.ERROR]
+    if bad:
+        raise ConfigError(f"timing profile {spec.timing.name!r}: {bad[0].reason}", str(spec.cluster_conf_path()))
 
 
 def _check_qdisk_label(site: _Site) -> None:
@@ -156,10 +189,11 @@ def _iscsi(site: _Site) -> tuple[Step, ...]:
         Step("iSCSI initiator at boot, started now",
              "chkconfig iscsid on && chkconfig iscsi on && service iscsid start"),
         Step("discover the lab target on the management network",
-             f"iscsiadm -m discovery -t sendtargets -p {portal}"),
-        Step("log in to the lab target", f"iscsiadm -m node -T {target} -p {portal} --login"),
+             f"iscsiadm -m discovery -t sendtargets -p {shlex.quote(portal)}"),
+        Step("log in to the lab target", f"iscsiadm -m node -T {shlex.quote(target)} -p {shlex.quote(portal)} --login"),
         Step("wait until both LUNs are visible by path",
-             f"udevadm settle && test -b {site.lun_path('quorum')} && test -b {site.lun_path('data')}"),
+             f"udevadm settle && test -b {shlex.quote(site.lun_path('quorum'))} && "
+             f"test -b {shlex.quote(site.lun_path('data'))}"),
     )
 
 
@@ -173,7 +207,15 @@ def _ricci() -> tuple[Step, ...]:
     )
 
 
-def _no_boot_start() -> tuple[Step, ...]:
+def _luns_seen(site: _Site) -> tuple[Step, ...]:
+    return (Step("`halab up` logged in to the lab target: both LUNs are visible by path",
+                 f"udevadm settle && test -b {site.lun_path('quorum')} && test -b {site.lun_path('data')}"),)
+
+
+def _no_boot_start(site: _Site) -> tuple[Step, ...]:
+    if site.platform == "debian":
+        return (Step("a fenced node must not rejoin by itself at boot (the image never enables them)",
+                     "systemctl disable --quiet cman.service rgmanager.service"),)
     return (Step("a fenced node must not rejoin by itself at boot",
                  "chkconfig cman off && chkconfig rgmanager off"),)
 
@@ -182,13 +224,14 @@ def _fence_keys(site: _Site) -> tuple[Step, ...]:
     paths = sorted({d.attrs.get("identity_file") or "" for d in site.conf.fence_devices} - {""})
     return tuple(Step("the lab's fence key for fence_virsh (identity_file of cluster.conf)",
                       f"install -m 0600 -D /dev/stdin {shlex.quote(p)}",
-                      secret_stdin="the lab's fence private key") for p in paths)  # noqa: S106
+                      secret_stdin=FENCE_KEY_SECRET) for p in paths)
 
 
 def _cluster_conf(site: _Site) -> tuple[Step, ...]:
+    text = deployed_conf(site)
     return (
         Step("the same cluster.conf on every node", f"install -m 0640 -D /dev/stdin {CLUSTER_CONF}",
-             stdin=site.conf_text if site.conf_text.endswith("\n") else site.conf_text + "\n"),
+             stdin=text if text.endswith("\n") else text + "\n"),
         Step("validate it against the installed schema", f"ccs_config_validate -f {CLUSTER_CONF}"),
     )
 
@@ -198,11 +241,23 @@ def _app(site: _Site) -> tuple[Step, ...]:
     steps = []
     if data.mountpoint:
         steps.append(Step("mount point of the data LUN", f"mkdir -p {shlex.quote(data.mountpoint)}"))
+    if site.platform == "debian":
+        return tuple(steps)  # the seed's /etc/init.d/myappl is in halab's RHCS image
     for script in _scripts(site.conf):
         steps.append(Step(f"{script}: a stand-in application serving the data LUN over HTTP",
                           f"install -m 0755 -D /dev/stdin {shlex.quote(script)}",
-                          stdin=_stand_in(data.mountpoint or "/", _app_port(site.spec))))
+                          stdin=_stand_in(data.mountpoint or "/", app_port(site.spec))))
     return tuple(steps)
+
+
+def deployed_conf(site: _Site) -> str:
+    """cluster.conf as deployed: on halab's image an fs device named /dev/sdX becomes the data LUN by
+    path (iSCSI LUN order changes between logins); a user's RHEL 6 plan keeps it and warns."""
+    if site.platform != "debian":
+        return site.conf_text
+    data = site.lun_path("data")
+    return re.sub(r'(\bdevice\s*=\s*")(/dev/[sv]d[a-z]+\d*)(")', lambda m: m.group(1) + data + m.group(3),
+                  site.conf_text)
 
 
 def _scripts(conf: ClusterConf) -> list[str]:
@@ -210,7 +265,7 @@ def _scripts(conf: ClusterConf) -> list[str]:
     return sorted(f for f in files if f)
 
 
-def _app_port(spec: LabSpec) -> int:
+def app_port(spec: LabSpec) -> int:
     for stack in ("rgmanager", "pacemaker"):
         cfg: Mapping[str, Any] = spec.stacks.get(stack, {})
         if "app_port" in cfg:
@@ -247,10 +302,10 @@ def _storage(site: _Site) -> tuple[Step, ...]:
         raise ConfigError(what, str(site.spec.cluster_conf_path()))
     data = site.spec.storage.by_role("data")
     steps = [Step(f"write the quorum disk label qdiskd looks for (LUN {quorum.lun}); mkqdisk asks to confirm",
-                  f"echo y | mkqdisk -c {site.lun_path('quorum')} -l {shlex.quote(label)}")]
+                  f"echo y | mkqdisk -c {shlex.quote(site.lun_path('quorum'))} -l {shlex.quote(label)}")]
     if data.fstype:
         steps.append(Step(f"the service's {data.fstype} file system on the data LUN (LUN {data.lun})",
-                          f"mkfs.{data.fstype} -q -F {site.lun_path('data')}"))
+                          f"mkfs.{shlex.quote(data.fstype)} -q -F {shlex.quote(site.lun_path('data'))}"))
     return tuple(steps)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from halab.errors import NotApplicable
 from halab.faults.base import Fault, heal_quietly, injected
 from halab.faults.domain import PowerOff, Suspend
+from halab.faults.effect import Effect
 from halab.faults.firewall import HeartbeatBlock, IscsiBlock, IscsiBlockBoth
 from halab.faults.hostside import MgmtCut
 from halab.faults.link import HeartbeatDown, ServiceNicDown
@@ -15,8 +17,14 @@ REGISTRY: dict[str, type[Fault]] = {
                 ServiceNicDown, MgmtCut, AppFailure)
 }
 SEED_FAULTS: tuple[str, ...] = ("heartbeat-down", "iscsi-block", "suspend")
-# A fault the oracle knows under another id (same expected behaviour, harder cut).
-ORACLE_ID = {"iscsi-block-both": "iscsi-block"}
+
+
+def effect_of(fault_id: str) -> Effect:
+    """The declared effect of a fault id (what the oracle reasons from)."""
+    try:
+        return REGISTRY[fault_id].effect
+    except KeyError:
+        raise NotApplicable(f"unknown fault {fault_id!r} (one of {', '.join(REGISTRY)})") from None
 
 
 def get_fault(fault_id: str) -> Fault:
@@ -26,4 +34,4 @@ def get_fault(fault_id: str) -> Fault:
         raise KeyError(f"unknown fault {fault_id!r} (known: {', '.join(REGISTRY)})") from None
 
 
-__all__ = ["ORACLE_ID", "REGISTRY", "SEED_FAULTS", "Fault", "get_fault", "heal_quietly", "injected"]
+__all__ = ["REGISTRY", "SEED_FAULTS", "Effect", "Fault", "effect_of", "get_fault", "heal_quietly", "injected"]

@@ -13,9 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar
 
-from halab.errors import LabError, NotApplicable
+from halab import interrupt
+from halab.errors import NotApplicable
+from halab.faults.effect import Effect
 from halab.lab.lab import Lab
-from halab.lab.remote import Unreachable
 
 log = logging.getLogger("halab.faults")
 RULE_TAG = "halab-fault"  # every firewall rule a fault adds carries this comment, so heal finds it
@@ -26,6 +27,7 @@ class Fault(ABC):
 
     id: ClassVar[str]
     description: ClassVar[str]
+    effect: ClassVar[Effect]  # what it does, in neutral terms: the oracle reasons from this
     disturbs_fence_path: ClassVar[bool] = False
     healed_from_host: ClassVar[bool] = False  # heal needs no SSH to the node (libvirt, host-side taps)
 
@@ -53,17 +55,28 @@ def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None) -> I
         fault.inject(lab, target)
         yield
     finally:
-        heal_quietly(fault, lab, target)
+        with interrupt.deferred():  # a first Ctrl-C/SIGTERM lets the (bounded) heal finish
+            heal_quietly(fault, lab, target)
 
 
 def heal_quietly(fault: Fault, lab: Lab, target: str) -> bool:
-    """Heal, logging rather than raising: a node that is down now is healed by the cluster restore."""
+    """Heal, logging rather than raising: a node that is down now is healed by the cluster restore.
+
+    Any Exception (a libvirtError from a heal racing fence_virsh's start, a paramiko error) is
+    logged, never raised: it would mask the first error and abort the sweep of the other faults.
+    An interrupt (KeyboardInterrupt, SystemExit) still goes up.
+    """
+    return heal_error(fault, lab, target) is None
+
+
+def heal_error(fault: Fault, lab: Lab, target: str) -> Exception | None:
+    """Heal; the error it ended with (logged), or None when it healed."""
     try:
         fault.heal(lab, target)
-        return True
-    except (LabError, Unreachable) as err:
-        log.warning("heal %s on %s: %s", fault.id, target, err)
-        return False
+        return None
+    except Exception as err:
+        log.warning("heal %s on %s: %s: %s", fault.id, target, type(err).__name__, err)
+        return err
 
 
 def ssh(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> None:

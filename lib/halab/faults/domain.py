@@ -5,6 +5,7 @@ Frozen (`virsh suspend`) and power-off (`virsh destroy`).
 
 from __future__ import annotations
 
+from halab.faults import effect as fx
 from halab.faults.base import Fault
 from halab.lab import domains
 from halab.lab.lab import Lab
@@ -12,6 +13,7 @@ from halab.lab.lab import Lab
 
 class Suspend(Fault):
     id = "suspend"
+    effect = fx.FREEZE_NODE
     description = "node frozen: `virsh suspend` of its domain (resumed at heal if the fence has not reset it)"
     healed_from_host = True
 
@@ -26,6 +28,7 @@ class Suspend(Fault):
 
 class PowerOff(Fault):
     id = "power-off"
+    effect = fx.STOP_NODE
     description = "node powered off: `virsh destroy` of its domain (started again at heal)"
     healed_from_host = True
 

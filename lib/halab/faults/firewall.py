@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from halab.faults import effect as fx
 from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd, ssh
 from halab.lab.lab import Lab
 
@@ -30,18 +31,21 @@ class FirewallFault(Fault):
 
 class IscsiBlock(FirewallFault):
     id = "iscsi-block"
+    effect = fx.CUT_STORAGE
     description = "the seed's rule on the node: iptables -A INPUT -m tcp -p tcp --sport 3260 -j REJECT"
     rules = ("-A INPUT -m tcp -p tcp --sport 3260 -j REJECT",)
 
 
 class IscsiBlockBoth(FirewallFault):
     id = "iscsi-block-both"
+    effect = fx.CUT_STORAGE  # a harder cut of the same thing: same prediction
     description = "iSCSI cut both ways, established flows included (DROP at the top of INPUT and OUTPUT)"
     rules = ("-I INPUT 1 -p tcp --sport 3260 -j DROP", "-I OUTPUT 1 -p tcp --dport 3260 -j DROP")
 
 
 class HeartbeatBlock(FirewallFault):
     id = "heartbeat-block"
+    effect = fx.cut_network("heartbeat", fx.FIREWALL)
     description = ("heartbeat cut by firewall: everything in and out of the heartbeat NIC dropped "
                    "(incl. multicast)")
     rules = ("-I INPUT 1 -i hb -j DROP", "-I OUTPUT 1 -o hb -j DROP")

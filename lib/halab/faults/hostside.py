@@ -9,11 +9,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from halab.errors import LabError
+from halab.faults import effect as fx
 from halab.faults.base import Fault
 from halab.lab import domains
 from halab.lab.host import run
 from halab.lab.lab import Lab
 from halab.lab.paths import mac_for
+from halab.proc import bounded
 
 
 def tap_of(lab: Lab, target: str, role: str) -> str:
@@ -23,7 +25,7 @@ def tap_of(lab: Lab, target: str, role: str) -> str:
 
     with domains.connection() as conn:
         try:
-            xml = conn.lookupByName(node.domain).XMLDesc(0)  # type: ignore[attr-defined]
+            xml = bounded(lambda: conn.lookupByName(node.domain).XMLDesc(0), 30, f"XML of {node.domain}")
         except libvirt.libvirtError as err:  # no such domain: no tap either (heal stays quiet)
             raise LabError(f"no {role} tap for {node.domain}: {err}") from None
     for iface in ET.fromstring(xml).iter("interface"):  # noqa: S314
@@ -35,6 +37,7 @@ def tap_of(lab: Lab, target: str, role: str) -> str:
 
 class MgmtCut(Fault):
     id = "mgmt-cut"
+    effect = fx.cut_network("management", fx.HOST_SIDE)
     description = "management network cut at the node's tap: iSCSI and the fence path are gone for that node"
     disturbs_fence_path = True
     healed_from_host = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from halab.faults import effect as fx
 from halab.faults.base import Fault, ssh
 from halab.lab.lab import Lab
 from halab.lab.paths import NIC_BY_ROLE
@@ -30,11 +31,13 @@ class LinkDown(Fault):
 
 class HeartbeatDown(LinkDown):
     id = "heartbeat-down"
+    effect = fx.cut_network("heartbeat", fx.LINK_DOWN)
     description = "heartbeat NIC down on the node (the seed's `ifdown`): totem loses the node"
     role = "heartbeat"
 
 
 class ServiceNicDown(LinkDown):
     id = "service-nic-down"
+    effect = fx.cut_network("service", fx.LINK_DOWN)
     description = "service NIC down on the node: clients lose the service IP there"
     role = "service"

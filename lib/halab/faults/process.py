@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from halab.faults import effect as fx
 from halab.faults.base import Fault, ssh
 from halab.lab.lab import Lab
 
 
 class KillDaemon(Fault):
     id = "kill-daemon"
+    effect = fx.kill(fx.CLUSTER_DAEMON)
     description = ("cluster daemon killed with SIGKILL on the node "
                    "(corosync for pacemaker, cman/corosync for rgmanager)")
     daemons: ClassVar[dict[str, str]] = {"pacemaker": "corosync", "rgmanager": "corosync"}
@@ -23,10 +25,13 @@ class KillDaemon(Fault):
 
 class AppFailure(Fault):
     id = "app-failure"
+    effect = fx.kill(fx.APPLICATION)
     description = "the service's application dies (SIGKILL) on the node: its status check must fail"
 
     def app(self, lab: Lab) -> Any:
-        return lab.spec.stack_config("pacemaker").get("app", "myappl")
+        from halab.cib.lab import lab_design
+
+        return lab_design(lab.spec).app
 
     def inject(self, lab: Lab, target: str) -> None:
         # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.

@@ -1,23 +1,31 @@
-"""Bring the cluster back to healthy after a fault: every node up, in the cluster, service home.
+"""Bring the cluster back to the design's baseline after a fault: every node up, in the cluster,
+the service where the design places it on a healthy cluster.
 
 This is the last step of every heal: a fenced node reboots outside the cluster (daemons are not
 enabled at boot, the seed's advice), so the harness resumes/starts its domain, waits for SSH,
-undoes link and firewall faults, logs in to iSCSI again, starts the cluster stack there, clears
-fail counts and waits for the service to settle on its preferred node.
+undoes link and firewall faults, logs in to iSCSI again, starts the cluster stack there and clears
+fail counts. A design that fails back then puts the service on its baseline node by itself; one
+that does not (stickiness at or above the location score) would never get there, so after a short
+settle the restore moves the service there and removes the move constraint it set, within the
+same bounded time.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
+from halab import interrupt
 from halab.errors import HalabError, LabError
-from halab.faults import REGISTRY, heal_quietly
+from halab.faults import REGISTRY
+from halab.faults.base import heal_error
 from halab.lab import domains
-from halab.lab.lab import Lab, iscsi_login
+from halab.lab.lab import Lab, iscsi_login, push_fence_key
+from halab.lab.remote import Unreachable
+from halab.proc import Deadline, parallel
 from halab.stacks.base import get_adapter
-from halab.stacks.types import ClusterStatus
+from halab.stacks.lab_names import lab_adapter
+from halab.stacks.types import ClusterStatus, Service
 
 Progress = Callable[[str], None]
 
@@ -31,8 +39,8 @@ def _wake(lab: Lab) -> None:
             domains.act(node.domain, "start")
 
 
-def _stack_running(lab: Lab, node: str) -> bool:
-    return lab.remote(node).run(get_adapter(lab.spec.stack).commands.stack_running, timeout=15).ok
+def _stack_running(lab: Lab, node: str, budget: Deadline) -> bool:
+    return lab.remote(node).run(get_adapter(lab.spec.stack).commands.stack_running, timeout=budget.cap(15.0)).ok
 
 
 def sweep(lab: Lab, from_host: bool | None = None) -> None:
@@ -41,54 +49,150 @@ def sweep(lab: Lab, from_host: bool | None = None) -> None:
     `from_host` limits it to the faults healed from the host (True) or inside the nodes (False):
     the restore heals host-side first, so that SSH to the nodes works, then the rest.
     """
+    unreachable: set[str] = set()  # a node that did not answer once is not asked again (bounded sweep)
     for fault_cls in REGISTRY.values():
         if from_host is not None and fault_cls.healed_from_host != from_host:
             continue
         for node in lab.spec.nodes:
-            heal_quietly(fault_cls(), lab, node.name)
+            if not fault_cls.healed_from_host and node.name in unreachable:
+                continue
+            if isinstance(heal_error(fault_cls(), lab, node.name), Unreachable):
+                unreachable.add(node.name)
 
 
-def restore(lab: Lab, service: str, preferred: str, within_s: float, progress: Progress = print,
+def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
+    """What an interrupted run may have left on a reused lab, healed before anything else runs:
+    host-side faults, paused/stopped domains, in-guest faults, and the fence key (the broken-fence
+    test puts a wrong one). Bounded; returns the nodes that did not answer (the restore or the
+    deploy that follows deals with them)."""
+    within = max(60.0, lab.spec.timing.node_boot_s[1] * 2)
+    budget = Deadline(within, "session sweep", "sweep")
+    sweep(lab, from_host=True)
+    _wake(lab)
+    names = [n.name for n in lab.spec.nodes]
+    progress(f"sweep: waiting for SSH on {', '.join(names)} (at most {within:.0f} s)")
+
+    def answers(node: str) -> bool:
+        try:
+            lab.remote(node).wait_ssh(budget.cap(budget.left(), 5.0))
+            return True
+        except LabError:
+            return False
+
+    up = dict(zip(names, parallel(answers, names), strict=True))
+    sweep(lab, from_host=False)
+    for node in [n for n in names if up[n]]:
+        try:
+            push_fence_key(lab, node)
+        except LabError as err:
+            progress(f"sweep: fence key not restored on {node}: {err}")
+            up[node] = False
+    missing = [n for n in names if not up[n]]
+    progress("sweep: done" + (f"; no answer from {', '.join(missing)}" if missing else ""))
+    return missing
+
+
+SETTLE_S = 20.0  # after all nodes are back: time for a fail-back design to move the service itself
+
+
+def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
             poll_s: float = 2.0) -> ClusterStatus:
-    """Heal the cluster; returns the healthy status, raises LabError if not healthy within `within_s`."""
-    deadline = time.monotonic() + within_s
+    """Heal the cluster back to ``baseline`` (the design's placement of ``service``); returns the
+    healthy status, raises LabError if not there within `within_s`.
+
+    Every step's timeout is capped by what is left of `within_s` (a Deadline), so the restore
+    gives up at its bound; each wait says what it waits for and how long.
+    """
+    budget = Deadline(within_s, "cluster restore", "restore")
+    progress(f"restore: bringing every node back, {service} home on {baseline} (at most {within_s:.0f} s)")
     sweep(lab, from_host=True)  # taps up, domains resumed / started: the nodes can answer again
     _wake(lab)
     names = [n.name for n in lab.spec.nodes]
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        list(pool.map(lambda n: lab.remote(n).wait_ssh(max(5.0, deadline - time.monotonic())), names))
+    progress(f"restore: waiting for SSH on {', '.join(names)} (at most {budget.left():.0f} s)")
+    parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
     sweep(lab, from_host=False)  # links up, firewall rules gone, on nodes that answer now
     for n in names:
-        iscsi_login(lab, lab.spec.node(n))
-    down = [n for n in names if not _stack_running(lab, n)]
+        iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
+    down = [n for n in names if not _stack_running(lab, n, budget)]
     adapter = get_adapter(lab.spec.stack)
     if down:
-        progress(f"restore: starting the cluster stack on {', '.join(down)}")
-        with ThreadPoolExecutor(max_workers=len(down)) as pool:
-            list(pool.map(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=120, check=True),
-                          down))
-    return _wait_healthy(lab, service, preferred, names, deadline, poll_s)
+        progress(f"restore: starting the cluster stack on {', '.join(down)} (at most {budget.cap(120.0):.0f} s)")
+        parallel(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=budget.cap(120.0), check=True),
+                 down)
+    progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
+             f"(at most {max(budget.left(), 0):.0f} s)")
+    return _Healer(lab, service, baseline, names, budget, progress).wait(poll_s)
 
 
-def _wait_healthy(lab: Lab, service: str, preferred: str, names: list[str], deadline: float,
-                  poll_s: float) -> ClusterStatus:
-    adapter = get_adapter(lab.spec.stack)
-    cleaned = False
-    last: ClusterStatus | str = "no status yet"
-    while time.monotonic() < deadline:
-        try:
-            res = lab.remote(preferred).run(adapter.commands.status, timeout=20, connect_timeout=3)
-            status = adapter.read_status(res.stdout)
-            last = status
-            online = set(names) <= set(status.online())
-            svc = status.service(service)
-            if online and not cleaned:
-                if adapter.commands.clear_failures:
-                    lab.remote(preferred).run(f"{adapter.commands.clear_failures} >/dev/null 2>&1", timeout=60)
-                cleaned = True
-            elif online and svc is not None and svc.state == "started" and svc.owner == preferred:
-                return status
-        except HalabError as err:
-            last = str(err)
-        time.sleep(poll_s)
-    raise LabError(f"cluster not healthy again in time (last: {last})", "restore")
+class _Healer:
+    """Polls the cluster until it is back on the baseline, clearing failures once all nodes are in,
+    enabling a service rgmanager left stopped, and moving the service back once (then clearing the
+    move) when the design does not fail back by itself."""
+
+    def __init__(self, lab: Lab, service: str, baseline: str, names: list[str], budget: Deadline,
+                 progress: Progress) -> None:
+        self.lab, self.service, self.baseline, self.names = lab, service, baseline, names
+        self.budget, self.progress = budget, progress
+        self.adapter = lab_adapter(lab.spec)  # node names as the lab knows them (cluster.conf may say node01h)
+        self.cleaned_at: float | None = None
+        self.moved = False
+        self.nudged = False
+
+    def run(self, template: str, timeout: float = 60) -> None:
+        from halab.stacks.lab_names import cluster_node_name
+
+        cmd = template.format(service=self.service, node=cluster_node_name(self.lab.spec, self.baseline))
+        self.lab.remote(self.baseline).run(f"{cmd} >/dev/null 2>&1", timeout=self.budget.cap(timeout))
+
+    def wait(self, poll_s: float) -> ClusterStatus:
+        last: ClusterStatus | str = "no status yet"
+        while not self.budget.expired():
+            interrupt.check("waiting for a healthy cluster")
+            try:
+                res = self.lab.remote(self.baseline).run(self.adapter.commands.status,
+                                                         timeout=self.budget.cap(20.0), connect_timeout=3)
+                last = self.adapter.read_status(res.stdout)
+                if self.step(last):
+                    return last
+            except HalabError as err:
+                last = str(err)
+            time.sleep(min(poll_s, max(self.budget.left(), 0.0)))
+        raise LabError(f"cluster not back on its baseline ({self.service} on {self.baseline}) within "
+                       f"{self.budget.within_s:.0f} s (last: {last})", "restore")
+
+    def step(self, status: ClusterStatus) -> bool:
+        """One look: True when done; otherwise does the next repair that is due."""
+        if not set(self.names) <= set(status.online()):
+            return False
+        cmds = self.adapter.commands
+        if self.cleaned_at is None:
+            if cmds.clear_failures:
+                self.run(cmds.clear_failures)
+            self.cleaned_at = time.monotonic()
+            return False
+        svc = status.service(self.service)
+        started = svc is not None and svc.state == "started"
+        if started and svc is not None and svc.owner == self.baseline:
+            if self.moved and cmds.clear_relocation:
+                self.run(cmds.clear_relocation)
+                self.progress(f"restore: {self.service} back on {self.baseline}; move constraint cleared")
+                self.moved = False
+                return False  # one more look: it must stay there without the constraint
+            return True
+        if not self.nudged and _needs_enable(self.lab, svc):
+            self.run(f"{cmds.disable_service}; {cmds.enable_service}", timeout=120)
+            self.nudged = True
+            return False
+        if started and not self.moved and time.monotonic() - self.cleaned_at >= SETTLE_S and cmds.relocate_service:
+            owner = svc.owner if svc is not None else "?"
+            self.progress(f"restore: {self.service} stays on {owner} (the design does not fail back); "
+                          f"moving it to its baseline {self.baseline}")
+            self.run(cmds.relocate_service, timeout=120)
+            self.moved = True
+        return False
+
+
+def _needs_enable(lab: Lab, svc: Service | None) -> bool:
+    """rgmanager keeps no fail counts: a service it stopped, disabled or failed stays so until
+    someone enables it (pacemaker places its resources itself once failures are cleared)."""
+    return lab.spec.stack == "rgmanager" and (svc is None or svc.state in ("stopped", "disabled", "failed"))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from halab.errors import HostError, LabError
 from halab.lab.image import CACHE_DIR, MIRROR, _need_tools, _run, prune_images
+from halab.proc import run as bounded_run
 
 BYO_DIR = Path(__file__).resolve().parents[1] / "data" / "byo"
 GRUB_PC_DIR = Path("/usr/lib/grub/i386-pc")
@@ -178,8 +179,8 @@ def _kernel_version(rootfs: Path) -> str:
 
 def _sfdisk(raw: Path) -> None:
     try:
-        proc = subprocess.run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", str(raw)],
-                              input=sfdisk_script(), capture_output=True, text=True, timeout=60, check=False)
+        proc = bounded_run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", str(raw)],
+                           input=sfdisk_script(), timeout=60)
     except subprocess.TimeoutExpired:
         raise LabError("sfdisk took longer than 60 s", "image build") from None
     if proc.returncode != 0:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import subprocess
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from halab.errors import HostError, LabError
@@ -19,7 +21,10 @@ from halab.lab import virt
 from halab.lab.host import run
 from halab.lab.image import BuiltImage
 from halab.lab.paths import NIC_BY_ROLE, LabPaths, mac_for
+from halab.proc import bounded
 from halab.spec import LabSpec, Node
+
+T = TypeVar("T")
 
 TB_CACHE_MIB = 256  # libvirt's 1 GiB default doubles qemu's RSS under TCG (LAB-FINDINGS)
 
@@ -173,29 +178,77 @@ def make_overlay(paths: LabPaths, node: Node, image: BuiltImage) -> None:
 # --- lifecycle through libvirt-python --------------------------------------------------------
 
 
-@contextlib.contextmanager
-def connection(uri: str | None = None) -> Iterator[object]:
-    """A connection to `uri`, by default the libvirtd of this process's lab (virt.select)."""
+LIBVIRT_CONNECT_S = 10.0
+LIBVIRT_CALL_S = 30.0  # one libvirt call (state, suspend, destroy, create ...) on a healthy libvirtd
+_loop_lock = threading.Lock()
+_loop_state = {"started": False}
+
+
+def ensure_event_loop() -> None:
+    """libvirt's default event loop, registered once per process and run on a daemon thread.
+
+    Why here: keepalive (a dead libvirtd ends a connection instead of hanging it) needs an event
+    loop, and the lifecycle watcher's events need the same one.
+    """
+    import libvirt
+
+    with _loop_lock:
+        if _loop_state["started"]:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def loop() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=loop, name="libvirt-events", daemon=True).start()
+        _loop_state["started"] = True
+
+
+def open_connection(uri: str | None = None, timeout: float = LIBVIRT_CONNECT_S) -> Any:
+    """A libvirt connection opened within `timeout`, with keepalive (5 s x 3) on it; by default to
+    the libvirtd of this process's lab (virt.select)."""
     import libvirt
 
     uri = uri or virt.current_uri()
+
+    ensure_event_loop()
     try:
-        conn = libvirt.open(uri)
+        conn = bounded(lambda: libvirt.open(uri), timeout, f"libvirt connect {uri}")
     except libvirt.libvirtError as err:
         raise LabError(f"cannot reach libvirtd at {uri}: {err}") from None
+    with contextlib.suppress(libvirt.libvirtError):
+        conn.setKeepAlive(5, 3)
+    return conn
+
+
+@contextlib.contextmanager
+def connection(uri: str | None = None) -> Iterator[Any]:
+    """A bounded connection to `uri`, by default the libvirtd of this process's lab."""
+    conn = open_connection(uri)
     try:
         yield conn
     finally:
         with contextlib.suppress(Exception):
-            conn.close()
+            bounded(conn.close, 5, "libvirt close")
+
+
+def _call(what: str, fn: Callable[[], T], timeout: float = LIBVIRT_CALL_S) -> T:
+    """One libvirt-python call with a client-side bound; libvirtError becomes a LabError."""
+    import libvirt
+
+    try:
+        return bounded(fn, timeout, what, "libvirt")
+    except libvirt.libvirtError as err:
+        raise LabError(f"{what}: {err}", "libvirt") from None
 
 
 def define_and_start(xmls: list[str]) -> None:
     """Define every domain first, then start them back to back: the nodes boot together."""
     with connection() as conn:
-        doms = [conn.defineXML(x) for x in xmls]  # type: ignore[attr-defined]
+        doms = [_call("define domain", functools.partial(conn.defineXML, x)) for x in xmls]
         for dom in doms:
-            dom.create()
+            _call(f"start {dom.name()}", dom.create, 60)
 
 
 def state(domain: str) -> str:
@@ -206,49 +259,66 @@ def state(domain: str) -> str:
              libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
              libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
              libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended"}
-    with connection() as conn:
+
+    def look(conn: Any) -> str:
         try:
-            dom = conn.lookupByName(domain)  # type: ignore[attr-defined]
+            dom = conn.lookupByName(domain)
         except libvirt.libvirtError:
             return "absent"
         return names.get(dom.state()[0], "unknown")
+
+    with connection() as conn:
+        return _call(f"state of {domain}", lambda: look(conn))
 
 
 def act(domain: str, action: str) -> None:
     """suspend / resume / destroy / start / reset one domain (what faults and heal use)."""
     with connection() as conn:
-        dom = conn.lookupByName(domain)  # type: ignore[attr-defined]
-        {"suspend": dom.suspend, "resume": dom.resume, "destroy": dom.destroy,
-         "start": dom.create, "reset": lambda: dom.reset(0)}[action]()
+        dom = _call(f"look up {domain}", lambda: conn.lookupByName(domain))
+        fn = {"suspend": dom.suspend, "resume": dom.resume, "destroy": dom.destroy,
+              "start": dom.create, "reset": lambda: dom.reset(0)}[action]
+        _call(f"{action} {domain}", fn, 60)
 
 
 def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
     """Destroy and undefine the given domains if present (idempotent)."""
     import libvirt
 
-    removed = []
+    def remove(conn: Any, name: str) -> bool:
+        try:
+            dom = conn.lookupByName(name)
+        except libvirt.libvirtError:
+            return False
+        with contextlib.suppress(libvirt.libvirtError):
+            dom.destroy()
+        with contextlib.suppress(libvirt.libvirtError):
+            dom.undefine()
+        return True
+
     with connection(uri) as conn:
-        for name in domains:
-            try:
-                dom = conn.lookupByName(name)  # type: ignore[attr-defined]
-            except libvirt.libvirtError:
-                continue
-            with contextlib.suppress(libvirt.libvirtError):
-                dom.destroy()
-            with contextlib.suppress(libvirt.libvirtError):
-                dom.undefine()
-            removed.append(name)
-    return removed
+        return [name for name in domains if _call(f"remove {name}", functools.partial(remove, conn, name), 60)]
 
 
-def qemu_pids(domains: list[str]) -> dict[str, int]:
-    """PIDs of qemu processes that run these domains (for RSS figures and leftover sweeps)."""
+def qemu_pids(domains: list[str], nodes_dir: Path) -> dict[str, int]:
+    """PIDs of the qemu processes that run these domains *of this lab*: the domain name and a
+    disk under this lab's `nodes_dir` must both be on the command line (a same-named domain of
+    another lab or another tool on the host is never matched)."""
     out: dict[str, int] = {}
-    proc = subprocess.run(["pgrep", "-a", "qemu-system"], capture_output=True, text=True, timeout=10,
-                          check=False)
-    for line in proc.stdout.splitlines():
-        pid, _, cmd = line.partition(" ")
+    marker = f"{nodes_dir}/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = [a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
+        except OSError:
+            continue
+        if not argv or not Path(argv[0]).name.startswith("qemu-system"):
+            continue
+        joined = " ".join(argv)
+        if marker not in joined:
+            continue
         for name in domains:
-            if f"guest={name}," in cmd or f"-name {name} " in cmd:
-                out[name] = int(pid)
+            named = "-name" in argv[:-1] and argv[argv.index("-name") + 1].split(",")[0] in (name, f"guest={name}")
+            if f"guest={name}," in joined or named:
+                out[name] = int(entry.name)
     return out

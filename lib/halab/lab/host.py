@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halab.errors import HostError, LabError
+from halab.proc import run as bounded_run
 
 CLONE_NEWNET = 0x40000000
 DEFAULT_TIMEOUT_S = 60.0
@@ -40,11 +41,10 @@ class Result:
 
 def run(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT_S, check: bool = True,
         netns: str | None = None, input_text: str | None = None) -> Result:
-    """Run a host command with a timeout; inside `netns` when given."""
+    """Run a host command with a timeout (its whole process group ends then); inside `netns` when given."""
     argv = ["ip", "netns", "exec", netns, *cmd] if netns else list(cmd)
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
-                              input=input_text, stdin=None if input_text is not None else subprocess.DEVNULL)
+        proc = bounded_run(argv, timeout=timeout, input=input_text)
     except subprocess.TimeoutExpired:
         raise LabError(f"{' '.join(cmd)} did not finish in {timeout:.0f} s", netns or "host") from None
     except FileNotFoundError:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from halab.errors import HostError, LabError
+from halab.proc import run as bounded_run
 
 GUEST_DIR = Path(__file__).resolve().parents[1] / "data" / "guest"
 CACHE_DIR = Path("/var/cache/halab/images")
@@ -63,6 +64,15 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
     if image.exists() and not rebuild:
         progress(f"image: cached {image.disk} (key {image.key})")
         return image
+    build_image(image, suite, packages(), [f'"{GUEST_DIR}/customize.sh" "$1"'], progress, cache_dir)
+    for old in prune_images(suite, keep=image.key, cache_dir=cache_dir):
+        progress(f"image: removed the outdated {old.name}")
+    return image
+
+
+def build_image(image: BuiltImage, suite: str, pkgs: list[str], hooks: list[str],
+                progress: Callable[[str], None], cache_dir: Path) -> None:
+    """mmdebstrap ``pkgs`` with the customize ``hooks`` ($1 = root tree), then kernel, initrd and qcow2."""
     _need_tools("mmdebstrap", "mkfs.ext4", "qemu-img")
     started = time.monotonic()
     root = image.disk.parent
@@ -70,10 +80,9 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
     with tempfile.TemporaryDirectory(prefix="halab-image-", dir=str(cache_dir)) as tmp:
         work = Path(tmp)
         rootfs = work / "rootfs"
-        progress(f"image: mmdebstrap {suite} minbase with {len(packages())} packages (a few minutes)")
-        _run(["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages()),
-              "--customize-hook=" + f'"{GUEST_DIR}/customize.sh" "$1"', suite, str(rootfs), MIRROR],
-             "mmdebstrap")
+        progress(f"image: mmdebstrap {suite} minbase with {len(pkgs)} packages (a few minutes)")
+        _run(["mmdebstrap", "--variant=minbase", "--include=" + ",".join(pkgs),
+              *[f"--customize-hook={h}" for h in hooks], suite, str(rootfs), MIRROR], "mmdebstrap")
         progress("image: extracting kernel and initrd")
         kernel, initrd = _boot_files(rootfs)
         shutil.copyfile(kernel, image.kernel)
@@ -87,9 +96,6 @@ def ensure_image(suite: str, rebuild: bool = False, progress: Callable[[str], No
         Path(str(image.disk) + ".part").rename(image.disk)
     progress(f"image: built {image.disk} in {time.monotonic() - started:.0f} s "
              f"({image.disk.stat().st_size / 2**20:.0f} MiB)")
-    for old in prune_images(suite, keep=image.key, cache_dir=cache_dir):
-        progress(f"image: removed the outdated {old.name}")
-    return image
 
 
 def prune_images(suite: str, keep: str, cache_dir: Path = CACHE_DIR,
@@ -121,7 +127,7 @@ def _need_tools(*tools: str) -> None:
 
 def _run(cmd: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+        proc = bounded_run(cmd, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise LabError(f"{what} took longer than {BUILD_TIMEOUT_S} s", "image build") from None
     if proc.returncode != 0:

@@ -8,21 +8,23 @@ crashed or interrupted run left: domains, daemons, processes in the netns, the n
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from halab.errors import HostError, LabError
 from halab.lab import daemons, domains, fencessh, network, target, userimage, virt
 from halab.lab.domains import Accel
 from halab.lab.host import need_root, pids_in_netns, run
-from halab.lab.image import BuiltImage, ensure_image
+from halab.lab.image import BuiltImage
 from halab.lab.paths import STATE_ROOT, LabPaths
 from halab.lab.remote import Remote
+from halab.lab.rhcsimage import ensure_stack_image
 from halab.lab.userimage import UserImage
+from halab.proc import parallel
 from halab.spec import LabSpec, Node, load_spec
 
 Progress = Callable[[str], None]
@@ -86,7 +88,7 @@ def up(spec: LabSpec, accel: str = "auto", rebuild_image: bool = False, progress
     if spec.image.kind == "user":
         image = userimage.resolve(spec, progress)
     else:
-        image = ensure_image(spec.image.suite, rebuild=rebuild_image, progress=progress)
+        image = ensure_stack_image(spec.stack, spec.image.suite, rebuild=rebuild_image, progress=progress)
     started = time.monotonic()
     try:
         lab = _build(spec, paths, chosen, image, progress)
@@ -126,8 +128,7 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
         xmls.append(domains.domain_xml(spec, paths, node, image, accel, pubkey))
     domains.define_and_start(xmls)
     lab = Lab(spec, paths, accel, image, remotes_for(spec, paths))
-    with ThreadPoolExecutor(max_workers=len(spec.nodes)) as pool:
-        ready = list(pool.map(lambda n: prepare_node(lab, n, progress), spec.nodes))
+    ready = parallel(lambda n: prepare_node(lab, spec.node(n), progress), [n.name for n in spec.nodes])
     _write_state(spec, paths, accel, image, phase="up", nodes=[r.__dict__ for r in ready])
     shutil.copyfile(paths.state_file, paths.state / "last-lab.json")  # kept after down, for the report
     return lab
@@ -136,14 +137,21 @@ def _build(spec: LabSpec, paths: LabPaths, accel: Accel, image: BuiltImage | Use
 def prepare_node(lab: Lab, node: Node, progress: Progress) -> NodeReady:
     """Wait for SSH, hand over the fence key, log in to the iSCSI target, check both LUNs by path."""
     remote = lab.remotes[node.name]
-    ssh_s = remote.wait_ssh(lab.spec.timing.node_boot_s[1] * 2)
+    within = lab.spec.timing.node_boot_s[1] * 2
+    progress(f"{node.name}: waiting for SSH (at most {within:.0f} s)")
+    ssh_s = remote.wait_ssh(within)
     progress(f"{node.name}: SSH answers after {ssh_s:.0f} s")
     if isinstance(lab.image, UserImage):
         userimage.first_boot(lab, node, progress)
-    remote.put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
+    push_fence_key(lab, node.name)
     luns = iscsi_login(lab, node)
     progress(f"{node.name}: iSCSI LUNs {', '.join(Path(p).name.rsplit('-', 2)[-1] for p in luns)} by path")
     return NodeReady(node.name, node.domain, round(ssh_s, 1), tuple(luns))
+
+
+def push_fence_key(lab: Lab, node: str) -> None:
+    """The lab's fence key on the node, mode 0600 from its first byte (a test may have put a wrong one)."""
+    lab.remote(node).put_text(lab.paths.fence_key.read_text(), FENCE_KEY_ON_NODE, mode=0o600)
 
 
 def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
@@ -152,55 +160,110 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
     portal = lab.spec.network(lab.spec.storage.network).host
     iqn = lab.spec.storage.target
     rt = lab.spec.timing.iscsi_replacement_timeout_s
+    q = shlex.quote
     remote.run(
-        f"iscsiadm -m discovery -t sendtargets -p {portal} >/dev/null && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update "
-        f"-n node.session.timeo.replacement_timeout -v {rt} && "
-        f"iscsiadm -m node -T {iqn} -p {portal} -o update -n node.startup -v automatic && "
-        f"(iscsiadm -m session 2>/dev/null | grep -q {iqn} || iscsiadm -m node -T {iqn} -p {portal} --login)",
+        f"iscsiadm -m discovery -t sendtargets -p {q(str(portal))} >/dev/null && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update "
+        f"-n node.session.timeo.replacement_timeout -v {int(rt)} && "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update -n node.startup -v automatic && "
+        f"(iscsiadm -m session 2>/dev/null | grep -qF -- {q(iqn)} || "
+        f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} --login)",
         timeout=timeout_s, check=True)
     paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
-    remote.run("udevadm settle -t 20; for p in " + " ".join(paths) + "; do "
-               "i=0; while [ ! -b $p ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
-               "test -b $p || exit 1; done",
-               timeout=40, check=True)
+    remote.run("udevadm settle -t 20; for p in " + " ".join(q(p) for p in paths) + "; do "
+               "i=0; while [ ! -b \"$p\" ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
+               "test -b \"$p\" || exit 1; done",
+               timeout=min(40.0, max(timeout_s, 1.0)), check=True)
     return paths
 
 
 def down(spec: LabSpec, progress: Progress = print) -> list[str]:
-    """Remove everything of this lab; safe to run any number of times, after any crash."""
-    paths = LabPaths(spec.name)
-    gone: list[str] = []
-    if daemons.pid_file(paths.pids, "libvirtd").exists():
+    """Remove everything of this lab; safe to run any number of times, after any crash.
+
+    Only what this lab started is signalled (PID files with start times, qemu on this lab's
+    overlays, processes inside this lab's netns). Every step runs even when one fails (a process
+    that survives SIGKILL does not keep the netns and overlays in place); what could not be
+    removed is reported and raised at the end, never claimed removed.
+    """
+    t = _Teardown(spec, LabPaths(spec.name), progress)
+    for what, fn in (("domains", t.domains), ("qemu", t.qemu), ("fence sshd", lambda: t.named(["fence-sshd"], 5)),
+                     ("tgtd", t.tgtd), ("libvirtd", lambda: t.named(["libvirtd", "virtlogd"], 10)),
+                     ("netns processes", t.in_netns), ("netns", t.netns), ("overlays", t.overlays),
+                     ("state", t.state)):
         try:
-            removed = domains.remove_all([n.domain for n in spec.nodes], uri=virt.uri_of(paths))
-            gone += [f"domain {d}" for d in removed]
-        except LabError as err:
-            progress(f"libvirt not reachable ({err}); killing qemu directly")
-    for name, pid in domains.qemu_pids([n.domain for n in spec.nodes]).items():
-        daemons.stop_pid(pid)
-        gone.append(f"qemu {name}")
-    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["fence-sshd"])]
-    if daemons.pid_file(paths.pids, "tgtd").exists():
-        target.stop(paths)
-        gone.append("daemon tgtd")
-    gone += [f"daemon {n}" for n in daemons.stop_named(paths.pids, ["libvirtd", "virtlogd"], grace_s=10)]
-    for pid in pids_in_netns(paths.netns):
-        daemons.stop_pid(pid, grace_s=2)
-        gone.append(f"process {pid}")
-    if network.netns_exists(paths.netns):
-        network.delete(paths)
-        gone.append(f"netns {paths.netns}")
-    for overlay in [p for g in ("*.qcow2", "*.seed.iso", "*.nvram.fd") for p in paths.nodes.glob(g)] \
-            if paths.nodes.exists() else []:
-        overlay.unlink()
-        gone.append(f"overlay {overlay.name}")
-    paths.state_file.unlink(missing_ok=True)
-    for marker in paths.state.glob("deployed-*") if paths.state.exists() else []:
-        marker.unlink()
-    for item in gone:
+            fn()
+        except Exception as err:  # one stuck piece must not keep the rest of the lab in place
+            t.left.append(f"{what}: {err}")
+    for item in t.gone:
         progress(f"removed {item}")
-    return gone
+    for item in t.left:
+        progress(f"NOT removed: {item}")
+    if t.left:
+        raise LabError(f"teardown incomplete: {'; '.join(t.left)}", f"lab {spec.name}")
+    return t.gone
+
+
+@dataclass
+class _Teardown:
+    """The steps of `down`, each recording what it removed and what it could not."""
+
+    spec: LabSpec
+    paths: LabPaths
+    progress: Progress
+    gone: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    def domains(self) -> None:
+        if daemons.pid_file(self.paths.pids, "libvirtd").exists():
+            try:
+                self.gone.extend(f"domain {d}" for d in domains.remove_all([n.domain for n in self.spec.nodes],
+                                                                            uri=virt.uri_of(self.paths)))
+            except LabError as err:
+                self.progress(f"libvirt not reachable ({err}); stopping this lab's qemu directly")
+
+    def qemu(self) -> None:
+        for name, pid in domains.qemu_pids([n.domain for n in self.spec.nodes], self.paths.nodes).items():
+            self._stop(pid, f"qemu {name}", 5.0)
+
+    def _stop(self, pid: int, what: str, grace_s: float) -> None:
+        ident = daemons.identity_of(pid)
+        if ident is None or daemons.stop(ident, grace_s=grace_s):
+            self.gone.append(what)
+        else:
+            self.left.append(f"{what} (pid {pid}) survived SIGKILL")
+
+    def named(self, names: list[str], grace_s: float) -> None:
+        report = daemons.stop_named_report(self.paths.pids, names, grace_s)
+        self.gone.extend(f"daemon {n}" for n in report.stopped)
+        self.left.extend(report.problems)
+
+    def tgtd(self) -> None:
+        if daemons.pid_file(self.paths.pids, "tgtd").exists():
+            target.offline(self.paths)
+            self.named(["tgtd"], 3)
+
+    def in_netns(self) -> None:
+        for pid in pids_in_netns(self.paths.netns):  # in this lab's own netns: started for this lab
+            self._stop(pid, f"process {pid}", 2.0)
+
+    def netns(self) -> None:
+        if network.netns_exists(self.paths.netns):
+            error = network.delete(self.paths)
+            if error:
+                self.left.append(f"netns {self.paths.netns} not removed: {error}")
+            else:
+                self.gone.append(f"netns {self.paths.netns}")
+
+    def overlays(self) -> None:
+        if self.paths.nodes.exists():
+            for overlay in [p for g in ("*.qcow2", "*.seed.iso", "*.nvram.fd") for p in self.paths.nodes.glob(g)]:
+                overlay.unlink()
+                self.gone.append(f"overlay {overlay.name}")
+
+    def state(self) -> None:
+        self.paths.state_file.unlink(missing_ok=True)
+        for marker in self.paths.state.glob("deployed-*") if self.paths.state.exists() else []:
+            marker.unlink()
 
 
 def lab_names(state_root: Path = STATE_ROOT, netns_dir: Path = Path("/run/netns")) -> list[str]:
@@ -283,7 +346,7 @@ def leftovers(spec: LabSpec) -> list[str]:
     out = []
     if network.netns_exists(paths.netns):
         out.append(f"netns {paths.netns}")
-    out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes])]
+    out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes], paths.nodes)]
     for name in ("tgtd", "libvirtd", "virtlogd", "fence-sshd"):
         if daemons.pid_file(paths.pids, name).exists():
             out.append(f"daemon {name}")

@@ -27,9 +27,14 @@ def create(spec: LabSpec, paths: LabPaths) -> None:
     run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=0"], netns=ns)
 
 
-def delete(paths: LabPaths) -> None:
+def delete(paths: LabPaths) -> str:
+    """Delete the lab's netns; the error ('' when it is gone), so nobody claims it removed."""
+    if not netns_exists(paths.netns):
+        return ""
+    res = run(["ip", "netns", "delete", paths.netns], timeout=20, check=False)
     if netns_exists(paths.netns):
-        run(["ip", "netns", "delete", paths.netns], timeout=20, check=False)
+        return (res.stderr or res.stdout).strip()[:200] or f"still there (exit {res.exit_code})"
+    return ""
 
 
 def bridge_ports(paths: LabPaths, role: str) -> list[str]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from halab import interrupt
 from halab.errors import LabError
 from halab.lab.host import Result, netns_socket
 
@@ -25,15 +28,28 @@ logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 CONNECT_TIMEOUT_S = 5.0
 DEFAULT_COMMAND_TIMEOUT_S = 30.0
+WATCHDOG_MARGIN_S = 5.0  # beyond connect + command timeouts, the watchdog cuts the link
 
 
 class Unreachable(LabError):
     """The node did not answer over SSH within its timeout."""
 
 
+def _no_host_ssh_config() -> Any:
+    """A fabric Config that reads no ssh_config and no fabric/invoke files of the host.
+
+    Why: a ProxyCommand or ProxyJump in /etc/ssh/ssh_config or ~/.ssh/config would route the
+    harness's SSH around the lab netns socket; a Host alias could point it somewhere else.
+    """
+    from fabric import Config
+    from paramiko.config import SSHConfig
+
+    return Config(ssh_config=SSHConfig(), lazy=True)
+
+
 @dataclass
 class Remote:
-    """One node over SSH. Thread-safe: one command at a time per node."""
+    """One node over SSH. Thread-safe: one command at a time per node, waited for with a bound."""
 
     name: str
     address: str
@@ -41,15 +57,17 @@ class Remote:
     key_file: Path
     user: str = "root"
     _conn: Any = field(default=None, repr=False)
+    _sock: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _connect(self, timeout: float) -> Any:
         from fabric import Connection
 
         sock = netns_socket(self.netns, self.address, 22, timeout)
+        self._sock = sock
         conn = Connection(
-            self.address, user=self.user,
-            connect_timeout=timeout,
+            self.address, user=self.user, port=22, config=_no_host_ssh_config(),
+            connect_timeout=timeout, forward_agent=False,
             connect_kwargs={
                 "key_filename": str(self.key_file), "sock": sock, "look_for_keys": False,
                 "allow_agent": False, "banner_timeout": timeout, "auth_timeout": timeout,
@@ -64,17 +82,57 @@ class Remote:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        sock, self._sock = self._sock, None
         if conn is not None:
             # closing a dead link may fail in many ways; it is gone either way
             with contextlib.suppress(Exception):
                 conn.close()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _cut(self) -> None:
+        """The watchdog: close the socket under a call that overran its bound. paramiko's waits
+        (banner, auth, channel open, exec start, SFTP open) end when their transport dies."""
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(2)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    @contextlib.contextmanager
+    def _session(self, what: str, bound_s: float) -> Iterator[dict[str, bool]]:
+        """Hold this node's lock (waited for at most `bound_s`) and arm a watchdog for the call."""
+        if not self._lock.acquire(timeout=bound_s):
+            raise Unreachable(f"{what}: another call to this node did not end within {bound_s:.0f} s", self.name)
+        fired = {"cut": False}
+
+        def fire() -> None:
+            fired["cut"] = True
+            self._cut()
+
+        timer = threading.Timer(bound_s, fire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield fired
+        finally:
+            timer.cancel()
+            self._lock.release()
 
     def run(self, cmd: str, timeout: float = DEFAULT_COMMAND_TIMEOUT_S, check: bool = False,
             connect_timeout: float = CONNECT_TIMEOUT_S) -> Result:
-        """Run `cmd` as root on the node; raises Unreachable when SSH itself fails."""
+        """Run `cmd` as root on the node; raises Unreachable when SSH itself fails.
+
+        Every step is bounded: the connection by `connect_timeout`, the command by `timeout`, and
+        the whole call (exec start included, which paramiko waits for without a timeout) by a
+        watchdog at connect + command + a margin that cuts the link.
+        """
         from invoke.exceptions import CommandTimedOut
 
-        with self._lock:
+        bound = connect_timeout + timeout + WATCHDOG_MARGIN_S
+        with self._session(cmd[:60], bound) as fired:
             started = time.monotonic()
             try:
                 if self._conn is None:
@@ -83,11 +141,11 @@ class Remote:
             except CommandTimedOut:
                 self.close()
                 raise Unreachable(f"command timed out after {timeout:.0f} s: {cmd[:80]}", self.name) from None
-            except (TimeoutError, OSError, ConnectionError, EOFError) as err:
+            except Exception as err:  # OSError, EOFError, paramiko's SSHException family and friends
                 self.close()
-                raise Unreachable(f"ssh {self.address}: {err or type(err).__name__}", self.name) from None
-            except Exception as err:  # paramiko's SSHException family and friends
-                self.close()
+                if fired["cut"]:
+                    raise Unreachable(f"ssh {self.address}: no answer within {bound:.0f} s: {cmd[:80]}",
+                                      self.name) from None
                 raise Unreachable(f"ssh {self.address}: {type(err).__name__}: {err}", self.name) from None
             result = Result(cmd, res.exited, res.stdout, res.stderr, time.monotonic() - started)
         if check and not result.ok:
@@ -96,34 +154,47 @@ class Remote:
         return result
 
     def put_text(self, text: str, path: str, mode: int = 0o644, timeout: float = 30.0) -> None:
-        with self._lock:
+        """Write `text` to `path` on the node with `mode` from the first byte on.
+
+        Why not SFTP open + chmod: SFTP creates the file with the server's umask (0644), so a key
+        would be world-readable until the chmod. The file is created empty with `mode` first
+        (umask 077, install -m), written through SFTP into the same inode, then moved in place.
+        """
+        tmp = f"{path}.halab-tmp"
+        self.run(f"umask 077 && rm -f {shlex.quote(tmp)} && install -m {mode:o} /dev/null {shlex.quote(tmp)}",
+                 timeout=timeout, check=True)
+        bound = CONNECT_TIMEOUT_S + timeout + WATCHDOG_MARGIN_S
+        with self._session(f"upload to {path}", bound) as fired:
             try:
                 if self._conn is None:
                     self._conn = self._connect(CONNECT_TIMEOUT_S)
                 sftp = self._conn.sftp()
                 sftp.get_channel().settimeout(timeout)
-                with sftp.open(path, "w") as fh:
+                with sftp.open(tmp, "r+") as fh:
                     fh.write(text)
-                sftp.chmod(path, mode)
+                sftp.posix_rename(tmp, path)
             except Exception as err:
                 self.close()
-                raise Unreachable(f"upload to {path}: {type(err).__name__}: {err}", self.name) from None
+                why = f"no answer within {bound:.0f} s" if fired["cut"] else f"{type(err).__name__}: {err}"
+                raise Unreachable(f"upload to {path}: {why}", self.name) from None
 
     def wait_ssh(self, within_s: float, poll_s: float = 2.0) -> float:
-        """Wait until the node answers `true` over SSH; returns the seconds it took."""
-        started = time.monotonic()
-        last: Exception | None = None
-        from tenacity import RetryError, Retrying, retry_if_exception_type, stop_before_delay, wait_fixed
+        """Wait until the node answers `true` over SSH; returns the seconds it took.
 
-        try:
-            for attempt in Retrying(stop=stop_before_delay(within_s), wait=wait_fixed(poll_s),
-                                    retry=retry_if_exception_type(LabError), reraise=False):
-                with attempt:
-                    try:
-                        self.run("true", timeout=10, connect_timeout=3, check=True)
-                    except LabError as err:
-                        last = err
-                        raise
-        except RetryError:
-            raise Unreachable(f"no SSH answer within {within_s:.0f} s ({last})", self.name) from None
-        return time.monotonic() - started
+        Each attempt is capped by what is left of `within_s`, so the wait ends at its bound.
+        """
+        started = time.monotonic()
+        deadline = started + within_s
+        last: Exception | None = None
+        while True:
+            interrupt.check(f"waiting for SSH on {self.name}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Unreachable(f"no SSH answer within {within_s:.0f} s ({last})", self.name)
+            try:
+                self.run("true", timeout=max(1.0, min(10.0, left - 3)), connect_timeout=max(1.0, min(3.0, left)),
+                         check=True)
+                return time.monotonic() - started
+            except LabError as err:
+                last = err
+            time.sleep(max(0.0, min(poll_s, deadline - time.monotonic())))

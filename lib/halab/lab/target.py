@@ -11,19 +11,18 @@ in the lab's state folder.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import subprocess
 from pathlib import Path
 
 from halab.lab import daemons
 from halab.lab.host import run
 from halab.lab.paths import STATE_ROOT, LabPaths
+from halab.proc import file_lock
 from halab.spec import LabSpec
 
 TID = 1
 CONTROL_PORT = 0  # the first lab's; others get the next free ones
 SOCKET_DIR = Path("/var/run/tgtd")
+PORT_LOCK_WAIT_S = 60.0  # another lab picking its port: a few tgtadm calls at most
 
 
 def _port_file(paths: LabPaths) -> Path:
@@ -77,8 +76,8 @@ def backing_files(spec: LabSpec, paths: LabPaths) -> list[Path]:
 def start(spec: LabSpec, paths: LabPaths) -> None:
     portal = spec.network(spec.storage.network).host
     SOCKET_DIR.mkdir(parents=True, exist_ok=True)
-    with (SOCKET_DIR / "halab-ports.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # labs built in parallel must not pick the same port
+    # labs built in parallel must not pick the same port
+    with file_lock(SOCKET_DIR / "halab-ports.lock", PORT_LOCK_WAIT_S, "the tgtd control-port lock"):
         port = free_port(_ports_in_use(paths))
         _port_file(paths).write_text(str(port))
         (SOCKET_DIR / f"socket.{port}").unlink(missing_ok=True)
@@ -94,8 +93,15 @@ def start(spec: LabSpec, paths: LabPaths) -> None:
 
 
 def stop(paths: LabPaths) -> None:
-    pidfile = daemons.pid_file(paths.pids, "tgtd")
-    if not pidfile.exists():
+    if not daemons.pid_file(paths.pids, "tgtd").exists():
+        return
+    offline(paths)
+    daemons.stop_named(paths.pids, ["tgtd"], grace_s=3)
+
+
+def offline(paths: LabPaths) -> None:
+    """Targets offline and deleted, the tgt system deleted (tgtd ignores SIGTERM until then)."""
+    if not daemons.pid_file(paths.pids, "tgtd").exists():
         return
     port = control_port(paths)
     if _control_socket_ready(port):
@@ -103,13 +109,9 @@ def stop(paths: LabPaths) -> None:
         _tgtadm(port, "--op", "delete", "--mode", "target", "--tid", str(TID), "--force", check=False)
         run(["tgtadm", "-C", str(port), "--op", "delete", "--mode", "system"], timeout=20,
             check=False)
-    daemons.stop_named(paths.pids, ["tgtd"], grace_s=3)
 
 
 def show(paths: LabPaths) -> str:
     """`tgtadm --mode target --op show` of this lab's tgtd, as the stack readers parse it."""
-    env = dict(os.environ)
-    proc = subprocess.run(["tgtadm", "-C", str(control_port(paths)), "--lld", "iscsi", "--mode", "target",
-                           "--op", "show"],
-                          capture_output=True, text=True, timeout=20, check=False, env=env)
-    return proc.stdout
+    return run(["tgtadm", "-C", str(control_port(paths)), "--lld", "iscsi", "--mode", "target", "--op", "show"],
+               timeout=20, check=False).stdout

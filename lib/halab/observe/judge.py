@@ -1,164 +1,250 @@
-"""Hold one observed timeline to the oracle's prediction: outcome, every phase window, safety.
+"""Hold one run's whole history to the oracle's prediction: phases, outcome, safety, host load.
 
-Why measured from host-side evidence: libvirt lifecycle events say when a node was really reset,
-status polls say what each node believed and when, the client probe says what a user saw; log
-lines (clock-corrected) add what only the cluster knows (fence requested). Every check has a
-category prefix so the report can sort a failure into wrong outcome / too slow / too early.
+Why one history, judged once after the run: injection, heal and the harness's restore are events
+on the same timeline as every observation (libvirt lifecycle events, status polls, client probes,
+clock-corrected log lines, host CPU samples), so each check reads one record and the verdict does
+not depend on when during the run something was looked at. Every check is named and carries its
+evidence; a check that cannot see what it needs fails as NO EVIDENCE and says what was missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from halab.observe.hostload import host_lag
 from halab.observe.timeline import Observation, PhaseResult, Timeline
+from halab.observe.verdict import Category, Check, HostLag, Verdict, failed, passed
 from halab.oracle import Prediction
+from halab.oracle.model import BLOCKED, FAILED, HARNESS_PHASES
 from halab.stacks.types import ClusterStatus, EventKind, FenceAction
 
-WRONG = "WRONG OUTCOME"
-TOO_SLOW = "TOO SLOW"
-TOO_EARLY = "TOO EARLY"
-UNSAFE = "WRONG OUTCOME"  # safety violations are wrong outcomes of the worst kind
-SIMULTANEOUS_S = 1.0
+C = Category
+SIMULTANEOUS_S = 1.0  # two polls this close in time count as "at the same time"
 # Log events that show the cluster noticed the fault (the earliest one counts, with polls).
 DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSHIP, EventKind.SERVICE_FAILED,
-                 EventKind.QDISK_EVICTION)  # two polls this close in time count as "at the same time"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    message: str  # starts with a category prefix when not ok
-
-    def __str__(self) -> str:
-        return f"{'PASS' if self.ok else 'FAIL'} {self.name}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Judgement:
-    prediction: Prediction  # the candidate (main or alternative) the checks were made against
-    checks: tuple[Check, ...]
-    phases: tuple[PhaseResult, ...]
-    fenced: tuple[str, ...]
-    final_owner: str | None
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
+                 EventKind.QDISK_EVICTION, EventKind.STORAGE_ERROR)
+# Harness marks on the timeline (source "harness").
+HARNESS = "harness"
+INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
+RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
+WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
+OFF_EVENTS = ("stopped", "shutdown", "crashed")
+FROZEN_EVENTS = ("suspended",)
+ON_EVENTS = ("started", "resumed")
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything the judge needs besides the timeline."""
+    """Everything the judge needs besides the timeline (what only the nodes or the client hold)."""
 
     service: str
     baseline: ClusterStatus
-    restore_started: float  # t (after t0) when healing began: outcome evidence stops here
-    fence_history: tuple[FenceAction, ...] = ()
+    fence_history: tuple[FenceAction, ...] | None = ()  # None: it could not be read
     fence_history_offset_s: float = 0.0  # clock offset of the node that reported the history
     t0_wall: float = 0.0
     record_before: str = ""
-    records_after: str | None = None
+    records_after: str | None = None  # None: the records could not be read back
     preferred: str | None = None
+    poll_interval_s: float = 1.0
+    lag_bound_s: float | None = None  # host-load bound; None: no sentinel expected
+
+    @property
+    def max_gap_s(self) -> float:
+        """Longest stretch a running node may go unseen before a safety check calls itself blind:
+        a few poll intervals plus one slow SSH round trip under TCG."""
+        return 4 * self.poll_interval_s + 2.0
 
 
-def _polls(items: Iterable[Observation]) -> list[Observation]:
-    return [o for o in items if o.source == "poll" and o.kind == "status" and o.status is not None]
+# --- the history -------------------------------------------------------------------------------
 
 
-def rebooted_nodes(timeline: Timeline, until: float) -> list[str]:
-    """Nodes whose domain was started again after t0: a fence (or a reset) happened to them."""
-    out = []
-    for o in timeline.after(0.0):
-        if o.t <= until and o.source == "libvirt" and o.detail.startswith("started") and o.node not in out:
-            out.append(o.node or "")
-    return out
+@dataclass(frozen=True)
+class History:
+    """The timeline read once (seconds after t0), with the harness's marks resolved."""
+
+    items: tuple[Observation, ...]
+    injected: float | None
+    healed: float | None
+    restore: float | None
+
+    @classmethod
+    def of(cls, timeline: Timeline) -> History:
+        items = tuple(timeline.items())
+
+        def mark(kind: str) -> float | None:
+            return next((o.t for o in items if o.source == HARNESS and o.kind == kind), None)
+
+        return cls(items, mark(INJECT), mark(HEAL), mark(RESTORE))
+
+    @property
+    def until(self) -> float:
+        """Outcome evidence ends at the heal (the last observation when the heal is not on record)."""
+        if self.healed is not None:
+            return self.healed
+        return max((o.t for o in self.items), default=0.0)
+
+    def fault(self) -> list[Observation]:
+        return [o for o in self.items if 0.0 <= o.t <= self.until]
+
+    def polls(self, t_from: float = 0.0, t_to: float | None = None) -> list[Observation]:
+        end = self.until if t_to is None else t_to
+        return [o for o in self.items if o.source == "poll" and o.kind == "status" and o.status is not None
+                and t_from <= o.t <= end]
+
+    @property
+    def watched(self) -> bool:
+        return any(o.source == "libvirt" and o.kind == WATCHING for o in self.items)
+
+    def lifecycle(self, node: str | None = None) -> list[Observation]:
+        return [o for o in self.items if o.source == "libvirt" and o.kind == "lifecycle"
+                and (node is None or o.node == node)]
+
+    def logs_read(self) -> list[str]:
+        return [o.node or "" for o in self.items if o.source == HARNESS and o.kind == LOGS and o.detail == "read"]
+
+    def logs(self, kinds: Sequence[EventKind], t_to: float | None = None) -> list[Observation]:
+        values = {k.value for k in kinds}
+        end = self.until if t_to is None else t_to
+        return [o for o in self.items if o.source == "log" and o.kind in values and 0.0 <= o.t <= end]
 
 
-def _first_lifecycle(timeline: Timeline, node: str, what: str, until: float) -> float | None:
-    for o in timeline.after(0.0):
-        if o.t <= until and o.source == "libvirt" and o.node == node and o.detail.startswith(what):
-            return o.t
+def field_of(o: Observation, key: str) -> str | None:
+    """A ``key=value`` field of a log observation's detail (node, actor, service)."""
+    for part in o.detail.split():
+        k, _, v = part.partition("=")
+        if k == key:
+            return v
     return None
 
 
-def _first_log(timeline: Timeline, kinds: Sequence[EventKind], until: float) -> Observation | None:
-    values = {k.value for k in kinds}
-    return next((o for o in timeline.after(0.0) if o.source == "log" and o.kind in values and o.t <= until), None)
+def _event(o: Observation) -> str:
+    return o.detail.partition(":")[0]
 
+
+def resets(h: History, until: float) -> dict[str, float]:
+    """Node -> when its domain was switched off after t0 (a fence or a reset), from libvirt."""
+    out: dict[str, float] = {}
+    for o in h.lifecycle():
+        if 0.0 <= o.t <= until and _event(o) in OFF_EVENTS and o.node and o.node not in out:
+            out[o.node] = o.t
+    return out
+
+
+def rebooted(h: History, until: float) -> tuple[str, ...]:
+    """Nodes whose domain was started again after t0: fence_virsh's reboot ends with a start (the
+    harness's own power-off at t0 is a stop, and nothing else starts a domain before the restore)."""
+    return tuple(sorted({o.node for o in h.lifecycle() if o.node and 0.0 < o.t <= until and _event(o) == "started"}))
+
+
+def restarted(h: History, node: str, until: float) -> float | None:
+    """When ``node``'s domain was started again after t0 (a fence_virsh reboot's end)."""
+    return next((o.t for o in h.lifecycle(node) if 0.0 <= o.t <= until and _event(o) == "started"), None)
+
+
+def self_reboots(h: History, until: float) -> dict[str, float]:
+    """Node -> when the guest reset itself (libvirt reboot event: watchdog, self-fence)."""
+    out: dict[str, float] = {}
+    for o in h.items:
+        if o.source == "libvirt" and o.kind == "reboot" and o.node and 0.0 <= o.t <= until:
+            out.setdefault(o.node, o.t)
+    return out
+
+
+# --- phases ------------------------------------------------------------------------------------
 
 Measured = tuple[float | None, str, float]  # (seconds after t0 or None, evidence line, +- uncertainty)
+NOT_SEEN = 0.0
 
 
-def measure(timeline: Timeline, pred: Prediction, ev: Evidence) -> dict[str, Measured]:
+def measure(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> dict[str, Measured]:
     """Phase -> (measured seconds after t0 or None, evidence line, uncertainty of the time)."""
-    polls = _polls(timeline.after(0.0))
+    h = timeline if isinstance(timeline, History) else History.of(timeline)
+    return {"detect": _detect(h, ev), "fence-requested": _fence_requested(h, pred),
+            "fence-done": _fence_done(h, pred), "service-started": _service_started(h, pred, ev),
+            "node-rejoined": _rejoined(h, ev), "fail-back": _fail_back(h, ev)}
+
+
+def _detect(h: History, ev: Evidence) -> Measured:
     base_online = set(ev.baseline.online())
     base_svc = ev.baseline.service(ev.service)
     base_owner = base_svc.owner if base_svc else None
-    out: dict[str, Measured] = {}
-
-    detect = next((o for o in polls if o.t <= ev.restore_started and o.status is not None and (
+    cands: list[Measured] = []
+    poll = next((o for o in h.polls() if o.status is not None and (
         set(o.status.online()) != base_online or _svc_changed(o.status, ev.service, base_owner))), None)
-    log_detect = _first_log(timeline, DETECT_EVENTS, ev.restore_started)
-    candidates: list[Measured] = []
-    if detect is not None and detect.status is not None:
-        candidates.append((detect.t, f"poll on {detect.node}: online {sorted(detect.status.online())}, "
-                           f"{_svc_text(detect.status, ev.service)}", detect.uncertainty))
-    if log_detect is not None:
-        candidates.append((log_detect.t, f"log {log_detect.node}: {log_detect.kind} {log_detect.detail}".strip(),
-                           log_detect.uncertainty))
-    out["detect"] = min(candidates, key=lambda c: c[0] or 0.0) if candidates \
-        else (None, "no membership or service change observed", 0.0)
+    if poll is not None and poll.status is not None:
+        cands.append((poll.t, f"poll on {poll.node}: online {sorted(poll.status.online())}, "
+                      f"{_svc_text(poll.status, ev.service)}", poll.uncertainty))
+    log = next(iter(h.logs(DETECT_EVENTS)), None)
+    if log is not None:
+        cands.append((log.t, f"log {log.node}: {log.kind} {log.detail}".strip(), log.uncertainty))
+    if cands:
+        return min(cands, key=lambda c: c[0] or 0.0)
+    return (None, "no membership or service change observed", NOT_SEEN)
 
-    req = _first_log(timeline, (EventKind.FENCE_REQUESTED,), ev.restore_started)
-    out["fence-requested"] = (req.t, f"log on {req.node}: {req.kind} {req.detail}", req.uncertainty) if req \
-        else (None, "no fence request in the logs", 0.0)
 
-    victims = [v for v in pred.fenced] or rebooted_nodes(timeline, ev.restore_started)
-    done: list[Measured] = [(t, f"libvirt: {v} started again (reset by the fence)", 0.0) for v in victims
-                            if (t := _first_lifecycle(timeline, v, "started", ev.restore_started)) is not None]
-    out["fence-done"] = min(done, key=lambda c: c[0] or 0.0) if done else (None, "no domain was reset", 0.0)
+def _fence_requested(h: History, pred: Prediction) -> Measured:
+    """The first request to fence a predicted victim (by the predicted fencer where the log names one)."""
+    reqs = h.logs((EventKind.FENCE_REQUESTED,))
+    match = [o for o in reqs if field_of(o, "node") in pred.fenced
+             and (pred.fenced_by is None or field_of(o, "actor") in (None, pred.fenced_by))]
+    if match:
+        o = match[0]
+        return (o.t, f"log on {o.node}: {o.kind} {o.detail}", o.uncertainty)
+    others = sorted({f"{field_of(o, 'node')} by {field_of(o, 'actor') or '?'}" for o in reqs})
+    return (None, "no fence request for " + "/".join(pred.fenced or ("anyone",))
+            + (f" (requests seen only for {', '.join(others)})" if others else ""), NOT_SEEN)
 
-    expected = pred.services.get(ev.service)
-    targets = (expected,) if isinstance(expected, str) else tuple(expected or ())
+
+def _fence_done(h: History, pred: Prediction) -> Measured:
+    done = [(t, f"libvirt: {v} started again (reset by the fence)", 0.0) for v in pred.fenced
+            if (t := restarted(h, v, h.until)) is not None]
+    if done:
+        return min(done, key=lambda c: c[0] or 0.0)
+    return (None, "no domain of " + "/".join(pred.fenced or ("anyone",)) + " was reset", NOT_SEEN)
+
+
+def _targets(pred: Prediction, service: str) -> tuple[str, ...]:
+    expected = pred.services.get(service)
+    return (expected,) if isinstance(expected, str) else tuple(expected or ())
+
+
+def _service_started(h: History, pred: Prediction, ev: Evidence) -> Measured:
+    base_svc = ev.baseline.service(ev.service)
+    base_owner = base_svc.owner if base_svc else None
+    targets = _targets(pred, ev.service)
     moved_or_down = False
-    started_at: Measured = (None, f"{ev.service} never seen started on {'/'.join(targets)}", 0.0)
-    for o in polls:
-        if o.t > ev.restore_started or o.status is None:
-            break
-        svc = o.status.service(ev.service)
+    for o in h.polls():
+        svc = o.status.service(ev.service) if o.status else None
         running_ok = svc is not None and svc.state == "started" and svc.owner in targets
         if not running_ok:
             moved_or_down = True
         elif moved_or_down or (svc is not None and svc.owner != base_owner):
-            started_at = (o.t, f"poll on {o.node}: {ev.service} started on {svc.owner if svc else '?'}", 0.0)
-            break
-    out["service-started"] = started_at
+            return (o.t, f"poll on {o.node}: {ev.service} started on {svc.owner if svc else '?'}", 0.0)
+    return (None, f"{ev.service} never seen started on {'/'.join(targets)}", NOT_SEEN)
 
-    all_nodes = {m.name for m in ev.baseline.members}
-    rejoin = next((o for o in polls if o.t >= ev.restore_started and o.status is not None
-                   and all_nodes <= set(o.status.online())), None)
-    out["node-rejoined"] = (rejoin.t, f"poll on {rejoin.node}: all of {sorted(all_nodes)} online", 0.0) if rejoin \
-        else (None, "the cluster never showed every node online again", 0.0)
 
-    back = None
-    if ev.preferred:
-        away = False
-        for o in polls:
-            svc = o.status.service(ev.service) if o.status else None
-            if svc is None or svc.owner != ev.preferred:
-                away = True
-            elif away and svc.state == "started":
-                back = o
-                break
-    out["fail-back"] = (back.t, f"poll on {back.node}: {ev.service} back on {ev.preferred}", 0.0) if back \
-        else (None, f"{ev.service} not seen back on {ev.preferred}", 0.0)
-    return out
+def _rejoined(h: History, ev: Evidence) -> Measured:
+    if h.restore is None:
+        return (None, "the harness's restore is not on the timeline", NOT_SEEN)
+    nodes = {m.name for m in ev.baseline.members}
+    o = next((o for o in h.polls(h.restore, float("inf")) if o.status and nodes <= set(o.status.online())), None)
+    return (o.t, f"poll on {o.node}: all of {sorted(nodes)} online", 0.0) if o \
+        else (None, "the cluster never showed every node online again", NOT_SEEN)
+
+
+def _fail_back(h: History, ev: Evidence) -> Measured:
+    if not ev.preferred:
+        return (None, "no preferred node", NOT_SEEN)
+    away = False
+    for o in h.polls(0.0, float("inf")):
+        svc = o.status.service(ev.service) if o.status else None
+        if svc is None or svc.owner != ev.preferred:
+            away = True
+        elif away and svc.state == "started" and (h.restore is None or o.t >= h.restore):
+            return (o.t, f"poll on {o.node}: {ev.service} back on {ev.preferred}", 0.0)
+    return (None, f"{ev.service} not seen back on {ev.preferred}", NOT_SEEN)
 
 
 def _svc_changed(status: ClusterStatus, service: str, base_owner: str | None) -> bool:
@@ -171,113 +257,392 @@ def _svc_text(status: ClusterStatus | None, service: str) -> str:
     return f"{service} {svc.state} on {svc.owner}" if svc else f"{service} absent"
 
 
-def phase_results(pred: Prediction, measured: dict[str, Measured]) -> tuple[PhaseResult, ...]:
+def _blind_reason(h: History, phase: str) -> str:
+    """What evidence a phase needs and did not get ("" when the sources were there)."""
+    if phase == "fence-requested" and not h.logs_read():
+        return "no node's log could be read"
+    if phase in ("fence-done",) and not h.watched:
+        return "no libvirt lifecycle events were recorded"
+    if phase in ("node-rejoined", "fail-back") and h.restore is None:
+        return "the harness's restore is not on the timeline"
+    if phase in ("detect", "service-started", "node-rejoined", "fail-back") and not h.polls(0.0, float("inf")):
+        return "no status poll answered after the fault"
+    return ""
+
+
+def phase_results(h: History, pred: Prediction, measured: dict[str, Measured]) -> tuple[PhaseResult, ...]:
+    """Each predicted phase against its window; harness-driven windows anchored at the restore."""
     out = []
     for phase, window in pred.windows.items():
         t, why, unc = measured.get(phase, (None, "not measured", 0.0))
+        lo, hi = window.earliest, window.latest
+        driven = "harness" if phase in HARNESS_PHASES else "cluster"
+        if driven == "harness":
+            anchor = h.restore or 0.0
+            lo, hi = lo + anchor, hi + anchor
+            why = f"{why}; window from the harness's restore at {anchor:.2f} s"
         if unc:
             why = f"{why}; node clock corrected, +-{unc:.2f} s"
-        out.append(PhaseResult(phase, None if t is None else round(t, 2), round(window.earliest, 2),
-                               round(window.latest, 2), why,
-                               round(unc, 3)))
+        blind = _blind_reason(h, phase) if t is None else ""
+        out.append(PhaseResult(phase, None if t is None else round(t, 2), round(lo, 2), round(hi, 2), why,
+                               round(unc, 3), driven=driven, blind=blind))
     return tuple(out)
 
 
-def _phase_check(p: PhaseResult) -> Check:
+def phase_check(p: PhaseResult) -> Check:
+    group = "harness phase" if p.driven == "harness" else "phase"
+    name = f"{'harness-driven ' if p.driven == 'harness' else ''}phase {p.phase}"
     if p.verdict == "ok":
-        return Check(f"phase {p.phase}", True, f"{p.measured} s in [{p.earliest}, {p.latest}] ({p.evidence})")
-    prefix = {"too early": TOO_EARLY, "too late": TOO_SLOW, "missing": TOO_SLOW}[p.verdict]
+        return passed(name, group, f"{p.measured} s in [{p.earliest}, {p.latest}] ({p.evidence})", p.evidence)
+    if p.verdict == "no evidence":
+        return failed(name, group, C.NO_EVIDENCE, f"{p.phase} cannot be measured: {p.blind}", p.evidence)
+    cat = C.TOO_EARLY if p.verdict == "too early" else C.TOO_SLOW
     what = "never observed" if p.measured is None else f"at {p.measured} s"
-    return Check(f"phase {p.phase}", False,
-                 f"{prefix}: {p.phase} {what}, window [{p.earliest}, {p.latest}] s ({p.evidence})")
+    return failed(name, group, cat, f"{p.phase} {what}, window [{p.earliest}, {p.latest}] s ({p.evidence})",
+                  p.evidence)
 
 
-def safety_checks(timeline: Timeline, service: str) -> list[Check]:
-    """Never two owners, never the data LUN mounted on two nodes, on every pair of close polls."""
-    polls = _polls(timeline.items())
-    two_owners, two_mounts = [], []
+# --- safety ------------------------------------------------------------------------------------
+
+
+def dark_spans(h: History, node: str, until: float) -> list[tuple[float, float]]:
+    """When ``node`` could not act: domain off or frozen, and after a reset until it first answers
+    a poll again (a just-reset node runs nothing until its OS is up and SSH answers)."""
+    spans: list[tuple[float, float]] = []
+    start: float | None = None
+    booting: float | None = None
+    for o in h.lifecycle(node):
+        what = _event(o)
+        if what in OFF_EVENTS + FROZEN_EVENTS:
+            start = o.t if start is None else start
+            booting = o.t if what in OFF_EVENTS else booting  # a frozen node switched off boots afresh
+        elif what in ON_EVENTS and start is not None:
+            if booting is not None and what == "started":
+                answer = next((p.t for p in h.items if p.source == "poll" and p.node == node and p.t > o.t
+                               and p.kind in ("status", "no-status")), until)
+                spans.append((start, answer))
+            else:
+                spans.append((start, o.t))
+            start = booting = None
+    if start is not None:
+        spans.append((start, until))
+    return spans
+
+
+def blind_spans(h: History, node: str, seen: Callable[[Observation], bool], max_gap: float,
+                until: float) -> list[tuple[float, float]]:
+    """Stretches of [0, until] where ``node`` ran but no observation told its state (within max_gap)."""
+    times = sorted(o.t for o in h.items if o.source == "poll" and o.node == node and seen(o))
+    dark = dark_spans(h, node, until)
+    out: list[tuple[float, float]] = []
+    step, radius = 0.1, max_gap / 2
+    run_start: float | None = None
+    for i in range(int(until / step) + 2):
+        t = min(i * step, until)
+        j = bisect.bisect_left(times, t - radius)
+        covered = (j < len(times) and times[j] <= t + radius) or any(a <= t <= b for a, b in dark)
+        if not covered and run_start is None:
+            run_start = t
+        elif covered and run_start is not None:
+            out.append((run_start, t))
+            run_start = None
+    if run_start is not None and until - run_start > 0:
+        out.append((run_start, until))
+    return out
+
+
+def _blind_text(h: History, nodes: Sequence[str], seen: Callable[[Observation], bool], ev: Evidence) -> str:
+    gaps = [f"{n} unseen {a:.1f}-{b:.1f} s" for n in nodes for a, b in blind_spans(h, n, seen, ev.max_gap_s, h.until)]
+    return "; ".join(gaps)
+
+
+def _has_status(o: Observation) -> bool:
+    return o.kind == "status" and o.status is not None
+
+
+def _has_mount(o: Observation) -> bool:
+    return o.mounted is not None and o.kind in ("status", "no-status")
+
+
+def _nodes(ev: Evidence) -> list[str]:
+    return [m.name for m in ev.baseline.members]
+
+
+def one_owner(h: History, ev: Evidence) -> Check:
+    """Never two owners: no two nodes' views, close in time, name different started owners."""
+    name = "safety: never two owners"
+    polls = h.polls()
     for i, a in enumerate(polls):
         for b in polls[i + 1:]:
             if b.t - a.t > SIMULTANEOUS_S:
                 break
-            if a.node == b.node:
-                continue
-            sa = a.status.service(service) if a.status else None
-            sb = b.status.service(service) if b.status else None
-            if sa and sb and sa.state == sb.state == "started" and sa.owner and sb.owner and sa.owner != sb.owner:
-                two_owners.append(f"t={a.t:.1f}s {a.node} says {sa.owner}, {b.node} says {sb.owner}")
-            if a.mounted and b.mounted:
-                two_mounts.append(f"t={a.t:.1f}s mounted on {a.node} and {b.node}")
-    return [
-        Check("safety: one owner", not two_owners,
-              "never two owners" if not two_owners
-              else f"{UNSAFE}: split brain, {service} has two owners: {two_owners[0]}"),
-        Check("safety: one mount", not two_mounts,
-              "data LUN never mounted on two nodes" if not two_mounts
-              else f"{UNSAFE}: data LUN mounted on two nodes: {two_mounts[0]}"),
-    ]
+            sa = a.status.service(ev.service) if a.status else None
+            sb = b.status.service(ev.service) if b.status else None
+            if a.node != b.node and sa and sb and sa.state == sb.state == "started" and sa.owner and sb.owner \
+                    and sa.owner != sb.owner:
+                return failed(name, "safety", C.UNSAFE, f"split brain, {ev.service} has two owners: t={a.t:.1f}s "
+                              f"{a.node} says {sa.owner}, {b.node} says {sb.owner}")
+    gaps = _blind_text(h, _nodes(ev), _has_status, ev)
+    if gaps:
+        return failed(name, "safety", C.NO_EVIDENCE, f"status polls too sparse to see two owners ({gaps}; "
+                      f"allowed gap {ev.max_gap_s:g} s)")
+    return passed(name, "safety", f"never two owners in {len(polls)} status polls")
 
 
-def outcome_checks(timeline: Timeline, pred: Prediction,
-                   ev: Evidence) -> tuple[list[Check], tuple[str, ...], str | None]:
-    until = ev.restore_started
-    rebooted = tuple(sorted(rebooted_nodes(timeline, until)))
-    claimed = sorted({f.target for f in ev.fence_history if f.status == "success" and f.completed is not None
-                      and f.completed.timestamp() - ev.fence_history_offset_s >= ev.t0_wall - 1.0})
-    checks = [Check("fenced", set(rebooted) == set(pred.fenced),
-                    f"fenced {list(rebooted) or 'nobody'}" if set(rebooted) == set(pred.fenced) else
-                    f"{WRONG}: expected fenced {list(pred.fenced) or 'nobody'}, observed {list(rebooted) or 'nobody'}")]
-    wrongly = [c for c in claimed if c not in rebooted]
-    checks.append(Check("no false fence claim", not wrongly,
-                        "every fence the cluster reports did reset a node" if not wrongly else
-                        f"{WRONG}: cluster reports {wrongly} fenced but no such reset happened"))
-    polls = [o for o in _polls(timeline.after(0.0)) if o.t <= until and o.node in pred.members_after]
-    final = polls[-1].status if polls else None
-    svc = final.service(ev.service) if final else None
-    owner = svc.owner if svc and svc.state == "started" else None
-    expected = pred.services.get(ev.service)
-    allowed = (expected,) if isinstance(expected, str) else tuple(expected or ())
-    if expected == "failed":
-        ok = svc is not None and svc.state == "failed"
-        checks.append(Check("service placement", ok, f"{ev.service} failed as predicted" if ok else
-                            f"{WRONG}: expected {ev.service} failed, observed {_svc_text(final, ev.service)}"))
-    else:
-        ok = owner in allowed
-        checks.append(Check("service placement", ok, f"{ev.service} on {owner}" if ok else
-                            f"{WRONG}: expected {ev.service} on {'/'.join(allowed)}, "
-                            f"observed {_svc_text(final, ev.service)}"))
-    quorate = final.quorate if final else None
-    checks.append(Check("quorum", quorate == pred.quorate, f"quorate={quorate}" if quorate == pred.quorate else
-                        f"{WRONG}: expected quorate={pred.quorate}, observed {quorate}"))
-    return checks, rebooted, owner
+def one_mount(h: History, ev: Evidence) -> Check:
+    """Never the data LUN mounted on two nodes at once."""
+    name = "safety: never two mounts"
+    polls = [o for o in h.items if o.source == "poll" and _has_mount(o) and 0.0 <= o.t <= h.until]
+    for i, a in enumerate(polls):
+        for b in polls[i + 1:]:
+            if b.t - a.t > SIMULTANEOUS_S:
+                break
+            if a.node != b.node and a.mounted and b.mounted:
+                return failed(name, "safety", C.UNSAFE,
+                              f"data LUN mounted on two nodes: t={a.t:.1f}s on {a.node} and {b.node}")
+    gaps = _blind_text(h, _nodes(ev), _has_mount, ev)
+    if gaps:
+        return failed(name, "safety", C.NO_EVIDENCE, f"mount polls too sparse to see two mounts ({gaps}; "
+                      f"allowed gap {ev.max_gap_s:g} s)")
+    return passed(name, "safety", f"data LUN never mounted on two nodes ({len(polls)} mount polls)")
+
+
+def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[float, str]]:
+    """Node -> (first time, evidence) the service (or its mount, or its answer) showed up there."""
+    out: dict[str, tuple[float, str]] = {}
+
+    def note(node: str | None, t: float, why: str) -> None:
+        if node and node != owner and (node not in out or t < out[node][0]):
+            out[node] = (t, why)
+
+    for o in h.fault():
+        if o.source == "poll" and o.kind == "status" and o.status is not None:
+            svc = o.status.service(ev.service)
+            if svc and svc.state == "started":
+                note(svc.owner, o.t, f"poll on {o.node}: {ev.service} started on {svc.owner}")
+        if o.source == "poll" and o.mounted:
+            note(o.node, o.t, f"poll on {o.node}: data LUN mounted")
+        if o.source == "probe" and o.kind == "probe-ok":
+            note(o.node, o.t, f"client probe answered by {o.node}")
+    return out
+
+
+def _owner_gone(h: History, owner: str, ev: Evidence, before: float) -> tuple[float, str] | None:
+    """When the old owner was first switched off (fenced/reset) or seen by itself not running it."""
+    off = resets(h, before)
+    if owner in off:
+        return off[owner], f"libvirt: {owner} switched off (fence) at {off[owner]:.2f} s"
+    for o in h.polls(0.0, before):
+        if o.node != owner or o.status is None:
+            continue
+        svc = o.status.service(ev.service)
+        if not o.status.running or svc is None or svc.state != "started" or svc.owner != owner:
+            return o.t, f"poll on {owner}: {_svc_text(o.status, ev.service)} at {o.t:.2f} s"
+    return None
+
+
+def start_after_fence(h: History, ev: Evidence) -> Check:
+    """No start of the service on another node before its last owner was fenced or seen stopped."""
+    name = "safety: no start elsewhere before the owner is fenced or stopped"
+    base = ev.baseline.service(ev.service)
+    owner = base.owner if base and base.state == "started" else None
+    if owner is None:
+        return failed(name, "safety", C.NO_EVIDENCE, f"{ev.service} had no owner before the fault")
+    starts = _starts_elsewhere(h, ev, owner)
+    if not starts:
+        if not h.polls():
+            return failed(name, "safety", C.NO_EVIDENCE, "no status poll answered during the fault")
+        return passed(name, "safety", f"{ev.service} never started on a node other than {owner}")
+    node, (t, why) = min(starts.items(), key=lambda kv: kv[1][0])
+    gone = _owner_gone(h, owner, ev, h.until)
+    if gone is not None and gone[0] <= t:
+        return passed(name, "safety", f"{ev.service} started on {node} at {t:.2f} s ({why}) after {gone[1]}")
+    if gone is None and not h.watched and not any(o.node == owner for o in h.polls()):
+        return failed(name, "safety", C.NO_EVIDENCE,
+                      f"{ev.service} started on {node} at {t:.2f} s, but whether {owner} was fenced or stopped "
+                      "first cannot be told: no lifecycle events and no status from it")
+    after = f"; {gone[1]}" if gone else f"; {owner} was never fenced or seen stopped"
+    return failed(name, "safety", C.UNSAFE, f"{ev.service} started on {node} at {t:.2f} s ({why}) before its "
+                  f"owner {owner} was fenced or seen stopped{after}")
 
 
 def data_check(ev: Evidence) -> Check:
+    name = "safety: data written before the fault is there after it"
+    if not ev.record_before:
+        return failed(name, "safety", C.NO_EVIDENCE, "no record was written before the fault")
     if ev.records_after is None:
-        return Check("data kept", False, f"{WRONG}: the service never answered after the fault")
-    ok = ev.record_before in ev.records_after
-    return Check("data kept", ok, "record written before the fault is there after it" if ok else
-                 f"{WRONG}: record {ev.record_before!r} lost (found {ev.records_after[-200:]!r})")
+        return failed(name, "safety", C.NO_EVIDENCE, "the records could not be read back after the fault")
+    if ev.record_before in ev.records_after:
+        return passed(name, "safety", f"record {ev.record_before!r} written before the fault is there after it")
+    return failed(name, "safety", C.UNSAFE,
+                  f"record {ev.record_before!r} lost (found {ev.records_after[-200:]!r})")
 
 
-def judge_one(timeline: Timeline, pred: Prediction, ev: Evidence) -> Judgement:
-    measured = measure(timeline, pred, ev)
-    phases = phase_results(pred, measured)
-    outcome, fenced, owner = outcome_checks(timeline, pred, ev)
-    checks = [*outcome, *(_phase_check(p) for p in phases), *safety_checks(timeline, ev.service), data_check(ev)]
-    return Judgement(pred, tuple(checks), phases, fenced, owner)
+def safety_checks(h: History, ev: Evidence) -> list[Check]:
+    return [one_owner(h, ev), one_mount(h, ev), start_after_fence(h, ev), data_check(ev)]
 
 
-def judge(timeline: Timeline, pred: Prediction, ev: Evidence) -> Judgement:
-    """Judge against the prediction and each acceptable alternative; the first that holds wins.
+# --- outcome -----------------------------------------------------------------------------------
 
-    When none holds, the main prediction's judgement is returned (its failures explain the most).
-    """
-    main = judge_one(timeline, pred, ev)
+
+def fenced_check(h: History, pred: Prediction) -> tuple[Check, tuple[str, ...]]:
+    """The predicted victims and only they were switched off (self-reboots are judged apart)."""
+    name = "fenced: the predicted victim and only it"
+    if not h.watched:
+        return failed(name, "outcome", C.NO_EVIDENCE, "no libvirt lifecycle events were recorded"), ()
+    got = rebooted(h, h.until)
+    want = tuple(sorted(pred.fenced))
+    if got == want:
+        return passed(name, "outcome", f"fenced {list(got) or 'nobody'}"), got
+    return failed(name, "outcome", C.WRONG_OUTCOME,
+                  f"expected fenced {list(want) or 'nobody'}, observed {list(got) or 'nobody'}"), got
+
+
+def _fencer_from(h: History, ev: Evidence, victim: str) -> tuple[str | None, str]:
+    for f in ev.fence_history or ():
+        if f.target == victim and f.status == "success" and f.delegate:
+            return f.delegate, f"fence history: {victim} fenced by {f.delegate}"
+    for o in h.logs((EventKind.FENCE_SUCCESS, EventKind.FENCE_REQUESTED)):
+        actor = field_of(o, "actor")
+        if field_of(o, "node") == victim and actor:
+            return actor, f"log on {o.node}: {o.kind} {o.detail}"
+    return None, ""
+
+
+def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[str]) -> Check:
+    """Each predicted victim was fenced by the predicted fencer."""
+    name = "fenced by the predicted fencer"
+    if not pred.fenced or pred.fenced_by is None:
+        return passed(name, "outcome", "no particular fencer predicted")
+    for victim in pred.fenced:
+        if victim not in fenced:
+            continue  # the victim check already says so
+        who, why = _fencer_from(h, ev, victim)
+        if who is None:
+            missing = "the fence history could not be read" if ev.fence_history is None \
+                else "no fence history entry or log line names the fencer"
+            return failed(name, "outcome", C.NO_EVIDENCE, f"who fenced {victim} is unknown: {missing}")
+        if who != pred.fenced_by:
+            return failed(name, "outcome", C.WRONG_OUTCOME,
+                          f"{victim} fenced by {who}, expected by {pred.fenced_by} ({why})")
+    return passed(name, "outcome", f"{'/'.join(pred.fenced)} fenced by {pred.fenced_by}")
+
+
+def false_claim_check(h: History, ev: Evidence, fenced: Sequence[str]) -> Check:
+    name = "no false fence claim"
+    if ev.fence_history is None:
+        return failed(name, "outcome", C.NO_EVIDENCE, "the fence history could not be read")
+    claimed = sorted({f.target for f in ev.fence_history if f.status == "success" and f.completed is not None
+                      and f.completed.timestamp() - ev.fence_history_offset_s >= ev.t0_wall - 1.0})
+    wrongly = [c for c in claimed if c not in fenced]
+    if wrongly:
+        return failed(name, "outcome", C.WRONG_OUTCOME, f"cluster reports {wrongly} fenced but no such reset happened")
+    return passed(name, "outcome", "every fence the cluster reports did reset a node")
+
+
+def self_reboot_check(h: History, pred: Prediction) -> Check:
+    name = "self-reboot as predicted"
+    if not h.watched:
+        return failed(name, "outcome", C.NO_EVIDENCE, "no libvirt lifecycle events were recorded")
+    got = sorted(self_reboots(h, h.until))
+    want = sorted(pred.self_reboot)
+    if got == want:
+        return passed(name, "outcome", f"self-rebooted {got or 'nobody'}")
+    return failed(name, "outcome", C.WRONG_OUTCOME,
+                  f"expected self-reboot of {want or 'nobody'}, observed {got or 'nobody'}")
+
+
+def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[Check], str | None]:
+    """Where the service ended and whether the survivors are quorate, from the last survivor poll."""
+    polls = [o for o in h.polls() if o.node in pred.members_after]
+    final = polls[-1].status if polls else None
+    if final is None:
+        why = f"no status poll from {'/'.join(pred.members_after) or 'any survivor'} during the fault"
+        return [failed("service placement", "outcome", C.NO_EVIDENCE, why),
+                failed("quorum", "outcome", C.NO_EVIDENCE, why)], None
+    svc = final.service(ev.service)
+    owner = svc.owner if svc and svc.state == "started" else None
+    expected = pred.services.get(ev.service)
+    checks = []
+    if expected in (FAILED, BLOCKED):
+        base = ev.baseline.service(ev.service)
+        ok = owner in (None, base.owner if base else None) if expected == BLOCKED \
+            else (svc is not None and svc.state == "failed")
+        what = "does not move (recovery blocked)" if expected == BLOCKED else "failed"
+        checks.append(passed("service placement", "outcome", f"{ev.service} {what} as predicted") if ok else
+                      failed("service placement", "outcome", C.WRONG_OUTCOME,
+                             f"expected {ev.service} {what}, observed {_svc_text(final, ev.service)}"))
+    else:
+        allowed = _targets(pred, ev.service)
+        checks.append(passed("service placement", "outcome", f"{ev.service} on {owner}") if owner in allowed else
+                      failed("service placement", "outcome", C.WRONG_OUTCOME,
+                             f"expected {ev.service} on {'/'.join(allowed)}, observed {_svc_text(final, ev.service)}"))
+    q = final.quorate
+    checks.append(passed("quorum", "outcome", f"quorate={q}") if q == pred.quorate else
+                  failed("quorum", "outcome", C.WRONG_OUTCOME, f"expected quorate={pred.quorate}, observed {q}"))
+    return checks, owner
+
+
+def history_check(h: History) -> Check:
+    missing = [k for k, v in ((INJECT, h.injected), (HEAL, h.healed)) if v is None]
+    if missing:
+        return failed("history complete", "history", C.NO_EVIDENCE,
+                      f"the {' and '.join(missing)} of the fault is not on the timeline")
+    return passed("history complete", "history", f"fault injected at 0, healed at {h.until:.2f} s")
+
+
+def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
+    name = "host: the lab got its CPU"
+    if ev.lag_bound_s is None:
+        return passed(name, "host", "no host-load sentinel expected"), None
+    lag = host_lag(h.items, 0.0, h.until, ev.lag_bound_s)
+    if lag is None:
+        return failed(name, "host", C.NO_EVIDENCE, "no qemu CPU samples recorded during the fault"), None
+    text = (f"worst vCPU run-queue wait {lag.lag_s:.2f} s on {lag.node} over a token-long stretch "
+            f"(bound {lag.bound_s:.2f} s, {lag.samples} samples)")
+    if lag.starved:
+        return failed(name, "host", C.INCONCLUSIVE, f"host starved: {text}"), lag
+    return passed(name, "host", text), lag
+
+
+# --- the verdict -------------------------------------------------------------------------------
+
+
+def _downgrade(checks: list[Check], host: Check) -> list[Check]:
+    """A starved host makes timing and outcome failures inconclusive; safety still counts."""
+    if host.category is not C.INCONCLUSIVE:
+        return checks
+    out = []
+    for c in checks:
+        if c.ok or c.group in ("safety", "host", "history"):
+            out.append(c)
+        else:
+            out.append(Check(c.name, c.group, C.INCONCLUSIVE,
+                             C.INCONCLUSIVE.line(f"host starved, not judged (would be {c.message})"), c.evidence))
+    return out
+
+
+def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> Verdict:
+    h = timeline if isinstance(timeline, History) else History.of(timeline)
+    phases = phase_results(h, pred, measure(h, pred, ev))
+    fenced_c, fenced = fenced_check(h, pred)
+    placement, owner = placement_checks(h, pred, ev)
+    host, lag = host_check(h, ev)
+    checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), false_claim_check(h, ev, fenced),
+              self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
+    return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag)
+
+
+def judge(timeline: Timeline, pred: Prediction, ev: Evidence) -> Verdict:
+    """Judge the whole history against the prediction and each acceptable alternative; the first
+    that holds wins. When none holds, the main prediction's verdict is returned (its failures
+    explain the most)."""
+    h = History.of(timeline)
+    main = judge_one(h, pred, ev)
     if main.ok:
         return main
     for alt in pred.alternatives:
-        other = judge_one(timeline, alt, ev)
+        other = judge_one(h, alt, ev)
         if other.ok:
             return other
     return main

@@ -13,18 +13,30 @@ from dataclasses import dataclass, field
 from halab.lab.host import netns_socket
 from halab.observe.timeline import Timeline
 
+MAX_ANSWER_BYTES = 1 << 20  # the app answers a few bytes; a trickle or a flood ends here
+
 
 def http(netns: str, address: str, port: int, method: str, path: str, timeout: float = 3.0) -> tuple[int, str]:
-    """One HTTP/1.0 request over a socket opened in the lab netns: (status, body); (0, error) on failure."""
+    """One HTTP/1.0 request over a socket opened in the lab netns: (status, body); (0, error) on failure.
+
+    The whole exchange (connect, send, every read) ends within `timeout`."""
     try:
         sock = netns_socket(netns, address, port, timeout)
     except ConnectionError as err:
         return 0, str(err)
+    deadline = time.monotonic() + timeout
     try:
         sock.settimeout(timeout)
         sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n".encode())
-        chunks = []
-        while chunk := sock.recv(65536):
+        chunks: list[bytes] = []
+        while sum(map(len, chunks)) < MAX_ANSWER_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return 0, f"answer not complete within {timeout:.0f} s"
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
             chunks.append(chunk)
     except OSError as err:
         return 0, str(err)

@@ -37,6 +37,8 @@ class PhaseResult:
     latest: float
     evidence: str = ""
     uncertainty: float = 0.0  # +- seconds of `measured` (clock-corrected log evidence)
+    driven: str = "cluster"  # "harness": the phase follows the harness's restore, not the cluster alone
+    blind: str = ""  # when not measured: the evidence that was missing ("" = it was there, nothing seen)
 
     @property
     def ok(self) -> bool:
@@ -44,9 +46,10 @@ class PhaseResult:
 
     @property
     def verdict(self) -> str:
-        """Inside the window unless outside it by more than the measurement's own uncertainty."""
+        """Inside the window unless outside it by more than the measurement's own uncertainty;
+        "no evidence" when it could not be measured because its source was missing."""
         if self.measured is None:
-            return "missing"
+            return "no evidence" if self.blind else "missing"
         if self.measured + self.uncertainty < self.earliest:
             return "too early"
         if self.measured - self.uncertainty > self.latest:

@@ -6,8 +6,8 @@
 reasoning (formulas and numbers) for the report. See docs/timing-model.md.
 """
 
-from halab.oracle.model import FAILED, FAULTS, PHASES, Prediction, Window
+from halab.oracle.model import FAILED, PHASES, Prediction, Window
 from halab.oracle.predict import predict
 from halab.oracle.timeline import Slack, Span
 
-__all__ = ["FAILED", "FAULTS", "PHASES", "Prediction", "Slack", "Span", "Window", "predict"]
+__all__ = ["FAILED", "PHASES", "Prediction", "Slack", "Span", "Window", "predict"]

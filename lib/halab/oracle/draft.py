@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from halab.oracle.model import Prediction, ServicePlace
+from halab.oracle.model import Prediction, ServicePlace, Window
 from halab.oracle.timeline import Slack, Span
 
 
@@ -28,26 +28,48 @@ class Draft:
     members_after: tuple[str, ...] = ()
     spans: dict[str, Span] = field(default_factory=dict)
     reasoning: list[str] = field(default_factory=list)
+    wide: dict[str, str] = field(default_factory=dict)  # phase -> why its window may be wide
 
     def say(self, line: str) -> None:
         self.reasoning.append(line)
 
-    def phase(self, name: str, span: Span, why: str) -> Span:
-        """Record a phase: the span gets this phase's tolerance on its latest bound."""
+    def phase(self, name: str, span: Span, why: str, wide: str = "") -> Span:
+        """Record a phase: the span gets this phase's tolerance on its latest bound; ``wide`` says
+        which range makes the window wide, should it exceed ``width_bound``."""
         tol = self.slack.tol(name)
         widened = span.widen(tol)
         self.spans[name] = widened
+        if wide:
+            self.wide[name] = wide
         self.say(f"{name}: {why} = {span.label()}" + (f" (+{tol:g} s tolerance)" if tol else ""))
         return widened
 
+    def width_bound(self, window: Window) -> float:
+        """The widest a window may be without a stated reason: two polls plus the clock bound, or
+        half its nominal (mid) time, whichever is larger. Wider cannot catch a regression."""
+        nominal = (window.earliest + window.latest) / 2
+        return max(2 * self.slack.observe_s + self.slack.early_s, 0.5 * nominal)
+
     def copy(self) -> Draft:
         return replace(self, services=dict(self.services), spans=dict(self.spans),
-                       reasoning=list(self.reasoning))
+                       reasoning=list(self.reasoning), wide=dict(self.wide))
+
+    def width_notes(self, windows: Mapping[str, Window]) -> list[str]:
+        """One line per window wider than ``width_bound``: why (or that the model gives no reason)."""
+        out = []
+        for name, w in windows.items():
+            bound = self.width_bound(w)
+            if w.latest - w.earliest > bound:
+                why = self.wide.get(name) or "no reason given by the model (a window to narrow)"
+                out.append(f"{name} window wide: {w.latest - w.earliest:.1f} s > {bound:.1f} s "
+                           f"(max(2 × poll + clock bound, 0.5 × nominal)) because {why}")
+        return out
 
     def finish(self, stack: str, fault: str, target: str,
                alternatives: tuple[Prediction, ...] = ()) -> Prediction:
         self.say(f"windows = ideal span widened by {self.slack.early_s:g} s before (clock residue) and "
                  f"{self.slack.observe_s:g} s after (poll interval)")
+        windows = {k: self.slack.window(v) for k, v in self.spans.items()}
         return Prediction(
             stack=stack,
             fault=fault,
@@ -58,8 +80,8 @@ class Draft:
             services=dict(self.services),
             quorate=self.quorate,
             members_after=self.members_after or tuple(m for m in self.members if m not in self.fenced),
-            windows={k: self.slack.window(v) for k, v in self.spans.items()},
-            reasoning=tuple(self.reasoning),
+            windows=windows,
+            reasoning=tuple(self.reasoning) + tuple(self.width_notes(windows)),
             alternatives=alternatives,
         )
 

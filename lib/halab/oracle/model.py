@@ -12,18 +12,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-FAULTS: tuple[str, ...] = (
-    "heartbeat-down",
-    "heartbeat-block",
-    "iscsi-block",
-    "suspend",
-    "power-off",
-    "kill-daemon",
-    "service-nic-down",
-    "mgmt-cut",
-    "app-failure",
-)
-
 # Phases in the order they happen; a prediction holds only those that apply.
 PHASES: tuple[str, ...] = (
     "detect",
@@ -34,9 +22,21 @@ PHASES: tuple[str, ...] = (
     "fail-back",
 )
 
+# Phases that follow the harness's restore (it restarts the cluster on a fenced node): their
+# windows are seconds after the restore begins, judged apart from the cluster's own phases.
+HARNESS_PHASES: tuple[str, ...] = ("node-rejoined", "fail-back")
+
 FAILED = "failed"  # a service the stack gives up on (rgmanager stop failure without self_fence)
+BLOCKED = "blocked"  # recovery cannot proceed (no fence path, qdiskd refusing): the service does not move
 
 ServicePlace = str | tuple[str, ...]
+
+
+def place_text(place: ServicePlace | None) -> str:
+    """A place for people: 'node02', or 'node02 or node03' when the design allows either."""
+    if place is None:
+        return "unknown"
+    return place if isinstance(place, str) else " or ".join(place) or "nowhere"
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,24 @@
-"""The pacemaker (corosync 3) model of the design the lead deploys from ``[stacks.pacemaker]``.
+"""The pacemaker (corosync 3) model of a lab's design: its CIB + corosync.conf, mapped onto the lab.
 
-Design modelled (see docs/timing-model.md): corosync 3 knet ring on ``ring_network``, token from
-the timing profile; one fence_virsh device per node (reboot) whose device fencing
-``fence_delay_node`` waits ``fence_delay_s`` (pcmk_delay_base), so that node wins every split;
-stonith-timeout 60 s; group = IPaddr2 + Filesystem (write test) + app; location preference for
-``preferred_node`` within ``allowed_nodes``; stickiness 0 fails back; cluster not started at boot.
-Pacemaker nodes are named by the spec's node names.
+The design is read once (halab.cib.lab.lab_design): corosync 3 knet ring on the spec's first link
+network, token from the timing profile, consensus/two_node from corosync.conf; fence delays per
+victim from the fence devices (pcmk_delay_base/max, first topology level), stonith-timeout and
+priority-fencing-delay from the cluster options; the service is the design's first non-clone
+resource, its owner at t0 where pacemaker's own scheduler places it on the healthy cluster
+(crm_simulate), its allowed nodes those without a -INFINITY location; stickiness, location score,
+migration-threshold and the Filesystem/app operations as the CIB writes them. Pacemaker nodes are
+named by the spec's node names (the mapping renames the user's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from halab.cib.lab import LabDesign, lab_design
+from halab.cib.model import INFINITY, Group
 from halab.errors import ConfigError, NotApplicable
+from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
 from halab.oracle.model import FAILED, Prediction, ServicePlace
@@ -24,8 +28,8 @@ from halab.spec import LabSpec, TimingProfile
 
 STACK = "pacemaker"
 DAEMONS = ("corosync", "pacemaker-controld")
-PREFERRED_SCORE = 100  # the location preference the deploy writes (lib/halab/deploy/pacemaker.py)
-GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app
+GROUP_MEMBERS = 3  # IPaddr2 + Filesystem + the app (the seed's group; the design's own count is used)
+SBD_AGENTS = ("fence_sbd", "external/sbd")
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class PcmkDesign:
 
     @classmethod
     def from_spec(cls, spec: LabSpec) -> PcmkDesign:
-        return _design(spec, spec.stack_config(STACK))
+        return _design(spec, lab_design(spec))
 
     @property
     def fence(self) -> Span:
@@ -77,79 +81,96 @@ class PcmkDesign:
         return Span(0.0, self.timing.resource_start_s[1])
 
 
-def _design(spec: LabSpec, raw: Mapping[str, Any]) -> PcmkDesign:
+def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
+    """Every value the model reads, from the one design object (the CIB and corosync.conf)."""
+    if spec.timing.token_ms <= 0:
+        raise ConfigError(f"timing profile {spec.timing.name}: token_ms = {spec.timing.token_ms} is not a positive "
+                          "number of milliseconds: corosync will not form a ring with it", str(spec.path))
+    d = lab.design
+    cib = d.cib
     nodes = tuple(n.name for n in spec.nodes)
+    coro = d.corosync
     token = f.corosync3_token_ms(spec.timing.token_ms, len(nodes),
-                                 int(raw.get("token_coefficient_ms", f.COROSYNC3_TOKEN_COEFFICIENT_MS)))
-    delay_node = raw.get("fence_delay_node")
-    if delay_node is not None:
-        delay_node = spec.node(str(delay_node)).name
-    stickiness = int(raw.get("stickiness", 0))
-    preferred_score = int(raw.get("preferred_score", PREFERRED_SCORE))
+                                 (coro.token_coefficient_ms if coro and coro.token_coefficient_ms is not None
+                                  else f.COROSYNC3_TOKEN_COEFFICIENT_MS))
+    svc = lab.service_rsc
+    meta = {**cib.rsc_defaults, **svc.meta}
+    members = len(svc.members) if isinstance(svc, Group) else 1
+    preferred = lab.preferred_node
+    score = max((lc.score for lc in cib.locations if lc.rsc == svc.id and lc.node == preferred and not lc.role),
+                default=0)
+    links = spec.stack_config(STACK).get("links", [spec.stack_config(STACK).get("ring_network", "heartbeat")])
     try:
+        stickiness = _score(meta.get("resource-stickiness", "0"))
         return PcmkDesign(
             nodes=nodes,
             networks={
-                RING: network_name(spec, str(raw.get("ring_network", "heartbeat"))),
+                RING: network_name(spec, str(links[0])),
                 STORAGE: network_name(spec, spec.storage.network),
-                FENCE: network_name(spec, str(raw.get("fence_network", "management"))),
-                SERVICE: network_name(spec, str(raw.get("service_ip_network", "service"))),
+                FENCE: network_name(spec, str(spec.stack_config(STACK).get("fence_network", "management"))),
+                SERVICE: network_name(spec, str(spec.stack_config(STACK).get("service_ip_network", "service"))),
             },
-            two_node=bool(raw.get("two_node", len(nodes) == 2)) and len(nodes) == 2,
+            two_node=d.two_node,
             token_ms=token,
-            consensus_ms=int(raw.get("consensus_ms", f.corosync3_consensus_ms(token))),
-            fence_delay={n: float(raw.get("fence_delay_s", 0)) if n == delay_node else 0.0 for n in nodes},
-            fence_delay_max_s=float(raw.get("pcmk_delay_max_s", 0)),
-            priority_fencing_delay_s=float(raw.get("priority_fencing_delay_s", 0)),
-            stonith_timeout_s=float(raw.get("stonith_timeout_s", f.STONITH_TIMEOUT_S)),
-            sbd=bool(raw.get("sbd", False)),
-            sbd_watchdog_s=float(raw.get("sbd_watchdog_s", f.SBD_WATCHDOG_S)),
-            service=str(raw.get("service", "service")),
-            preferred=spec.node(str(raw.get("preferred_node", nodes[0]))).name,
-            allowed=tuple(spec.node(str(n)).name for n in raw.get("allowed_nodes", nodes)),
+            consensus_ms=(coro.consensus_ms if coro and coro.consensus_ms is not None
+                          else f.corosync3_consensus_ms(token)),
+            fence_delay={n: d.fence_delay_s(n)[0] for n in nodes},
+            fence_delay_max_s=max((d.fence_delay_s(n)[1] for n in nodes), default=0.0),
+            priority_fencing_delay_s=d.option_s("priority-fencing-delay"),
+            stonith_timeout_s=d.option_s("stonith-timeout") or f.STONITH_TIMEOUT_S,
+            sbd=any(dev.primitive.type in SBD_AGENTS for dev in lab.user.fence_devices()),  # before the mapping
+            sbd_watchdog_s=f.SBD_WATCHDOG_S,
+            service=svc.id,
+            preferred=preferred,
+            allowed=lab.allowed_nodes,
             # stickiness is additive over a group's active members (pacemaker Explained, "Groups")
-            fail_back=preferred_score > stickiness * GROUP_MEMBERS,
+            fail_back=score > stickiness * members,
             stickiness=stickiness,
-            preferred_score=preferred_score,
-            fs_monitor_interval_s=float(raw.get("fs_monitor_interval_s", 20)),
-            fs_monitor_timeout_s=float(raw.get("fs_monitor_timeout_s", 40)),
-            fs_stop_timeout_s=float(raw.get("fs_stop_timeout_s", 60)),
-            fs_start_timeout_s=float(raw.get("fs_start_timeout_s", f.FS_START_TIMEOUT_S)),
-            app_monitor_interval_s=float(raw.get("app_monitor_interval_s", 10)),
-            migration_threshold=int(raw.get("migration_threshold", f.PCMK_INFINITY)),
+            preferred_score=score,
+            fs_monitor_interval_s=lab.fs_monitor_interval_s,
+            fs_monitor_timeout_s=lab.fs_monitor_timeout_s,
+            fs_stop_timeout_s=lab.op_s("Filesystem", "stop", "timeout_s", 20.0),
+            fs_start_timeout_s=lab.op_s("Filesystem", "start", "timeout_s", 20.0),
+            app_monitor_interval_s=lab.op_s(lab.app, "monitor", "interval_s", 0.0),
+            migration_threshold=_score(meta.get("migration-threshold", str(INFINITY))),
             timing=spec.timing,
         )
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"[stacks.pacemaker]: {err}", str(spec.path)) from None
+    except (TypeError, ValueError, IndexError) as err:
+        raise ConfigError(f"pacemaker design: {err}", str(lab.user.cib_path)) from None
+
+
+def _score(raw: str) -> int:
+    from halab.cib.values import score
+
+    return score(raw, "meta attribute")
 
 
 # --- entry point -------------------------------------------------------------------------------
 
 
-def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None, *,
+def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapping[str, str] | None, *,
             slack: Slack, daemon: str | None = None) -> Prediction:
-    """The pacemaker prediction for ``fault`` on ``target`` (any spec name of the node)."""
+    """The pacemaker prediction for ``fault`` (shown by its id, reasoned from its ``effect``) on
+    ``target`` (any spec name of the node)."""
     d = PcmkDesign.from_spec(spec)
     node = spec.node(target)
     owner = owners_at_t0({d.service: d.preferred}, _names(spec, owners))[d.service]
     m = _Model(d, fault, node.name, owner, slack)
-    if fault in ("suspend", "power-off"):
-        return m.node_gone(_gone_why(fault))
-    if fault == "kill-daemon":
-        return m.kill_daemon(daemon or "corosync")
-    if fault == "iscsi-block":
+    if effect.act in (Act.STOP_NODE, Act.FREEZE_NODE):
+        return m.node_gone(_gone_why(effect))
+    if effect.act is Act.KILL_PROCESS:
+        return m.kill_daemon(daemon or "corosync") if effect.process == CLUSTER_DAEMON else m.app_failure()
+    if effect.act is Act.CUT_STORAGE:
         return m.cut(storage_cut())
-    if fault == "app-failure":
-        return m.app_failure()
-    return m.cut(network_cut(spec, fault, node, d.networks))
+    return m.cut(network_cut(spec, effect, node, d.networks))
 
 
 def _names(spec: LabSpec, owners: Mapping[str, str] | None) -> dict[str, str]:
     return {svc: spec.node(n).name for svc, n in (owners or {}).items()}
 
 
-def _gone_why(fault: str) -> str:
-    if fault == "suspend":
+def _gone_why(effect: Effect) -> str:
+    if effect.act is Act.FREEZE_NODE:
         return ("virsh suspend: the node stops answering; fence_virsh counts a paused domain as on "
                 "(fence/agents/virsh/fence_virsh.py:38), so the reboot destroys and restarts it")
     return "virsh destroy: the node is gone at t0; fence_virsh reboot finds it off and starts it"
@@ -187,7 +208,10 @@ class _Model:
         formed = f.membership_change(d.token_ms, d.consensus_ms)
         return dr.phase("detect", Span(lost.lo, formed.hi),
                         f"token loss at T − token hold .. T = {lost.label()} (the last token may have come one "
-                        f"hold before the fault), new membership at T + C + ε = {formed.label()}")
+                        f"hold before the fault), new membership at token loss + C + ε = {formed.label()}",
+                        wide=f"the first sign is the token loss in a node's log (from T − hold) or only the new "
+                             f"membership a poll shows (C = {d.consensus_ms / 1000:g} s later), whichever evidence "
+                             "comes first")
 
     def delay(self, victim: str, node_lost: bool) -> float:
         """pcmk_delay_base of the victim's device, plus priority-fencing-delay when the victim hosts
@@ -200,7 +224,9 @@ class _Model:
         """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
         d = self.d
         when = "once the new membership is in (no earlier)" if node_lost else "at its next scheduler run"
-        req = dr.phase("fence-requested", requested_after, f"{why}; the DC schedules the fence {when}")
+        req = dr.phase("fence-requested", requested_after, f"{why}; the DC schedules the fence {when}",
+                       wide=f"{self._spread(requested_after)}, plus the DC election and scheduler run under TCG "
+                            f"(tolerance {self.slack.tol('fence-requested'):g} s, docs/timing-model.md)")
         base = self.delay(victim, node_lost)
         delay = Span(base, base + d.fence_delay_max_s)
         if base or d.fence_delay_max_s:
@@ -208,10 +234,15 @@ class _Model:
                    f"{delay.label()} before the agent runs")
         agent = self._agent(dr)
         done = dr.phase("fence-done", req + delay + agent,
-                        f"fence-requested + delay {delay.label()} + agent run {agent.label()}")
+                        f"fence-requested + delay {delay.label()} + agent run {agent.label()}",
+                        wide=f"fence_virsh's run time range {agent.label()} (timing profile fence_agent_s) adds to "
+                             f"the request's spread")
         dr.fenced, dr.fenced_by = (victim,), fencer
-        self.rejoin(dr, done, victim)
+        self.rejoin(dr, victim)
         return done
+
+    def _spread(self, after: Span) -> str:
+        return f"it follows a span of {after.hi - after.lo:g} s (from {after.lo:g} s to {after.hi:g} s)"
 
     def _agent(self, dr: Draft) -> Span:
         d = self.d
@@ -226,12 +257,17 @@ class _Model:
                f"stonith-timeout {d.stonith_timeout_s:g} s (pacemaker options.c:259-265)")
         return agent
 
-    def rejoin(self, dr: Draft, fence_done: Span, victim: str) -> Span:
+    def rejoin(self, dr: Draft, victim: str) -> Span:
+        """Harness-driven: the daemons are not enabled at boot, so {victim} rejoins only when the
+        harness's restore starts them; the window is seconds after that restore begins."""
         t = self.d.timing
-        span = fence_done + Span.of(t.node_boot_s) + Span.of(t.cluster_start_s)
+        span = Span(0.0, t.node_boot_s[1]) + Span.of(t.cluster_start_s)
         return dr.phase("node-rejoined", span,
-                        f"cluster daemons are not enabled at boot: fence-done + boot {t.node_boot_s} + "
-                        f"cluster start by the harness {t.cluster_start_s} ({victim})")
+                        f"harness-driven (seconds after the harness's restore begins; cluster daemons are not "
+                        f"enabled at boot): {victim} may still be booting (<= {t.node_boot_s[1]:g} s) + cluster "
+                        f"start by the harness {t.cluster_start_s}",
+                        wide=f"harness-driven: the node may still be booting (up to {t.node_boot_s[1]:g} s, "
+                             f"node_boot_s) and cluster start ranges {t.cluster_start_s} (cluster_start_s)")
 
     def take_over(self, dr: Draft, after: Span, alive: tuple[str, ...], why: str) -> None:
         """The service, if it was on a node that is gone, starts on the best node still alive."""
@@ -241,7 +277,9 @@ class _Model:
             dr.say(f"{self.d.service}: no allowed node left ({', '.join(self.d.allowed)}): stays stopped")
             return
         dr.phase("service-started", after + self.d.start,
-                 f"{why} + group start {self.d.start.label()} (IPaddr2, Filesystem, app; resource_start_s)")
+                 f"{why} + group start {self.d.start.label()} (IPaddr2, Filesystem, app; resource_start_s)",
+                 wide=f"the group start range {self.d.start.label()} (resource_start_s) adds to the spread of "
+                      "what it follows")
 
     def place(self, alive: tuple[str, ...]) -> ServicePlace:
         """Location preference for the preferred node, restricted to allowed nodes."""
@@ -264,7 +302,9 @@ class _Model:
         dr.phase("fail-back", dr.spans["node-rejoined"] + d.stop + d.start,
                  f"location score {d.preferred_score} > stickiness {d.stickiness} × {GROUP_MEMBERS}: when "
                  f"{victim} rejoins the group moves back: node-rejoined + stop "
-                 f"{d.stop.label()} (bounded by the measured start) + start {d.start.label()}")
+                 f"{d.stop.label()} (bounded by the measured start) + start {d.start.label()}",
+                 wide="harness-driven rejoin, then a group stop and start, each bounded by the resource_start_s "
+                      "range")
 
     # --- node-level faults ---------------------------------------------------------------------
 
@@ -370,11 +410,21 @@ class _Model:
             second = self.race_outcome(dr, self.target, other)
             return self.done(first, (self.done(second),))
         loser = other if winner == self.target else self.target
+        gap = abs(self.delay(winner, True) - self.delay(loser, True))
+        agent_hi = self.d.fence.hi
+        close = can[loser] and not self.d.sbd and gap < agent_hi
+        reversed_dr = dr.copy() if close else None
         dr.say(f"{winner} wins: the fence of {winner} waits {self.delay(winner, True):g} s "
                f"(pcmk_delay_base, priority-fencing-delay), that of {loser} {self.delay(loser, True):g} s; "
                "this holds if fence_virsh's off step ends within the difference"
                if can[loser] else f"{winner} wins: {loser} has no fence path")
-        return self.done(self.race_outcome(dr, winner, loser))
+        main = self.race_outcome(dr, winner, loser)
+        if reversed_dr is None:
+            return self.done(main)
+        reversed_dr.say(f"alternative (tie-break race): the delay difference {gap:g} s is shorter than fence_virsh's "
+                        f"own run time (up to {agent_hi:g} s, timing profile fence_agent_s), so {loser}'s fence of "
+                        f"{winner} may start before {winner}'s off step has ended: {loser} may win the race")
+        return self.done(main, (self.done(self.race_outcome(reversed_dr, loser, winner)),))
 
     def race_winner(self, a: str, b: str, can: Mapping[str, bool]) -> str | None:
         if can[a] != can[b]:
@@ -418,7 +468,11 @@ class _Model:
         detect = dr.phase("detect", fail,
                           f"I/O errors at replacement_timeout + NOP-Out detection = {io.label()}; "
                           f"the Filesystem write-test monitor (every {d.fs_monitor_interval_s:g} s, timeout "
-                          f"{d.fs_monitor_timeout_s:g} s) fails at min(I/O error, start + timeout)")
+                          f"{d.fs_monitor_timeout_s:g} s) fails at min(I/O error, start + timeout), or at the next "
+                          "run after the I/O error when the run in flight did not hang on the cut (up to one "
+                          "interval later)",
+                          wide=f"the I/O error's own spread {io.label()} (NOP-Out detection) plus up to one monitor "
+                               f"interval ({d.fs_monitor_interval_s:g} s) before a run sees it")
         relocate, fence = self.relocation(dr.copy(), detect), self.stop_fence(dr, detect)
         stop_hangs = detect.hi + d.fs_stop_timeout_s < io.lo
         if stop_hangs:
@@ -479,11 +533,15 @@ class _Model:
                                 f"(owner {self.owner})")
         dr = self.draft()
         detect = dr.phase("detect", Span(0.0, d.app_monitor_interval_s),
-                          f"the app's monitor runs every {d.app_monitor_interval_s:g} s")
+                          f"the app's monitor runs every {d.app_monitor_interval_s:g} s",
+                          wide=f"the failure waits for the next monitor run, anywhere in its "
+                               f"{d.app_monitor_interval_s:g} s interval")
         moved = dr.copy()
         dr.phase("service-started", detect + Span(0.0, d.start.hi),
                  "on-fail=restart: the app alone is restarted in place "
-                 "(stop + start, within the group start)")
+                 "(stop + start, within the group start)",
+                 wide=f"the restart is bounded by the whole group start range {d.start.label()} (resource_start_s; "
+                      "the app alone is not measured)")
         dr.say(f"{d.service} stays on {self.target}: migration-threshold {d.migration_threshold} "
                "is not reached by one failure")
         others = tuple(n for n in d.nodes if n != self.target)

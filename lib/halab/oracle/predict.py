@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from halab.errors import NotApplicable, SpecError
+from halab.errors import SpecError
 from halab.oracle import pacemaker
-from halab.oracle.model import FAULTS, Prediction
+from halab.oracle.model import Prediction
 from halab.oracle.timeline import Slack
 from halab.spec import STACKS, LabSpec
 
@@ -21,21 +21,23 @@ def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | 
     defaults to ``Slack.from_timing(spec.timing)``; ``daemon`` picks the daemon of ``kill-daemon``;
     ``qdisk_master`` (rgmanager) pins the quorum-disk master at t0, else every possible master's
     outcome is an acceptable alternative and the lowest node id is the primary.
+    The models reason from the fault's declared effect (``halab.faults.effect``), not its id.
     Raises NotApplicable when the fault cannot happen in this topology.
     """
-    if fault not in FAULTS:
-        raise NotApplicable(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
+    from halab.faults import effect_of
+
+    effect = effect_of(fault)
     stack = stack or spec.stack
     if stack not in STACKS:
         raise SpecError(f"unknown stack {stack!r} (one of {', '.join(STACKS)})", str(spec.path))
     spec.node(target)  # a clear SpecError for an unknown node, before any model runs
     slack = slack or Slack.from_timing(spec.timing)
     if stack == "pacemaker":
-        return pacemaker.predict(spec, fault, target, owners, slack=slack, daemon=daemon)
+        return pacemaker.predict(spec, fault, effect, target, owners, slack=slack, daemon=daemon)
     from halab.oracle import rgmanager
 
     return rgmanager.predict(spec, fault, target, owners, slack=slack, daemon=daemon,
-                             qdisk_master=qdisk_master)
+                             qdisk_master=qdisk_master, effect=effect)
 
 
 def service_names(spec: LabSpec, stack: str | None = None) -> tuple[str, ...]:

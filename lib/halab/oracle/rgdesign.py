@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from halab.clusterconf import ClusterConf, Flavor, load_cluster_conf
+from halab.clusterconf import ClusterConf, Flavor
 from halab.clusterconf import Service as ConfService
 from halab.errors import ConfigError, SpecError
 from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, network_of_address
@@ -110,7 +110,9 @@ class RgDesign:
 
 def from_spec(spec: LabSpec, flavor: str = Flavor.RHEL6.value) -> RgDesign:
     """The design of the lab's cluster.conf, with the lab's networks and timing profile."""
-    return from_cluster_conf(load_cluster_conf(spec.cluster_conf_path()), spec, flavor)
+    from halab.clusterconf.profile import lab_conf  # cluster.conf under the lab's timing profile
+
+    return from_cluster_conf(lab_conf(spec), spec, flavor)
 
 
 def from_cluster_conf(conf: ClusterConf, spec: LabSpec, flavor: str = Flavor.RHEL6.value) -> RgDesign:

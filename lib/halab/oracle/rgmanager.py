@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from halab.clusterconf import Flavor, load_cluster_conf
 from halab.errors import NotApplicable, SpecError
+from halab.faults.effect import CLUSTER_DAEMON, LINK_DOWN, Act, Effect
+from halab.oracle import broken, rgdesign
 from halab.oracle import formulas as f
-from halab.oracle import rgdesign
 from halab.oracle.draft import Draft
 from halab.oracle.model import FAILED, Prediction, ServicePlace
 from halab.oracle.rgdesign import HUNG_IO_MODES, RgDesign, RgService
@@ -37,13 +39,26 @@ def predict(
     daemon: str | None = None,
     qdisk_master: str | None = None,
     design: RgDesign | None = None,
+    effect: Effect | None = None,
 ) -> Prediction:
-    """The rgmanager prediction; ``design`` overrides the spec's cluster.conf (tests, variants)."""
-    d = design or rgdesign.from_spec(spec)
+    """The rgmanager prediction; ``design`` overrides the spec's cluster.conf (tests, variants);
+    the model reasons from the fault's ``effect`` (default: the one its id declares)."""
+    if effect is None:
+        from halab.faults import effect_of
+
+        effect = effect_of(fault)
+    cannot: dict[str, str] = {}
+    if design is None:  # the lab's own cluster.conf: a design the cluster refuses is no prediction
+        conf = load_cluster_conf(spec.cluster_conf_path())
+        broken.refusal(conf, spec, Flavor.RHEL6.value)
+        cannot = broken.unfenceable(conf)
+        design = rgdesign.from_cluster_conf(conf, spec)
+    d = design
     x = cluster_name(spec, d, target)
     given = {svc: cluster_name(spec, d, n) for svc, n in (owners or {}).items()}
     master = cluster_name(spec, d, qdisk_master) if qdisk_master else None
-    return _Rg(d, fault, x, given, slack=slack, master=master).run(spec, daemon)
+    model = _Rg(d, fault, effect, x, given, slack=slack, master=master)
+    return broken.blocked(model.run(spec, daemon), cannot, model.owners)
 
 
 def service_names(spec: LabSpec) -> tuple[str, ...]:
@@ -77,10 +92,12 @@ class _Rg:
     """One fault on one node of an rgmanager cluster."""
 
     def __init__(
-        self, d: RgDesign, fault: str, x: str, owners: Mapping[str, str], *, slack: Slack, master: str | None
+        self, d: RgDesign, fault: str, effect: Effect, x: str, owners: Mapping[str, str], *, slack: Slack,
+        master: str | None
     ) -> None:
         self.d = d
         self.fault = fault
+        self.effect = effect
         self.x = x
         self.others = tuple(n for n in d.nodes if n != x)
         self.owners = {s.name: owners.get(s.name, self.preferred(s)) for s in d.services}
@@ -90,15 +107,14 @@ class _Rg:
     # --- dispatch --------------------------------------------------------------------------------
 
     def run(self, spec: LabSpec, daemon: str | None) -> Prediction:
-        if self.fault in ("suspend", "power-off"):
+        act = self.effect.act
+        if act in (Act.STOP_NODE, Act.FREEZE_NODE):
             return self.for_masters(self.node_gone)
-        if self.fault == "kill-daemon":
-            return self.kill(daemon or "corosync")
-        if self.fault == "iscsi-block":
+        if act is Act.KILL_PROCESS:
+            return self.kill(daemon or "corosync") if self.effect.process == CLUSTER_DAEMON else self.app_failure()
+        if act is Act.CUT_STORAGE:
             return self.for_masters(lambda m: self.cut(storage_cut(), m))
-        if self.fault == "app-failure":
-            return self.app_failure()
-        cut = network_cut(spec, self.fault, spec.node(self.x), self.d.uses())
+        cut = network_cut(spec, self.effect, spec.node(self.x), self.d.uses())
         return self.for_masters(lambda m: self.cut(cut, m))
 
     def masters(self) -> tuple[str | None, ...]:
@@ -252,7 +268,7 @@ class _Rg:
             why
             or (
                 "virsh suspend: the node stops at t0; fence_virsh counts paused as on and reboots it"
-                if self.fault == "suspend"
+                if self.effect.act is Act.FREEZE_NODE
                 else "virsh destroy: the node is gone at t0"
             )
         )
@@ -311,9 +327,10 @@ class _Rg:
         self.take_over(dr, winners, losers, done)
         rejoin = dr.phase(
             "node-rejoined",
-            done + Span.of(d.timing.node_boot_s) + Span.of(d.timing.cluster_start_s),
-            f"fence-done + boot {d.timing.node_boot_s} + clstart by the harness "
-            f"{d.timing.cluster_start_s} (cluster not started at boot)",
+            Span(0.0, d.timing.node_boot_s[1]) + Span.of(d.timing.cluster_start_s),
+            f"harness-driven (seconds after the harness's restore begins; cluster not started at boot): "
+            f"the victim may still be booting (<= {d.timing.node_boot_s[1]:g} s) + clstart by the harness "
+            f"{d.timing.cluster_start_s}",
         )
         self.fail_back(dr, losers, rejoin)
 
@@ -438,7 +455,7 @@ class _Rg:
         )
         can_x = mine and FENCE not in cut
         primary = self.split_outcome(dr, loss, master, can_x, theirs)
-        if self.fault == "heartbeat-down":
+        if self.effect.how == LINK_DOWN:  # corosync 1 on an ifdown'd ring interface
             alt = self.ifdown_alternative(master)
             return _with_alternatives(primary, (*primary.alternatives, alt))
         return primary

@@ -13,21 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from halab.errors import NotApplicable, SpecError
+from halab.faults.effect import Effect
 from halab.spec import LabSpec, Node
 
 RING = "ring"
 STORAGE = "storage"
 FENCE = "fence"
 SERVICE = "service"
-
-# fault id -> role of the network it cuts on the target
-NETWORK_FAULTS: Mapping[str, str] = {
-    "heartbeat-down": "heartbeat",
-    "heartbeat-block": "heartbeat",
-    "service-nic-down": "service",
-    "mgmt-cut": "management",
-}
-
 
 @dataclass(frozen=True)
 class Cut:
@@ -40,14 +32,14 @@ class Cut:
         return function in self.functions
 
 
-def network_cut(spec: LabSpec, fault: str, node: Node, uses: Mapping[str, str]) -> Cut:
-    """The functions a network fault takes from ``node``; ``uses`` maps function -> network name."""
-    role = NETWORK_FAULTS[fault]
+def network_cut(spec: LabSpec, effect: Effect, node: Node, uses: Mapping[str, str]) -> Cut:
+    """The functions a network cut takes from ``node``; ``uses`` maps function -> network name."""
+    role = effect.network_role or ""
     try:
         net = spec.network(role)
         node.on(net.name)
     except SpecError:
-        raise NotApplicable(f"{fault}: node {node.name} has no {role} network in lab {spec.name}") from None
+        raise NotApplicable(f"{effect.text()}: node {node.name} has no {role} network in lab {spec.name}") from None
     names = {net.name, net.role}
     return Cut(net.name, frozenset(f for f, n in uses.items() if n in names))
 

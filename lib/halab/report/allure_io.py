@@ -1,8 +1,8 @@
 """Thin wrappers over the ``allure`` API: redacted, and harmless when allure-pytest is not running.
 
 Why wrap at all: every text that reaches the report must pass ``redact`` (one place to get it
-right), a step's status must say whether its phase was inside its window without raising in the
-middle of the evidence, and collecting evidence must never turn a verdict into an error: a part
+right), a step's status must show the judge's verdict of its check (rendered, never recomputed)
+without raising in the middle of the evidence, and collecting evidence must never turn a verdict into an error: a part
 that cannot be produced is attached as a one-line "evidence error" and the rest still goes in.
 Without allure-pytest the allure hooks have no implementation and every call here does nothing.
 """
@@ -14,17 +14,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import allure
 from allure_commons.types import AttachmentType
 
 from halab.observe.timeline import Observation, PhaseResult, Timeline
-from halab.oracle.model import Prediction, Window
-from halab.report.budget import budget_table, phase_failure, phase_title, reasoning_text
+from halab.observe.verdict import Check, Verdict
+from halab.oracle.model import Prediction
+from halab.report.budget import budget_table, phase_title, prediction_paragraph, reasoning_text
 from halab.report.plot import timeline_png
 from halab.report.redact import redact
 from halab.stacks.types import ClusterStatus
+
+if TYPE_CHECKING:
+    from halab.scenario import FaultRun
 
 # The allure API is untyped; one Any-typed handle keeps the untyped calls in this module.
 _api: Any = allure
@@ -78,24 +82,15 @@ def step(title: str, secrets: Iterable[str] = ()) -> Iterator[None]:
 
 
 @contextmanager
-def phase_step(name: str, window: Window | tuple[float, float], measured: float | None,
-               evidence: str = "", secrets: Iterable[str] = ()) -> Iterator[PhaseResult]:
-    """A step titled with the phase's time and verdict; shown failed when outside its window.
-
-    The step is closed with an AssertionError passed to allure (never raised), so the report marks
-    the phase red while the test itself decides what to assert.
-    """
-    lo, hi = (window.earliest, window.latest) if isinstance(window, Window) else window
-    result = PhaseResult(name, measured, lo, hi, evidence)
-    secrets = tuple(secrets)
-    ctx = _api.step(redact(phase_title(result), secrets))
+def _step_with_status(title: str, failure: str | None, secrets: tuple[str, ...]) -> Iterator[None]:
+    """A step shown failed with ``failure`` (an AssertionError handed to allure, never raised)."""
+    ctx = _api.step(redact(title, secrets))
     ctx.__enter__()
     try:
-        yield result
+        yield
     except BaseException as err:
         ctx.__exit__(type(err), err, err.__traceback__)
         raise
-    failure = phase_failure(result)
     if failure is None:
         ctx.__exit__(None, None, None)
     else:
@@ -103,13 +98,28 @@ def phase_step(name: str, window: Window | tuple[float, float], measured: float 
         ctx.__exit__(AssertionError, failed, None)
 
 
-def record_phases(phases: Sequence[PhaseResult], secrets: Iterable[str] = ()) -> None:
-    """One step per phase, its time and verdict in the title, its evidence attached inside."""
+def _check_title(c: Check, phases: Mapping[str, PhaseResult]) -> str:
+    phase = phases.get(c.name.rpartition("phase ")[2]) if c.group in ("phase", "harness phase") else None
+    if phase is not None:
+        return phase_title(phase)
+    return f"{c.name}: {'ok' if c.ok else c.category.title if c.category else '?'}"
+
+
+def record_verdict(verdict: Verdict, secrets: Iterable[str] = ()) -> None:
+    """One step per check, in the judge's order of groups (phases, harness-driven phases, safety,
+    outcome, host); each shows the judge's own verdict and message, with its evidence inside."""
     secrets = tuple(secrets)
-    for p in phases:
-        with phase_step(p.phase, (p.earliest, p.latest), p.measured, p.evidence, secrets):
-            if p.evidence:
-                attach_text(f"{p.phase} evidence", p.evidence, secrets)
+    phases = {p.phase: p for p in verdict.phases}
+    for group in ("phase", "harness phase", "safety", "outcome", "host", "history"):
+        for c in verdict.of_group(group):
+            with _step_with_status(_check_title(c, phases), None if c.ok else c.message, secrets):
+                attach_text(f"{c.name}: evidence", "\n".join(x for x in (c.message, c.evidence) if x) + "\n",
+                            secrets)
+
+
+def describe(text: str, secrets: Iterable[str] = ()) -> None:
+    """The test's description in the report (redacted)."""
+    _api.dynamic.description(redact(text, tuple(secrets)))
 
 
 def status_text(status: ClusterStatus | str | None) -> str:
@@ -154,12 +164,16 @@ def attach_test_evidence(*, prediction: Prediction | None, phases: Sequence[Phas
                          secrets: Iterable[str] = ()) -> Path | None:
     """Attach everything a reader needs to check one verdict; returns the timeline PNG if drawn.
 
-    Attaches: status before/after, each node's log for the fault window, the oracle's reasoning
-    and its JSON, the budget table, the raw timeline and its picture. Call it from the test's
-    teardown (also when the test failed); ``workdir`` (e.g. tmp_path) receives the PNG.
+    Attaches, at the level it is called (the test body): the timeline picture and the budget table
+    first, then status before/after, each node's log for the fault window, the oracle's reasoning
+    and its JSON, and the raw timeline. ``workdir`` (e.g. tmp_path) receives the PNG.
     """
     secrets = tuple(secrets)
+    png: list[Path] = []
     parts: list[tuple[str, Callable[[], object]]] = [
+        ("timeline picture", lambda: png.append(_draw_and_attach(
+            timeline, prediction, phases, service, workdir / "timeline.png"))),
+        ("budget table", lambda: attach_text("budget table", budget_table(phases), secrets)),
         ("status before", lambda: attach_text("status before", status_text(status_before), secrets)),
         ("status after", lambda: attach_text("status after", status_text(status_after), secrets)),
     ]
@@ -169,11 +183,7 @@ def attach_test_evidence(*, prediction: Prediction | None, phases: Sequence[Phas
         parts.append(("oracle reasoning", lambda: attach_text("oracle reasoning", reasoning_text(prediction),
                                                               secrets)))
         parts.append(("prediction", lambda: attach_json("prediction.json", prediction.to_json(), secrets)))
-    parts.append(("budget table", lambda: attach_text("budget table", budget_table(phases), secrets)))
     parts.append(("timeline", lambda: attach_json("timeline.json", timeline_rows(timeline), secrets)))
-    png: list[Path] = []
-    parts.append(("timeline picture", lambda: png.append(_draw_and_attach(
-        timeline, prediction, phases, service, workdir / "timeline.png"))))
     for what, attach in parts:
         _guarded(what, attach, secrets)
     return png[0] if png else None
@@ -193,3 +203,42 @@ def _guarded(what: str, attach: Callable[[], object], secrets: tuple[str, ...]) 
     except Exception as err:  # evidence must not change the verdict; the note shows what is missing
         _api.attach(redact(f"could not attach {what}: {type(err).__name__}: {err}\n", secrets),
                       name=f"evidence error: {what}", attachment_type=AttachmentType.TEXT)
+
+
+def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str] = ()) -> None:
+    """Everything one run shows in its test's own body: the description (fault, target, the design's
+    prediction), the timeline picture and budget table at the top, one step per phase and check
+    with the judge's verdict, then the raw evidence. Renders the verdict; never recomputes it."""
+    secrets = tuple(secrets)
+    verdict = run.judgement
+    prediction = verdict.prediction if verdict else run.prediction
+    head = verdict.headline() if verdict else "no verdict"
+    _guarded("description", lambda: describe(f"{prediction_paragraph(prediction, run.role)}\n\nVerdict: {head}",
+                                             secrets), secrets)
+    attach_test_evidence(prediction=run.prediction, phases=verdict.phases if verdict else (), timeline=run.timeline,
+                         service=service, workdir=workdir, status_before=run.status_before,
+                         status_after=run.status_after,
+                         node_logs={log.node: log.text or log.error for log in run.logs}, secrets=secrets)
+    if verdict is not None:
+        record_verdict(verdict, secrets)
+        attach_text("verdict", "\n".join([verdict.headline(), *(str(c) for c in verdict.checks)]) + "\n", secrets)
+    attach_text("harness overhead",
+                f"test wall {run.wall_s:.1f} s, cluster fault-to-healthy {run.cluster_s:.1f} s, "
+                f"ratio {run.wall_s / max(run.cluster_s, 0.001):.3f}\n", secrets)
+
+
+def quiet_fixtures(fixturedef: Any, request: Any) -> Iterator[None]:
+    """A ``pytest_fixture_setup`` hook wrapper (register it with hookwrapper=True, tryfirst=True so
+    it wraps allure-pytest's): drops pytest's bookkeeping finalizers from the report."""
+    yield
+    unwrap_anonymous_finalizers(fixturedef)
+
+
+def unwrap_anonymous_finalizers(fixturedef: Any) -> None:
+    """Undo allure-pytest's wrapping of pytest's own unnamed finalizers (the post-finalizer hook
+    pytest adds to every fixture): they are bookkeeping, not a tear-down a reader cares about."""
+    finalizers = getattr(fixturedef, "_finalizers", None) or []
+    for i, fin in enumerate(finalizers):
+        inner = getattr(fin, "_fixture_function", None)
+        if inner is not None and getattr(inner, "__name__", "") == "<lambda>":
+            finalizers[i] = inner

@@ -2,8 +2,8 @@
 
 Ops read a verdict in the report, not in code: the budget table shows the margin to the nearer
 window edge (how close a pass was to failing), and the reasoning text is the oracle's own
-computation, so a reader can redo the arithmetic. The assertion messages the failover suite uses
-come from here too (``phase_failure``), so the report's categories can rely on their prefixes.
+computation, so a reader can redo the arithmetic. Nothing here judges: each phase's verdict is
+the judge's (``PhaseResult.verdict``, with its clock uncertainty), rendered as is.
 """
 
 from __future__ import annotations
@@ -12,12 +12,6 @@ from collections.abc import Sequence
 
 from halab.observe.timeline import PhaseResult
 from halab.oracle.model import Prediction
-
-# Assertion-message prefixes; environment.write_categories sorts failures by them.
-WRONG_OUTCOME = "WRONG OUTCOME:"
-TOO_SLOW = "TOO SLOW:"
-TOO_EARLY = "TOO EARLY:"
-HARNESS_ERROR = "HARNESS ERROR:"
 
 _HEADER = ("phase", "window [s]", "measured [s]", "margin [s]", "verdict")
 _NONE = "-"
@@ -50,7 +44,8 @@ def budget_table(phases: Sequence[PhaseResult]) -> str:
     lines.append("")
     lines.append(_summary(phases))
     lines.append("times are seconds after t0 (the fault); margin = distance to the nearer window edge, "
-                 "negative when outside")
+                 "negative when outside; ± = node clock uncertainty (a phase is outside only by more);")
+    lines.append("harness-driven phases follow the harness's restore (their windows start there)")
     return "\n".join(lines) + "\n"
 
 
@@ -58,9 +53,10 @@ def _row(p: PhaseResult) -> tuple[str, str, str, str, str]:
     d = 2 if p.measured is None else precise(p.measured, p.earliest, p.latest, digits=2)
     window = f"[{seconds(p.earliest, d)}, {seconds(p.latest, d)}]"
     if p.measured is None:
-        return (p.phase, window, _NONE, _NONE, p.verdict)
+        return (_name(p), window, _NONE, _NONE, p.verdict)
     margin = p.margin if p.margin is not None else 0.0
-    return (p.phase, window, seconds(p.measured, d), f"{margin:+.{d}f}", p.verdict)
+    unc = f" ±{seconds(p.uncertainty, 2)}" if p.uncertainty else ""
+    return (_name(p), window, seconds(p.measured, d) + unc, f"{margin:+.{d}f}", p.verdict)
 
 
 def _summary(phases: Sequence[PhaseResult]) -> str:
@@ -73,27 +69,36 @@ def _summary(phases: Sequence[PhaseResult]) -> str:
     return f"{len(phases)} phase(s): {parts}"
 
 
+def _name(p: PhaseResult) -> str:
+    return f"{p.phase} (harness-driven)" if p.driven == "harness" else p.phase
+
+
 def phase_title(p: PhaseResult) -> str:
     """One line per phase for a step title: "fence-done at 17.3 s (window 13.6–42.2 s): ok"."""
     if p.measured is None:
         d = 1
-        return f"{p.phase} not observed (window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): missing"
+        why = f": {p.blind}" if p.blind else ""
+        return (f"{_name(p)} not observed (window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): "
+                f"{p.verdict}{why}")
     d = precise(p.measured, p.earliest, p.latest)
-    return (f"{p.phase} at {seconds(p.measured, d)} s "
+    unc = f" ± {seconds(p.uncertainty, 2)}" if p.uncertainty else ""
+    return (f"{_name(p)} at {seconds(p.measured, d)}{unc} s "
             f"(window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): {p.verdict}")
 
 
-def phase_failure(p: PhaseResult) -> str | None:
-    """The assertion message for a phase outside its window (None when it is inside).
-
-    Missing counts as too slow: the phase did not happen before the test stopped waiting, which is
-    later than its latest bound.
-    """
-    if p.ok:
-        return None
-    prefix = TOO_EARLY if p.verdict == "too early" else TOO_SLOW
-    line = phase_title(p)
-    return f"{prefix} {line}" + (f" [{p.evidence}]" if p.evidence else "")
+def prediction_paragraph(p: Prediction, target_role: str = "") -> str:
+    """The design's prediction in one paragraph: the test's description in the report."""
+    role = f" ({target_role})" if target_role else ""
+    services = ", ".join(f"{name} ends on {_place(where)}" for name, where in p.services.items()) or "no service"
+    fenced = f"{', '.join(p.fenced)} is fenced" + (f" by {p.fenced_by}" if p.fenced_by else "") \
+        if p.fenced else "nobody is fenced"
+    reboot = f"; {', '.join(p.self_reboot)} reboots itself" if p.self_reboot else ""
+    windows = "; ".join(f"{n} in [{seconds(w.earliest, 1)}, {seconds(w.latest, 1)}] s" for n, w in p.windows.items())
+    alts = f" {len(p.alternatives)} alternative outcome(s) are also accepted (see the oracle reasoning)." \
+        if p.alternatives else ""
+    return (f"Fault {p.fault} injected on {p.target}{role} of the {p.stack} cluster. The design predicts: "
+            f"{fenced}{reboot}; {services}; the survivors are {'quorate' if p.quorate else 'not quorate'}"
+            f"{'; phases: ' + windows if windows else '; no phase is expected to happen'}.{alts}")
 
 
 def reasoning_text(prediction: Prediction) -> str:

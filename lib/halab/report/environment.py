@@ -2,9 +2,9 @@
 
 environment.properties answers "what exactly was tested, on what": stack and package versions,
 accelerator, kernel, config hash, run seed (the lead supplies them; ``host_facts`` reads the host's
-part). categories.json sorts failures into the four kinds ops act on differently; it matches on the
-assertion-message prefixes in ``halab.report.budget`` (WRONG OUTCOME:, TOO SLOW:, TOO EARLY:,
-HARNESS ERROR:) and on the "broken" status every non-assertion error (LabError, ...) gets.
+part). categories.json sorts failures into the kinds ops act on differently (``Category``, defined
+once with the judge); it matches on the verdict's headline prefix and on the "broken" status every
+non-assertion error (LabError, ...) gets.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from halab.errors import HalabError
-from halab.report.budget import HARNESS_ERROR, TOO_EARLY, TOO_SLOW, WRONG_OUTCOME
+from halab.observe.verdict import Category
+from halab.proc import run as bounded_run
 from halab.report.redact import redact
 from halab.spec import LabSpec
 
@@ -37,24 +38,18 @@ HOST_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _prefix_regex(prefix: str) -> str:
-    """Allure matches the whole message (Java ``matches``, DOTALL): the prefix anywhere in it."""
-    return f".*{re.escape(prefix)}.*"
+    """Allure matches the whole message (Java ``matches``): the prefix at its start, after the
+    exception name allure-pytest puts first ("AssertionError: ", "Failed: ")."""
+    return f"(?s)(?:[\\w.]+: )?{re.escape(prefix)}.*"
 
 
+# One entry per category, in the headline's precedence (allure takes the first that matches);
+# non-assertion errors (LabError, timeouts: status "broken") are harness errors too.
 CATEGORIES: tuple[dict[str, Any], ...] = (
-    {"name": "wrong outcome", "matchedStatuses": ["failed"], "messageRegex": _prefix_regex(WRONG_OUTCOME),
-     "description": "The cluster ended in a state the oracle says is wrong: wrong node fenced, service "
-                    "on the wrong node or down, two owners, data lost, quorum wrong."},
-    {"name": "too slow", "matchedStatuses": ["failed"], "messageRegex": _prefix_regex(TOO_SLOW),
-     "description": "A phase happened after its window, or not before the test stopped waiting."},
-    {"name": "too early", "matchedStatuses": ["failed"], "messageRegex": _prefix_regex(TOO_EARLY),
-     "description": "A phase happened before its window: the cluster reacted faster than its "
-                    "configuration allows (a timeout not applied, or evidence from before the fault)."},
-    {"name": "lab or harness error", "matchedStatuses": ["broken"],
-     "description": "The test could not judge: the lab or the harness failed (LabError, timeouts, bugs)."},
-    {"name": "lab or harness error", "matchedStatuses": ["failed"],
-     "messageRegex": _prefix_regex(HARNESS_ERROR),
-     "description": "An assertion about the lab itself failed (precondition, healing), not the cluster."},
+    *({"name": c.title, "matchedStatuses": ["failed"], "messageRegex": _prefix_regex(c.prefix),
+       "description": c.description} for c in Category),
+    {"name": Category.HARNESS_ERROR.title, "matchedStatuses": ["broken"],
+     "description": Category.HARNESS_ERROR.description},
 )
 
 
@@ -150,7 +145,7 @@ def host_facts(timeout: float = COMMAND_TIMEOUT_S) -> dict[str, str]:
 
 def _version(cmd: Sequence[str], timeout: float) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        done = bounded_run(cmd, timeout=timeout)
     except FileNotFoundError:
         return "not installed"
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -177,6 +172,11 @@ def config_hash(spec: LabSpec, length: int = 12) -> str:
     conf = _cluster_conf(spec)
     if conf is not None:
         digest.update(b"\0cluster.conf\0" + conf)
+    for key in ("cib", "corosync"):  # the pacemaker design's own files
+        rel = spec.stacks.get("pacemaker", {}).get(key)
+        path = spec.path.parent / str(rel) if rel else None
+        if path is not None and path.is_file():
+            digest.update(f"\0{key}\0".encode() + path.read_bytes())
     return digest.hexdigest()[:length]
 
 

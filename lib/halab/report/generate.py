@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from halab.errors import HalabError
+from halab.proc import run as bounded_run
 from halab.report import history
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -104,7 +105,7 @@ def generate(results: Path | Sequence[Path], report_dir: Path, *, reports_dir: P
         history.attach_trends(dirs, trends)
     args = [*cmd, "generate", *(str(d) for d in dirs), "--clean", "-o", str(report_dir)]
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        done = bounded_run(args, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise ReportError(f"allure generate did not finish within {timeout:g} s") from None
     except OSError as err:

@@ -73,7 +73,7 @@ def timeline_png(timeline: Timeline, prediction: Prediction | None, phases: Sequ
     _draw_phases(ax, rows, prediction, phases)
     _draw_service(ax, rows.y_service, [o for o in items if o.kind in PROBE_KINDS])
     for node in rows.nodes:
-        _draw_node(ax, rows.y_node(node), [o for o in items if o.node == node])
+        _draw_node(ax, rows.y_node(node), [o for o in items if o.node == node], x1 - x0)
     _finish_axes(ax, rows, (x0, x1), _title(prediction, items))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", bbox_inches="tight")
@@ -120,7 +120,8 @@ def _draw_phases(ax: Axes, rows: _Rows, prediction: Prediction | None, phases: S
     for i, name in enumerate(rows.phases):
         y, p = rows.y_phase(i), measured.get(name)
         w = windows.get(name)
-        lo, hi = (w.earliest, w.latest) if w is not None else (p.earliest, p.latest) if p else (0.0, 0.0)
+        # The judge's window first: harness-driven ones are anchored at the restore, not at t0.
+        lo, hi = (p.earliest, p.latest) if p else (w.earliest, w.latest) if w is not None else (0.0, 0.0)
         ax.barh(y, hi - lo, left=lo, height=0.5, color=WINDOW, edgecolor="#1e88e5", zorder=2)
         _draw_measured(ax, y, p, hi)
 
@@ -157,19 +158,62 @@ def _draw_service(ax: Axes, y: float, probes: Sequence[Observation]) -> None:
             last = who
 
 
-def _draw_node(ax: Axes, y: float, items: Sequence[Observation]) -> None:
-    """Reachability by the status polls as segments; libvirt lifecycle events as labelled marks."""
+def label_lanes(times: Sequence[float], labels: Sequence[str], span_s: float, axes_px: float = 800.0,
+                char_px: float = 5.0) -> list[int]:
+    """A lane per label so that no two labels in one lane overlap: each label covers its text's
+    width (converted to seconds on this axis) from its time; the first lane that is free wins."""
+    per_char_s = span_s * char_px / axes_px
+    lane_end: list[float] = []
+    out = []
+    for t, text in zip(times, labels, strict=True):
+        width = (len(text) + 1) * per_char_s
+        lane = next((i for i, end in enumerate(lane_end) if end <= t - width / 2), len(lane_end))
+        if lane == len(lane_end):
+            lane_end.append(0.0)
+        lane_end[lane] = t + width / 2
+        out.append(lane)
+    return out
+
+
+LANE_OFFSETS_PT = (8, -15, 17, -24)  # above, below, further above, further below the node row
+
+
+def _draw_node(ax: Axes, y: float, items: Sequence[Observation], span_s: float) -> None:
+    """Reachability by the status polls as segments; libvirt lifecycle events as labelled marks,
+    their labels in lanes so that none prints over another."""
     polls = [o for o in items if o.source == "poll" and o.kind in ("status", "unreachable")]
     for a, b in zip(polls, [*polls[1:], None], strict=True):
         end = b.t if b is not None else a.t + 1.0
         ax.plot([a.t, end], [y, y], color=OK if a.kind == "status" else GREY, linewidth=4,
                 solid_capstyle="butt", zorder=2)
-    for i, o in enumerate(o for o in items if _is_lifecycle(o)):
-        marker, colour = LIFECYCLE_MARKS.get(o.detail, ("o", GREY))
+    events = [o for o in items if _is_lifecycle(o)]
+    for o in events:
+        marker, colour = LIFECYCLE_MARKS.get(_event_name(o), ("o", GREY))
         ax.plot([o.t], [y], marker=marker, color=colour, markersize=9, zorder=4)
-        # Alternate above/below: stop and start are often seconds apart and would overprint.
-        ax.annotate(o.detail, (o.t, y), xytext=(0, 8 if i % 2 == 0 else -15), textcoords="offset points",
-                    fontsize=7, ha="center", color=colour)
+    groups = group_events([o.t for o in events], [_event_name(o) for o in events], span_s)
+    lanes = label_lanes([t for t, _ in groups], [text for _, text in groups], span_s)
+    for (t, text), lane in zip(groups, lanes, strict=True):
+        colour = LIFECYCLE_MARKS.get(text.split("/")[-1], ("o", GREY))[1]
+        ax.annotate(text, (t, y), xytext=(0, LANE_OFFSETS_PT[lane % len(LANE_OFFSETS_PT)]),
+                    textcoords="offset points", fontsize=7, ha="center", color=colour)
+
+
+def _event_name(o: Observation) -> str:
+    return o.detail.partition(":")[0]
+
+
+def group_events(times: Sequence[float], names: Sequence[str], span_s: float, axes_px: float = 800.0,
+                 char_px: float = 5.0) -> list[tuple[float, str]]:
+    """Events closer than a short label's width become one label ("stopped/started"): a fence's
+    off and on are a second apart and would otherwise print over each other."""
+    close_s = 6 * span_s * char_px / axes_px
+    out: list[tuple[float, list[str]]] = []
+    for t, name in zip(times, names, strict=True):
+        if out and t - out[-1][0] < close_s:
+            out[-1][1].append(name)
+        else:
+            out.append((t, [name]))
+    return [(t, "/".join(ns)) for t, ns in out]
 
 
 def _finish_axes(ax: Axes, rows: _Rows, xlim: tuple[float, float], title: str) -> None:

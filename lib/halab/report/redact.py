@@ -9,11 +9,15 @@ agents, cluster.conf, the CIB and command lines use, and the exact secrets the c
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any, TextIO
 
 from halab.lab.paths import LabPaths
 
@@ -32,23 +36,35 @@ _KEY_BLOCK = re.compile(
 )
 # Key names that carry a password: passwd, password, fence_password, login-passwd, HALAB_FENCE_PASSWORD.
 # Not passwd_script / password_script: those name a program, not a secret.
-_KEY = r"(?<![\w-])(?:[\w.-]*[_.-])?(?:passwd|password)(?![\w-])"
+_KEY = r"(?<![\w-])(?:[\w.-]*[_.-])?(?:passwd|password|community)(?![\w-])"
 # key=value, key: value, "key": "value", passwd="value" (XML attribute), key = 'value'.
 _ASSIGNED = re.compile(
     rf"(?P<key>{_KEY})(?P<close>[\"']?)(?P<sep>[ \t]*[=:][ \t]*)"
     r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'<>,;&]+)",
     re.IGNORECASE,
 )
-# Command-line option: --password X, --passwd=X, --fence-password 'X'.
+# Command-line option: --password X, --passwd=X, --fence-password 'X', --community X.
 _OPTION = re.compile(
-    r"(?P<key>--[\w-]*(?:passwd|password))(?![\w-])(?P<sep>[ \t]+|=)"
+    r"(?P<key>--[\w-]*(?:passwd|password|community))(?![\w-])(?P<sep>[ \t]+|=)"
     r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)",
     re.IGNORECASE,
 )
-# The CIB keeps agent parameters as <nvpair name="passwd" value="..."/>.
+# The CIB keeps agent parameters as <nvpair name="passwd" value="..."/> (attributes in any order).
 _NVPAIR = re.compile(
-    rf"(?P<head>name=(?P<q1>[\"'])(?:{_KEY})(?P=q1)\s+value=)(?P<val>\"[^\"]*\"|'[^']*')",
+    rf"(?P<head>name=(?P<q1>[\"'])(?:{_KEY})(?P=q1)\s+(?:id=(?:\"[^\"]*\"|'[^']*')\s+)?value=)"
+    r"(?P<val>\"[^\"]*\"|'[^']*')",
     re.IGNORECASE,
+)
+_NVPAIR_VALUE_FIRST = re.compile(
+    rf"(?P<head>value=)(?P<val>\"[^\"]*\"|'[^']*')(?P<tail>\s+(?:id=(?:\"[^\"]*\"|'[^']*')\s+)?"
+    rf"name=(?P<q1>[\"'])(?:{_KEY})(?P=q1))",
+    re.IGNORECASE,
+)
+# Short password options of fence agents and friends: fence_virsh -p PW, ipmitool -P PW, sshpass -p PW,
+# snmp tools' -c COMMUNITY. Only on those command lines: `iscsiadm -p PORTAL` is no secret.
+_SHORT_OPTION = re.compile(
+    r"(?P<head>\b(?:fence_[\w-]+|ipmitool|sshpass|snmp\w+)\b[^\n|;&]*?\s-(?:p|P|c|-community)[ \t]*)"
+    r"(?P<val>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)",
 )
 # Lines of a multi-line secret that are long enough to be recognised on their own (key body lines).
 _MIN_SECRET_LINE = 16
@@ -63,6 +79,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     out = _mask_secrets(text, secrets)
     out = _KEY_BLOCK.sub(MASK, out)
     out = _NVPAIR.sub(lambda m: m["head"] + _masked_value(m["val"]), out)
+    out = _NVPAIR_VALUE_FIRST.sub(lambda m: m["head"] + _masked_value(m["val"]) + m["tail"], out)
+    out = _SHORT_OPTION.sub(lambda m: m["head"] + _masked_value(m["val"]), out)
     out = _OPTION.sub(lambda m: m["key"] + m["sep"] + _masked_value(m["val"]), out)
     return _ASSIGNED.sub(lambda m: m["key"] + m["close"] + m["sep"] + _masked_value(m["val"]), out)
 
@@ -120,3 +138,80 @@ def secrets_of_lab(paths: LabPaths, environ: Mapping[str, str] | None = None) ->
     Callers pass the result to ``redact`` (and the allure_io helpers); never print it.
     """
     return key_secrets(paths.ssh_key.parent) + env_secrets(environ)
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that redacts every write: the CLI's stdout and stderr go through one."""
+
+    def __init__(self, inner: TextIO, secrets: Iterable[str] = ()) -> None:
+        self.inner = inner
+        self.secrets = list(secrets)
+
+    def write(self, text: str) -> int:
+        self.inner.write(redact(text, self.secrets))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.inner, "encoding", "utf-8"))
+
+
+@contextlib.contextmanager
+def redacted_stdio(secrets: Iterable[str] = ()) -> Iterator[None]:
+    """sys.stdout and sys.stderr redacted for the duration (every print of a command)."""
+    known = list(secrets)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(saved[0], known), RedactingStream(saved[1], known)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+TEXT_SUFFIXES = (".json", ".txt", ".log", ".xml", ".properties", ".csv", ".html", ".conf", ".uri")
+MAX_TREE_FILE = 64 * 2**20
+
+
+def redact_tree(folder: Path, secrets: Iterable[str] = ()) -> int:
+    """Redact every text file in `folder` in place (Allure results: what allure-pytest wrote by
+    itself, such as captured output, exception messages and traces); returns the files changed."""
+    known = list(secrets)
+    changed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        if not path.is_file() or not path.name.endswith(TEXT_SUFFIXES) or path.stat().st_size > MAX_TREE_FILE:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        clean = redact(text, known)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def redact_report(report: Any, secrets: Iterable[str] = ()) -> None:
+    """A pytest report with its traceback and captured output redacted (before anything, Allure
+    included, reads it): a failing assert that printed a password shows ***."""
+    known = list(secrets)
+    longrepr = getattr(report, "longrepr", None)
+    if longrepr is not None:
+        text = str(longrepr)
+        clean = redact(text, known)
+        if clean != text:
+            report.longrepr = clean
+    sections = getattr(report, "sections", None)
+    if sections:
+        report.sections = [(title, redact(content, known)) for title, content in sections]

@@ -42,6 +42,7 @@ class Commands:
     # Used by the cluster restore after a fault:
     stack_running: str = ""  # exits 0 exactly when the whole stack runs on the node
     clear_failures: str = ""  # forget resource failures so placement follows the design again
+    clear_relocation: str = ""  # {service}: remove what relocate_service left behind (a move constraint)
 
 
 class StackAdapter(Protocol):

@@ -76,6 +76,17 @@ class Votes:
     local_node: str | None = None
     local_node_id: int | None = None
     members: tuple[Member, ...] = ()  # with their votes, when the output lists them
+    # A quorum device (corosync-qdevice): its name, the votes it is configured with, and whether
+    # it casts them now (a lost qdevice shows 0 votes and "(votes N)").
+    device_name: str | None = None
+    device_configured_votes: int | None = None
+
+    @property
+    def device_lost(self) -> bool | None:
+        """True when a quorum device is configured but casts no vote; None without a device."""
+        if self.device_votes is None:
+            return None
+        return self.device_votes == 0 and (self.device_configured_votes or 0) > 0
 
 
 class EventKind(str, Enum):  # noqa: UP042 -- str() stays as the skeleton had it

@@ -30,7 +30,8 @@ COMMANDS = Commands(
     start_local="systemctl start corosync pacemaker",
     stop_local="systemctl stop pacemaker corosync",
     enable_service="pcs resource enable {service}",
-    relocate_service="pcs resource move {service} {node}",
+    # crm_resource, not pcs: pcs 0.11's move drops its constraint by itself, the restore clears it
+    relocate_service="crm_resource --move --resource {service} --node {node}",
     disable_service="pcs resource disable {service}",
     fence_history="stonith_admin --history '*' --output-as=xml",
     # corosync, pacemaker and sbd units plus the kernel (iSCSI errors), one ISO clock
@@ -42,6 +43,7 @@ COMMANDS = Commands(
     ring_status="corosync-cfgtool -s",
     stack_running="systemctl is-active --quiet corosync pacemaker",
     clear_failures="crm_resource --cleanup",
+    clear_relocation="crm_resource --clear --resource {service}",
 )
 
 

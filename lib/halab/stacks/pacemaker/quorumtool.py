@@ -5,11 +5,18 @@ Node ID, Ring ID, Quorate: Yes/No), "Votequorum information" (Expected votes, Hi
 Total votes, `Quorum: N[ Activity blocked]`, Flags), "Membership information" with rows
 `NODEID VOTES [QDEVICE-FLAGS] NAME[ (local)]`; a qdevice is the row of node id 0. The membership
 table alone (`-l`, `pcs status corosync`) reads as members with votes and nothing else known.
+
+Every row display_nodes_data prints (corosync tools/corosync-quorumtool.c): node ids decimal or
+hex (`-H`: 0x00000001); qdevice flags A|NA,V|NV,MW|NMW (early 2.x: MNW), or NR for a node whose qdevice is not
+registered (also with `-p`); names with all addresses (`-a`: "node1, 10.0.0.1"); and the qdevice
+row `0 VOTES NAME`, which for a qdevice that casts no vote on this node (lost, or not yet voting)
+is `0 0 NAME (votes N)`: the device is configured with N votes and casts none.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from halab.errors import ParseError
 from halab.stacks.text import Line, command_output, require_content, to_int
@@ -19,7 +26,8 @@ KIND = "quorumtool"
 
 _FIELD = re.compile(r"^(?P<key>[A-Z][A-Za-z ]+?):\s*(?P<value>.*)$")
 _ROW = re.compile(
-    r"^(?P<id>\d+)\s+(?P<votes>\d+)\s+(?:(?P<qdev>[A-Z,]+|NR)\s+)?(?P<name>\S+)(?P<local>\s+\(local\))?$"
+    r"^(?P<id>0x[0-9a-fA-F]+|\d+)\s+(?P<votes>\d+)\s+(?:(?P<qdev>[A-Z]+,[A-Z]+,[A-Z]+|NR)\s+)?"
+    r"(?P<name>\S.*?)(?P<local>\s+\(local\))?(?:\s+\(votes (?P<configured>\d+)\))?$"
 )
 _NOT_RUNNING = re.compile(r"Cannot initialize (QUORUM|CMAP) service|Could not connect|is not running", re.I)
 _REQUIRED = ("Quorate", "Expected votes", "Total votes", "Quorum")
@@ -50,8 +58,9 @@ def _votes(fields: dict[str, tuple[str, Line]], rows: list[Line], last: int) -> 
     if not fields and rows:
         # `corosync-quorumtool -l` / `pcs status corosync`: the membership table alone
         members, device = _members(rows)
-        return Votes(None, None, None, None, device_votes=device, members=tuple(members),
-                     local_node=next((m.name for m in members if m.local), None))
+        return Votes(None, None, None, None, device_votes=device.votes, members=tuple(members),
+                     local_node=next((m.name for m in members if m.local), None),
+                     device_name=device.name, device_configured_votes=device.configured)
     for key in _REQUIRED:
         if key not in fields:
             raise ParseError(KIND, f"no '{key}:' line (truncated or not corosync-quorumtool -s)", last)
@@ -67,7 +76,9 @@ def _votes(fields: dict[str, tuple[str, Line]], rows: list[Line], last: int) -> 
         quorum=to_int(KIND, (quorum_text.split() or [""])[0], quorum_line, "Quorum"),
         quorate=quorate_text == "Yes",
         node_votes=None if local is None else local.votes,
-        device_votes=device,
+        device_votes=device.votes,
+        device_name=device.name,
+        device_configured_votes=device.configured,
         highest_expected=_int(fields, "Highest expected"),
         nodes=_int(fields, "Nodes"),
         flags=tuple(fields.get("Flags", ("", quorum_line))[0].split()),
@@ -84,20 +95,31 @@ def _int(fields: dict[str, tuple[str, Line]], key: str) -> int | None:
     return to_int(KIND, value, line, key)
 
 
-def _members(rows: list[Line]) -> tuple[list[Member], int | None]:
+@dataclass(frozen=True)
+class _Device:
+    votes: int | None = None  # cast now
+    configured: int | None = None
+    name: str | None = None
+
+
+def _members(rows: list[Line]) -> tuple[list[Member], _Device]:
     members: list[Member] = []
-    device: int | None = None
+    device = _Device()
     for line in rows:
         match = _ROW.match(line.text.strip())
         if match is None:
             shape = "NODEID VOTES [QDEVICE] NAME"
             raise ParseError(KIND, f"membership row is not '{shape}': {line.text.strip()!r}", line.no)
         votes = int(match.group("votes"))
-        if match.group("id") == "0":
-            device = votes
+        node_id = int(match.group("id"), 16 if match.group("id").startswith("0x") else 10)
+        if node_id == 0:
+            configured = match.group("configured")
+            device = _Device(votes, int(configured) if configured else votes, match.group("name"))
             continue
+        if match.group("configured"):
+            raise ParseError(KIND, f"'(votes N)' on a node row: {line.text.strip()!r}", line.no)
         qdev = match.group("qdev")
-        flags = tuple(f.lower() for f in qdev.split(",")) if qdev and qdev != "NR" else ()
-        members.append(Member(match.group("name"), True, int(match.group("id")), bool(match.group("local")),
-                              flags, votes))
+        flags = tuple(f.lower() for f in qdev.split(",")) if qdev and qdev != "NR" else (
+            ("nr",) if qdev == "NR" else ())
+        members.append(Member(match.group("name"), True, node_id, bool(match.group("local")), flags, votes))
     return members, device

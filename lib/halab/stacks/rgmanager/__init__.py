@@ -2,7 +2,8 @@
 
 Its commands are the seed's (clstart = `service cman start; service rgmanager start`, clstart_all
 = the same on every node at once). It keeps no fence history of its own: fence evidence comes
-from fenced's log lines only, so ``read_fence_history`` reads them from a log.
+from fenced's log lines only, so ``fence_history`` prints fenced's log and ``read_fence_history``
+reads it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ COMMANDS = Commands(
     enable_service="clusvcadm -e {service} -m {node}",
     relocate_service="clusvcadm -r {service} -m {node}",
     disable_service="clusvcadm -d {service}",
-    fence_history="",
-    # syslog and the daemons' own files (no host in those: pass reporter= to read_events)
-    logs_since="cat /var/log/messages /var/log/cluster/*.log",
+    # rgmanager keeps no fence history: fenced's own log file is the record of every fence it ran
+    fence_history="cat /var/log/cluster/fenced.log",
+    # syslog (RHEL 6) or the kernel's journal (halab's Debian RHCS image: DLM recovery, iSCSI errors),
+    # and the daemons' own files (no host in those: pass reporter= to read_events)
+    logs_since="cat /var/log/messages 2>/dev/null; journalctl -k -o short-iso --since '{since}' 2>/dev/null; "
+               "cat /var/log/cluster/*.log",
     support_bundle="sosreport --batch -o cluster",
     nodes="cman_tool nodes",
     quorum_device="mkqdisk -L",

@@ -1,0 +1,102 @@
+"""Phase records: every live run's measured phase times, kept so windows come from measurements.
+
+Why: the timing profiles' ranges (fence_agent_s, resource_start_s, ...) were guesses. Each judged
+run appends one JSON line per phase (fault, target role, stack, profile, accelerator, measured
+time, window, verdict, host lag) to reports/phase-history.jsonl, plus the intervals the profile
+ranges stand for (fence request to fence done, fence done to service start, the harness's restore
+to the rejoin). ``bench/bench.py ranges`` turns them into quantiles with the count each rests on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from halab.observe.verdict import Verdict
+
+HISTORY_FILE = "phase-history.jsonl"
+# interval name -> (from phase, to phase); "restore" is the harness's restore mark.
+INTERVALS: Mapping[str, tuple[str, str]] = {
+    "fence agent (fence-requested -> fence-done)": ("fence-requested", "fence-done"),
+    "group start (fence-done -> service-started)": ("fence-done", "service-started"),
+    "detect -> fence-requested": ("detect", "fence-requested"),
+    "rejoin after the harness's restore": ("restore", "node-rejoined"),
+}
+QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    fault: str
+    role: str
+    stack: str
+    profile: str
+    accel: str
+
+
+def run_records(key: RunKey, verdict: Verdict, restore_at: float | None,
+                when: float | None = None) -> list[dict[str, Any]]:
+    """One record per judged phase and per interval both of whose ends were measured."""
+    base = {"time": round(when if when is not None else time.time(), 3), "fault": key.fault, "role": key.role,
+            "stack": key.stack, "profile": key.profile, "accel": key.accel,
+            "host_lag_s": verdict.host.lag_s if verdict.host else None,
+            "starved": bool(verdict.host and verdict.host.starved)}
+    out = [{**base, "phase": p.phase, "driven": p.driven, "measured_s": p.measured,
+            "window_s": [p.earliest, p.latest], "verdict": p.verdict} for p in verdict.phases]
+    at = {p.phase: p.measured for p in verdict.phases if p.measured is not None}
+    if restore_at is not None:
+        at["restore"] = restore_at
+    for name, (a, b) in INTERVALS.items():
+        if a in at and b in at:
+            out.append({**base, "interval": name, "seconds": round(at[b] - at[a], 3)})
+    return out
+
+
+def append(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, sort_keys=True) + "\n")
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """Every record; a torn last line (a run killed mid-write) is skipped."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile of sorted-or-not ``values`` (q in [0, 1])."""
+    s = sorted(values)
+    if not s:
+        raise ValueError("no values")
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def ranges(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str, str], tuple[int, tuple[float, ...]]]:
+    """(stack, profile, accel, interval or phase) -> (count, quantiles QUANTILES) over runs whose
+    host was not starved (a starved run measures the host, not the cluster)."""
+    groups: dict[tuple[str, str, str, str], list[float]] = {}
+    for r in records:
+        if r.get("starved"):
+            continue
+        name, value = (r["interval"], r.get("seconds")) if "interval" in r else \
+            (f"{r['fault']} {r['phase']}", r.get("measured_s"))
+        if value is None:
+            continue
+        groups.setdefault((r["stack"], r["profile"], r["accel"], name), []).append(float(value))
+    return {k: (len(v), tuple(round(quantile(v, q), 2) for q in QUANTILES)) for k, v in sorted(groups.items())}

@@ -1,0 +1,80 @@
+"""The restore goes back to the design's baseline: a fail-back design gets there by itself, one that
+does not is moved there once, and the move constraint is cleared (pure logic, a recording remote)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from halab import proc
+from halab.faults import restore as rs
+from halab.stacks.types import ClusterStatus, Member, Service
+
+
+@dataclass
+class Remote:
+    ran: list[str]
+
+    def run(self, cmd: str, **_: Any) -> None:
+        self.ran.append(cmd)
+
+
+@dataclass
+class Lab:
+    ran: list[str] = field(default_factory=list)
+
+    @property
+    def spec(self) -> Any:
+        return type("Spec", (), {"stack": "pacemaker", "nodes": ()})()
+
+    def remote(self, node: str) -> Remote:
+        del node
+        return Remote(self.ran)
+
+
+def status(owner: str, online: tuple[str, ...] = ("node01", "node02", "node03")) -> ClusterStatus:
+    members = tuple(Member(n, True, i + 1) for i, n in enumerate(online))
+    return ClusterStatus(True, members, (Service("service01", "started", owner),))
+
+
+@pytest.fixture
+def healer(monkeypatch: pytest.MonkeyPatch) -> tuple[rs._Healer, Lab, list[float]]:
+    clock = [100.0]
+    monkeypatch.setattr(rs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(proc.time, "monotonic", lambda: clock[0])
+    lab = Lab()
+    h = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
+                   budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
+    return h, lab, clock
+
+
+def test_a_design_that_fails_back_is_left_alone(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    h, lab, _ = healer
+    assert not h.step(status("node03"))  # first look with all nodes in: clear failures
+    assert lab.ran == ["crm_resource --cleanup >/dev/null 2>&1"]
+    assert not h.step(status("node03"))  # within the settle time: no move yet
+    assert h.step(status("node02"))  # the cluster moved it back itself
+    assert len(lab.ran) == 1
+
+
+def test_a_design_that_stays_is_moved_back_and_the_move_cleared(
+        healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    h, lab, clock = healer
+    h.step(status("node03"))
+    clock[0] += rs.SETTLE_S
+    assert not h.step(status("node03"))
+    assert lab.ran[-1] == "crm_resource --move --resource service01 --node node02 >/dev/null 2>&1"
+    assert not h.step(status("node03"))  # moving: not moved twice
+    assert sum("--move" in c for c in lab.ran) == 1
+    assert not h.step(status("node02"))  # there: clear the constraint, look once more
+    assert lab.ran[-1] == "crm_resource --clear --resource service01 >/dev/null 2>&1"
+    assert h.step(status("node02"))
+
+
+def test_nothing_happens_until_every_node_is_back(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    h, lab, clock = healer
+    clock[0] += 500
+    assert not h.step(status("node02", online=("node02", "node03")))
+    assert lab.ran == []

@@ -1,0 +1,64 @@
+"""Phase records: what each live run appends, and the ranges bench/ derives from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from halab.observe.records import RunKey, append, load, quantile, ranges, run_records
+from halab.observe.timeline import PhaseResult
+from halab.observe.verdict import HostLag, Verdict
+from halab.oracle import Prediction
+
+KEY = RunKey("suspend", "standby", "pacemaker", "fast", "tcg")
+
+
+def verdict(fence_req: float, fence_done: float, lag: float = 0.1) -> Verdict:
+    pred = Prediction("pacemaker", "suspend", "node02", ("node02",), "node01", (), {"s": "node01"}, True,
+                      ("node01",), {}, ())
+    phases = (PhaseResult("fence-requested", fence_req, 9.0, 20.0),
+              PhaseResult("fence-done", fence_done, 12.0, 45.0),
+              PhaseResult("node-rejoined", 95.0, 70.0, 300.0, driven="harness"))
+    return Verdict(pred, (), phases, ("node02",), "node01", HostLag(lag, 1.25, "node01", 30))
+
+
+def test_a_run_gives_one_record_per_phase_and_per_interval() -> None:
+    recs = run_records(KEY, verdict(11.0, 19.5), restore_at=60.0, when=1.0)
+    phases = [r for r in recs if "phase" in r]
+    assert [r["phase"] for r in phases] == ["fence-requested", "fence-done", "node-rejoined"]
+    assert phases[0] == {"time": 1.0, "fault": "suspend", "role": "standby", "stack": "pacemaker",
+                         "profile": "fast", "accel": "tcg", "host_lag_s": 0.1, "starved": False,
+                         "phase": "fence-requested", "driven": "cluster", "measured_s": 11.0,
+                         "window_s": [9.0, 20.0], "verdict": "ok"}
+    intervals = {r["interval"]: r["seconds"] for r in recs if "interval" in r}
+    assert intervals == {"fence agent (fence-requested -> fence-done)": 8.5,
+                         "rejoin after the harness's restore": 35.0}
+
+
+def test_records_append_and_load_skipping_a_torn_line(tmp_path: Path) -> None:
+    path = tmp_path / "reports" / "phase-history.jsonl"
+    append(path, run_records(KEY, verdict(11.0, 19.5), 60.0))
+    append(path, run_records(KEY, verdict(10.0, 16.0), 60.0))
+    with path.open("a") as fh:
+        fh.write('{"torn": ')
+    assert len(load(path)) == 10
+    assert load(tmp_path / "none.jsonl") == []
+
+
+def test_ranges_are_quantiles_with_their_count_and_leave_starved_runs_out() -> None:
+    recs = [r for i, (a, b) in enumerate([(10.0, 14.0), (10.0, 16.0), (10.0, 18.0), (10.0, 20.0)])
+            for r in run_records(KEY, verdict(a, b), 60.0, when=float(i))]
+    recs += run_records(KEY, verdict(10.0, 40.0, lag=3.0), 60.0)  # starved: not a measurement of the cluster
+    got = ranges(recs)
+    count, qs = got[("pacemaker", "fast", "tcg", "fence agent (fence-requested -> fence-done)")]
+    assert count == 4
+    assert qs == (4.0, 4.6, 7.0, 9.4, 10.0)
+    assert got[("pacemaker", "fast", "tcg", "suspend fence-done")][0] == 4
+
+
+def test_quantile() -> None:
+    assert quantile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert quantile([1.0, 2.0], 0.25) == pytest.approx(1.25)
+    with pytest.raises(ValueError, match="no values"):
+        quantile([], 0.5)

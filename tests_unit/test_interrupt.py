@@ -1,0 +1,226 @@
+"""Ctrl-C, SIGTERM and SIGHUP end a run within seconds, heal what was injected, and are never
+swallowed; a second signal stops at once; heals never let an Exception abort a sweep."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from halab import scenario
+from halab.errors import LabError
+from halab.faults import heal_quietly
+from halab.faults.base import Fault
+from halab.faults.restore import sweep
+from halab.lab import domains
+from halab.lab.domains import Accel
+from halab.lab.lab import Lab
+from halab.lab.paths import LabPaths
+from halab.spec import load_spec
+
+LIB = Path(__file__).resolve().parents[1] / "lib"
+
+CHILD = """
+import sys, time
+from halab import interrupt
+from halab.faults.base import Fault, injected
+
+class Slow(Fault):
+    id = "slow"
+    description = "a fault whose heal takes HEAL_S s"
+    def inject(self, lab, target):
+        print("injected", flush=True)
+    def heal(self, lab, target):
+        print("healing", flush=True)
+        time.sleep(HEAL_S)
+        print("healed", flush=True)
+
+interrupt.install()
+try:
+    with injected(Slow(), None, "node01"):
+        time.sleep(60)
+        print("hold ended", flush=True)
+except KeyboardInterrupt as err:
+    print(f"stopped by {err}", flush=True)
+    sys.exit(130)
+print("not interrupted", flush=True)
+"""
+
+
+@contextlib.contextmanager
+def child(heal_s: float) -> Iterator[subprocess.Popen[str]]:
+    env = {**os.environ, "PYTHONPATH": str(LIB)}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD.replace("HEAL_S", str(heal_s))], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+
+
+def _wait_line(proc: subprocess.Popen[str], want: str) -> None:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if want in line:
+            return
+    pytest.fail(f"child never printed {want!r}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_heals_and_stops_within_seconds(sig: signal.Signals) -> None:
+    with child(heal_s=0.5) as proc:
+        _wait_line(proc, "injected")
+        started = time.monotonic()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=15)
+        assert time.monotonic() - started < 5
+    assert proc.returncode == 130
+    assert "healed" in out
+    assert f"stopped by {sig.name}" in out
+    assert "hold ended" not in out
+    assert "healing what was injected" in err
+
+
+def test_a_first_signal_during_the_heal_lets_it_finish_then_stops() -> None:
+    with child(heal_s=2) as proc:
+        _wait_line(proc, "injected")
+        proc.send_signal(signal.SIGTERM)
+        _wait_line(proc, "healing")
+        out, _err = proc.communicate(timeout=15)
+    assert "healed" in out
+    assert "stopped by SIGTERM" in out
+
+
+def test_a_second_signal_stops_at_once() -> None:
+    with child(heal_s=30) as proc:
+        _wait_line(proc, "injected")
+        proc.send_signal(signal.SIGINT)
+        _wait_line(proc, "healing")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        assert time.monotonic() - started < 3
+    assert proc.returncode == 128 + signal.SIGINT
+    assert "healed" not in out
+    assert "again: stopping now" in err
+    assert "the lab is left as it is" in err
+
+
+# --- heal_quietly and the sweep -----------------------------------------------------------------
+
+
+class FakeLibvirtError(Exception):
+    """What libvirt-python raises: an Exception, not a HalabError."""
+
+
+class Raising(Fault):
+    id = "raising"
+    description = "heal raises"
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def inject(self, lab: Lab, target: str) -> None:
+        """Nothing."""
+
+    def heal(self, lab: Lab, target: str) -> None:
+        raise self.error
+
+
+def test_heal_quietly_never_lets_an_exception_escape() -> None:
+    assert heal_quietly(Raising(FakeLibvirtError("domain is already running")), None, "node01") is False  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        heal_quietly(Raising(KeyboardInterrupt()), None, "node01")  # type: ignore[arg-type]
+
+
+class Recording:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[str] = []
+
+    def run(self, cmd: str, timeout: float = 30.0, check: bool = False, connect_timeout: float = 5.0) -> Any:
+        self.calls.append(cmd)
+        return SimpleNamespace(ok=True, stdout="", stderr="", exit_code=0)
+
+
+def test_sweep_goes_on_after_a_libvirt_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    spec = load_spec("seed")
+    remotes: dict[str, Any] = {n.name: Recording(n.name) for n in spec.nodes}
+    lab = Lab(spec, LabPaths(spec.name), Accel("tcg", "unit"), None, remotes)
+
+    def state(_dom: str) -> str:
+        raise FakeLibvirtError("libvirtd restarting")
+
+    monkeypatch.setattr(domains, "state", state)
+    monkeypatch.setattr("halab.faults.hostside.tap_of", lambda *_a: (_ for _ in ()).throw(FakeLibvirtError("x")))
+    sweep(lab)  # no error: every in-guest heal still ran on every node
+    for remote in remotes.values():
+        assert any("iptables" in c for c in remote.calls)
+        assert any("ip link set hb up" in c for c in remote.calls)
+
+
+# --- run_fault's error path -----------------------------------------------------------------------
+
+
+class Observer:
+    def start(self) -> None:
+        """Nothing."""
+
+    def stop(self) -> None:
+        """Nothing."""
+
+
+@pytest.fixture
+def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
+    """run_fault on doubles: every restore call is recorded."""
+    restores: list[str] = []
+    monkeypatch.setattr(scenario, "ensure_healthy", lambda *_a, **_k: SimpleNamespace(
+        service=lambda _s: SimpleNamespace(owner="node01")))
+    monkeypatch.setattr(scenario, "target_for", lambda *_a: "node01")
+    monkeypatch.setattr(scenario, "predict", lambda *_a, **_k: SimpleNamespace(
+        fenced=(), services={}, windows={}))
+    monkeypatch.setattr(scenario, "prediction_in_lab_names", lambda pred, _spec: pred)
+    monkeypatch.setattr(scenario, "_text_status", lambda _c: "")
+    monkeypatch.setattr(scenario, "http", lambda *_a, **_k: (200, ""))
+    for name in ("StatusPoller", "LifecycleWatcher", "ServiceProbe", "HostSampler"):
+        monkeypatch.setattr(scenario, name, lambda *_a, **_k: Observer())
+    monkeypatch.setattr(scenario, "injected", lambda *_a, **_k: contextlib.nullcontext())
+    monkeypatch.setattr(scenario, "hold_deadline", lambda *_a: 0.0)
+    monkeypatch.setattr(scenario, "_wait", lambda *_a, **_k: None)
+    monkeypatch.setattr(scenario, "restore", lambda *_a, **_k: restores.append("restore"))
+    spec = load_spec("seed")
+    lab = SimpleNamespace(spec=spec, paths=LabPaths(spec.name))
+    design = SimpleNamespace(service="service01", preferred_node="node01", service_ip="192.168.7.99",
+                             app_port=8080, mountpoint="/data01")
+    cluster = SimpleNamespace(lab=lab, design=design, adapter=None)
+    return cluster, restores
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt("SIGTERM"), LabError("cluster not healthy", "restore")])
+def test_no_second_restore_on_the_error_path(fake_run: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch,
+                                             error: BaseException) -> None:
+    cluster, restores = fake_run
+
+    def failing(*_a: Any, **_k: Any) -> Any:
+        restores.append("restore")
+        raise error
+
+    monkeypatch.setattr(scenario, "_collect_and_restore", failing)
+    started = time.monotonic()
+    with pytest.raises(type(error)):  # the interrupt / first error goes up as it is
+        scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
+    assert restores == ["restore"], "the error path ran another restore"
+    assert time.monotonic() - started < 5
