@@ -148,3 +148,16 @@ def test_each_lab_gets_a_free_tgtd_control_port(tmp_path: Path) -> None:
     taken = target._ports_in_use(me, state_root=state, socket_dir=sockets)
     assert taken == {0, 1}
     assert target.free_port(taken) == 2
+
+
+def test_a_worker_lab_in_use_by_one_session_is_refused_to_another(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import fixtures.lab as fixture_lab
+
+    monkeypatch.setattr(fixture_lab, "STATE_ROOT", tmp_path)
+    held = fixture_lab._hold_in_use("seed-gw0")
+    assert held is not None
+    assert fixture_lab._hold_in_use("seed-gw0") is None  # another open of the lock: refused
+    assert fixture_lab._hold_in_use("seed-gw1") is not None
+    held.close()
+    assert fixture_lab._hold_in_use("seed-gw0") is not None
