@@ -220,8 +220,8 @@ def test_oracle_on_the_mutant_sees_both_halves_quorate(tmp_path: Path) -> None:
 
 
 def test_effects_match_the_judges_wording() -> None:
-    assert _mutant("no-fence-method").explains(
-        "WRONG OUTCOME: expected fenced ['node01h'], observed nobody")
+    for name in ("node01h", "node01"):  # the scenario judges in lab names (prediction_in_lab_names)
+        assert _mutant("no-fence-method").explains(f"WRONG OUTCOME: expected fenced ['{name}'], observed nobody")
     assert _mutant("qdisk-label-mismatch").explains("WRONG OUTCOME: expected quorate=True, observed False")
     wins = _mutant("master-wins-off")
     assert wins.explains("WRONG OUTCOME: expected fenced ['node02h'], observed ['node01', 'node02']")
