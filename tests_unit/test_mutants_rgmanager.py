@@ -308,3 +308,15 @@ def test_pacemaker_mutants_are_still_shell_commands() -> None:
         assert m.apply
         assert not m.edits
         assert not m.reload
+
+
+def test_oracle_on_the_mutated_designs_agrees_with_the_catalogued_effects(tmp_path: Path) -> None:
+    """Where the mistake is visible in cluster.conf alone, the oracle given the mutated design
+    predicts the effect the catalogue expects the live cluster to show (the label is not: whether
+    a disk carries it is a fact of the lab, checked by the deploy plan)."""
+    no_fence = predict(_mutated_lab(tmp_path / "a", "no-fence-method"), "suspend", "node01")
+    assert {p.fenced for p in no_fence.outcomes()} == {()}
+    assert no_fence.services["service01"] == "blocked"
+    unordered = predict(_mutated_lab(tmp_path / "b", "domain-unordered"), "suspend", "node01")
+    assert "fail-back" not in unordered.windows
+    assert unordered.services["service01"] == "node02h"
