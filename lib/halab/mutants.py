@@ -9,18 +9,26 @@ same as for the correct cluster; only the deployed cluster differs.
 The catalogue is data (`labs/mutants/<stack>.toml`); this module reads it, applies a mutant to a
 live cluster and reverts it by deploying the design afresh (a mistake like disabled fencing can
 leave the data LUN mounted twice: a fresh file system is the only state the next test can trust).
+
+Two kinds of mistake: on pacemaker, shell commands (`apply`) that change the live CIB or
+corosync.conf; on rgmanager, edits of cluster.conf (`edit`): the text the lab runs is rewritten
+(config_version bumped), installed on every node and reloaded the way cluster 3.x does it
+(`reload`: `cman_tool version -r -S`, then a restart of qdiskd where its settings changed, since
+qdiskd reads its label, votes and master_wins only when it starts).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from halab.errors import HalabError, SpecError
+from halab.clusterconf.edit import Edit, apply_edits
+from halab.errors import HalabError, LabError, SpecError
 from halab.lab.lab import Lab
 from halab.spec import LABS_DIR
 
@@ -30,6 +38,10 @@ if TYPE_CHECKING:
 MUTANTS_DIR = LABS_DIR / "mutants"
 ROLES = ("owner", "standby")
 WHERE = ("one", "all")
+# How an edited cluster.conf takes effect (cluster 3.x; see reload_commands):
+RELOADS = ("cman", "qdiskd")
+CLUSTER_CONF = "/etc/cluster/cluster.conf"
+QDISKD_SETTLE_S = 180.0  # qdiskd's first master election: I·(master_wait + upgrade_wait + tko) + margin
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class Mutant:
     effect: str
     on: str
     apply: tuple[str, ...]
+    edits: tuple[Edit, ...] = ()  # rgmanager: cluster.conf edits instead of shell commands
+    reload: tuple[str, ...] = ()  # how the edited cluster.conf takes effect (RELOADS)
 
     def explains(self, message: str) -> bool:
         """Whether a failing check's message names the mistake's effect."""
@@ -72,37 +86,129 @@ def catalogue(stack: str = "pacemaker", directory: Path = MUTANTS_DIR) -> tuple[
     return tuple(out)
 
 
+SHELL_FIELDS = ("id", "mistake", "fault", "role", "expect", "effect", "on", "apply")
+EDIT_FIELDS = ("id", "mistake", "fault", "role", "expect", "effect", "edit", "reload")
+
+
 def _mutant(stack: str, entry: dict[str, object], where: str) -> Mutant:
-    fields = ("id", "mistake", "fault", "role", "expect", "effect", "on", "apply")
+    fields = EDIT_FIELDS if "edit" in entry else SHELL_FIELDS
     unknown = sorted(set(entry) - set(fields))
     if unknown:
         raise SpecError(f"unknown key(s) {', '.join(unknown)}", where)
     missing = [f for f in fields if f not in entry]
     if missing:
         raise SpecError(f"missing key(s) {', '.join(missing)}", where)
-    apply = entry["apply"]
-    if not isinstance(apply, list) or not apply or not all(isinstance(c, str) and c for c in apply):
-        raise SpecError("apply must be a non-empty list of shell commands", where)
-    if entry["role"] not in ROLES or entry["on"] not in WHERE:
+    if entry["role"] not in ROLES or entry.get("on", "all") not in WHERE:
         raise SpecError(f"role must be one of {ROLES}, on one of {WHERE}", where)
     try:
         re.compile(str(entry["effect"]))
     except re.error as err:
         raise SpecError(f"effect is not a regular expression: {err}", where) from None
-    return Mutant(str(entry["id"]), stack, str(entry["mistake"]), str(entry["fault"]), str(entry["role"]),
-                  str(entry["expect"]), str(entry["effect"]), str(entry["on"]), tuple(apply))
+    common = (str(entry["id"]), stack, str(entry["mistake"]), str(entry["fault"]), str(entry["role"]),
+              str(entry["expect"]), str(entry["effect"]))
+    if "edit" in entry:
+        return Mutant(*common, "all", (), _edits(entry["edit"], where), _reload(entry["reload"], where))
+    apply = entry["apply"]
+    if not isinstance(apply, list) or not apply or not all(isinstance(c, str) and c for c in apply):
+        raise SpecError("apply must be a non-empty list of shell commands", where)
+    return Mutant(*common, str(entry["on"]), tuple(apply))
+
+
+def _edits(raw: object, where: str) -> tuple[Edit, ...]:
+    """``edit = [{xpath = "...", set = {attr = "value"}} | {xpath = "...", delete = true}]``."""
+    if not isinstance(raw, list) or not raw:
+        raise SpecError("edit must be a non-empty list of {xpath, set|delete}", where)
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("xpath"), str) \
+                or set(item) - {"xpath", "set", "delete"}:
+            raise SpecError(f"edit entry {item!r}: needs xpath and one of set (a table) or delete = true", where)
+        attrs = item.get("set", {})
+        if not isinstance(attrs, dict) or item.get("delete", False) not in (True, False):
+            raise SpecError(f"edit {item['xpath']!r}: set must be a table, delete true or false", where)
+        try:
+            out.append(Edit(item["xpath"], {str(k): str(v) for k, v in attrs.items()},
+                            bool(item.get("delete", False))))
+        except (ValueError, SyntaxError) as err:  # lxml's XPathSyntaxError is a SyntaxError
+            raise SpecError(str(err), where) from None
+    return tuple(out)
+
+
+def _reload(raw: object, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw or not all(r in RELOADS for r in raw):
+        raise SpecError(f"reload must be a non-empty list from {RELOADS}", where)
+    return tuple(str(r) for r in raw)
 
 
 def apply(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0) -> None:
     """Make the running cluster wrong in exactly the catalogued way (each command must succeed)."""
+    if mutant.edits:
+        apply_conf_edits(mutant, lab, preferred, timeout_s)
+        return
     for node in mutant.nodes(lab, preferred):
         for cmd in mutant.apply:
             lab.remote(node).run(cmd, timeout=timeout_s, check=True)
 
 
+def mutated_conf(mutant: Mutant, conf_text: str) -> str:
+    """The cluster.conf text with the mutant's mistake in it (config_version one higher)."""
+    return apply_edits(conf_text, mutant.edits, f"mutant {mutant.id}")
+
+
+def reload_commands(mutant: Mutant) -> tuple[tuple[str, str], ...]:
+    """(where, command) pairs that make an installed cluster.conf take effect, in order.
+
+    ``cman``: `cman_tool version -r -S` on one node: cman reads the new version everywhere (-S:
+    no ccs_sync/ricci; halab has already put the file on every node). ``qdiskd``: qdiskd reads
+    its configuration only at start (label, votes, master_wins: cman/qdisk/main.c get_config_data),
+    so it is stopped by its pid file and started again as cman's init script does (`qdiskd -Q`);
+    a qdiskd that cannot start (e.g. a label no disk carries) is the mistake, not a failed apply.
+    """
+    out: list[tuple[str, str]] = []
+    if "cman" in mutant.reload:
+        out.append(("one", "cman_tool version -r -S"))
+    if "qdiskd" in mutant.reload:
+        out.append(("all", "pid=$(cat /var/run/qdiskd.pid 2>/dev/null || pidof qdiskd); "
+                           "[ -n \"$pid\" ] && kill $pid; "
+                           "for i in $(seq 60); do kill -0 $pid 2>/dev/null || break; sleep 1; done; "
+                           "! kill -0 $pid 2>/dev/null"))
+        out.append(("all", "qdiskd -Q >/dev/null 2>&1; true"))
+    return tuple(out)
+
+
+def apply_conf_edits(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0) -> None:
+    """Rewrite the cluster.conf the lab runs, install it on every node, reload it, let qdiskd settle."""
+    from halab.deploy.rgmanager import lab_deployed_conf
+
+    text = mutated_conf(mutant, lab_deployed_conf(lab.spec))
+    names = [n.name for n in lab.spec.nodes]
+    for node in names:
+        lab.remote(node).put_text(text, CLUSTER_CONF, mode=0o640, timeout=timeout_s)
+    for where, cmd in reload_commands(mutant):
+        for node in names if where == "all" else [preferred]:
+            lab.remote(node).run(cmd, timeout=timeout_s + 30.0, check=True)
+    if "qdiskd" in mutant.reload:
+        _wait_qdiskd_settled(lab, names)
+
+
+def _wait_qdiskd_settled(lab: Lab, names: list[str], within_s: float = QDISKD_SETTLE_S) -> None:
+    """Until qdiskd either registered its votes with cman on some node, or runs on no node at all
+    (it could not start): only then is the mutated cluster the one the fault meets."""
+    probe = ("cman_tool status | grep -q '^Quorum device votes' && echo registered; "
+             "pidof qdiskd >/dev/null && echo running; true")
+    deadline = time.monotonic() + within_s
+    seen = ""
+    while time.monotonic() < deadline:
+        seen = " ".join(f"{n}: {' '.join(lab.remote(n).run(probe, timeout=30.0).stdout.split()) or '-'}"
+                        for n in names)
+        if "registered" in seen or "running" not in seen:
+            return
+        time.sleep(2.0)
+    raise LabError(f"qdiskd neither registered nor gave up within {within_s:.0f} s (last: {seen})", names[0])
+
+
 def revert(cluster: LiveCluster, progress: Callable[[str], None] = print, within_s: float = 300.0) -> None:
     """Undo a mutant: nodes back (bounded, best effort), then the design deployed afresh."""
-    from halab.deploy.pacemaker import deploy
     from halab.faults.restore import restore
 
     d = cluster.design
@@ -110,4 +216,11 @@ def revert(cluster: LiveCluster, progress: Callable[[str], None] = print, within
         restore(cluster.lab, d.service, d.preferred_node, within_s=within_s, progress=progress)
     except HalabError as err:
         progress(f"mutant revert: the cluster did not settle ({err}); deploying afresh anyway")
-    deploy(cluster.lab, progress=progress)
+    if cluster.lab.spec.stack == "rgmanager":
+        from halab.deploy.rgmanager_live import deploy as deploy_rgmanager
+
+        deploy_rgmanager(cluster.lab, progress=progress)
+    else:
+        from halab.deploy.pacemaker import deploy
+
+        deploy(cluster.lab, progress=progress)

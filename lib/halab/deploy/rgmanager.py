@@ -260,6 +260,11 @@ def deployed_conf(site: _Site) -> str:
                   site.conf_text)
 
 
+def lab_deployed_conf(spec: LabSpec, platform: str | None = None) -> str:
+    """The cluster.conf text a deploy of ``spec`` installs on every node (the mutants edit this)."""
+    return deployed_conf(_site(spec, platform or platform_of(spec)))
+
+
 def _scripts(conf: ClusterConf) -> list[str]:
     files = {r.attrs.get("file") for svc in conf.services for r in svc.walk() if r.tag == "script"}
     return sorted(f for f in files if f)
