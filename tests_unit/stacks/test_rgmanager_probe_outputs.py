@@ -56,3 +56,26 @@ def test_fenced_log_gives_requests_failures_and_a_failed_history() -> None:
 def test_qdiskd_log_gives_the_master() -> None:
     events = ADAPTER.read_events(_text("probe-qdiskd.log"), reporter="node01", year=2026)
     assert EventKind.QDISK_MASTER in [e.kind for e in events]
+
+
+def test_live_lab_clustat_x_after_deploy() -> None:
+    st = ADAPTER.read_status(_text("lab-clustat-x.xml"))
+    svc = st.service("service01")
+    assert svc is not None
+    assert (svc.state, svc.owner) == ("started", "node01h")
+    assert set(st.online()) == {"node01h", "node02h"}
+    assert st.quorum_device is not None
+    assert st.quorum_device.online
+    text = ADAPTER.read_status(_text("lab-clustat.txt"))
+    assert text.service("service01") == svc or text.service("service01") is not None
+
+
+def test_live_lab_cman_tool_status_has_the_quorum_device_vote() -> None:
+    v = read_cman_status(_text("lab-cman_tool-status.txt"))
+    assert (v.expected, v.total, v.quorum, v.device_votes, v.nodes) == (3, 3, 2, 1, 2)
+
+
+def test_live_lab_mkqdisk_lists_every_name_of_the_quorum_lun() -> None:
+    (label,) = read_mkqdisk(_text("lab-mkqdisk-L.txt"))
+    assert label.label == "qdisk01"
+    assert any(p.endswith("-lun-1") and "by-path" in p for p in label.paths)
