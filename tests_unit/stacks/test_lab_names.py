@@ -8,8 +8,8 @@ from halab.oracle import predict
 from halab.spec import load_spec
 from halab.stacks.lab_names import cluster_node_name, lab_adapter, prediction_in_lab_names
 
-# `clustat -x` from the seed lab on halab's RHCS image (node names from cluster.conf).
-CLUSTAT_X = (Path(__file__).resolve().parents[1] / "data" / "live" / "rgmanager" / "clustat-x.xml").read_text()
+# `clustat -x` captured live on the seed lab booted from halab's RHCS image (node names from cluster.conf).
+CLUSTAT_X = (Path(__file__).resolve().parents[1] / "data" / "live" / "rgmanager" / "lab-clustat-x.xml").read_text()
 
 
 def test_clustat_owner_and_members_come_back_in_lab_names() -> None:

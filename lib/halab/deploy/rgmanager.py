@@ -34,6 +34,7 @@ RICCI_PASSWORD_ENV = "HALAB_RICCI_PASSWORD"  # noqa: S105 -- the name of a varia
 CLUSTER_CONF = "/etc/cluster/cluster.conf"
 ISCSI_PORT = 3260
 QUORUM_WAIT_S = 300
+RGMANAGER_WAIT_S = 600
 START_CLUSTER = "service cman start && service rgmanager start"
 FENCE_KEY_SECRET = "the lab's fence private key"  # noqa: S105 -- names the secret, never holds it
 _PASSWD_ATTR = re.compile(r"""(\bpasswd\s*=\s*)(["'])(.*?)\2""")
@@ -121,6 +122,7 @@ def rgmanager_plan(spec: LabSpec, platform: str | None = None) -> Plan:
         Phase("wait for quorum", (site.first.name,),
               (Step("block until this node is a member of a quorate cluster",
                     f"cman_tool wait -q -t {QUORUM_WAIT_S}"),)),
+        Phase("wait until rgmanager runs on every node", (site.first.name,), (_rgmanager_ready(site),)),
         Phase("enable each service on its preferred node", (site.first.name,), _enable(site)),
     )
     addresses = {n.name: str(n.on(spec.network("management").name).address) for n in spec.nodes}
@@ -312,6 +314,16 @@ def _storage(site: _Site) -> tuple[Step, ...]:
         steps.append(Step(f"the service's {data.fstype} file system on the data LUN (LUN {data.lun})",
                           f"mkfs.{shlex.quote(data.fstype)} -q -F {shlex.quote(site.lun_path('data'))}"))
     return tuple(steps)
+
+
+def _rgmanager_ready(site: _Site) -> Step:
+    """`service rgmanager start` returns before rgmanager answers: it first reads every agent's
+    metadata ("Loading Service Data", minutes under TCG) and clusvcadm meanwhile fails with
+    "Could not connect to resource group manager". clustat -x marks each node running it."""
+    n = len([x for x in site.conf.nodes if x.name])
+    return Step(f"wait (at most {RGMANAGER_WAIT_S} s) until clustat shows rgmanager on all {n} nodes",
+                f"i=0; until [ \"$(clustat -x 2>/dev/null | grep -c 'rgmanager=\"1\"')\" -ge {n} ]; do "
+                f"i=$((i+1)); [ $i -ge {RGMANAGER_WAIT_S // 2} ] && exit 1; sleep 2; done")
 
 
 def _enable(site: _Site) -> tuple[Step, ...]:

@@ -23,7 +23,7 @@ from halab.stacks.lab_names import lab_adapter
 from halab.stacks.types import ClusterStatus
 
 Progress = Callable[[str], None]
-STEP_TIMEOUT_S = 180.0
+STEP_TIMEOUT_S = 660.0  # the longest: waiting for rgmanager to load its agents under TCG
 START_TIMEOUT_S = 600.0  # cman join + qdiskd's first master election + quorum, under TCG
 SERVICE_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 240.0

@@ -82,6 +82,16 @@ SOURCES = (
 )
 
 
+def versions() -> dict[str, str]:
+    """Upstream versions of the compiled tree, from the pinned tarball names (for the report)."""
+    out = {}
+    for src in SOURCES:
+        base = src.name.removesuffix(".tar.gz").removesuffix(".orig")
+        name, _, version = base.rpartition("-")
+        out[f"{name} (compiled)"] = version
+    return out
+
+
 @dataclass(frozen=True)
 class BuiltTree:
     key: str

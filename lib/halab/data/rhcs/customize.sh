@@ -17,5 +17,9 @@ install -m 0644 "$G/cman.service" "$G/rgmanager.service" "$R/etc/systemd/system/
 install -m 0755 "$G/myappl.init" "$R/etc/init.d/myappl"
 mkdir -p "$R/etc/cluster" "$R/var/lib/corosync" "$R/var/lib/cluster" "$R/var/log/cluster"
 printf 'd /run/cluster 0755 root root -\n' > "$R/etc/tmpfiles.d/halab-rhcs.conf"
+# cluster.rng for ccs_config_validate: ccs_update_schema asks every resource and fence agent for
+# its metadata (70 python fence agents: minutes under TCG on every node); done once here, cached
+# in /var/lib/cluster and reused while the agents do not change.
+chroot "$R" ccs_update_schema -f
 # the kernel DLM and configfs load on demand (halab-cman); make sure the image has them
 ls "$R"/lib/modules/*/kernel/fs/dlm/dlm.ko* >/dev/null

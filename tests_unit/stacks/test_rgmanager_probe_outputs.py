@@ -1,0 +1,81 @@
+"""The rgmanager readers on what the compiled cluster 3.2.0 printed (tests_unit/data/live/rgmanager)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from halab.stacks.rgmanager import ADAPTER, read_cman_nodes, read_cman_status, read_mkqdisk
+from halab.stacks.types import EventKind
+
+LIVE = Path(__file__).resolve().parents[1] / "data" / "live" / "rgmanager"
+
+
+def _text(name: str) -> str:
+    return (LIVE / name).read_text()
+
+
+def test_clustat_x_without_rgmanager_has_no_groups_and_still_reads() -> None:
+    st = ADAPTER.read_status(_text("probe-clustat-x-no-rgmanager.xml"))
+    assert st.quorate is True
+    assert st.services == ()
+    assert st.online() == ("node01h",)
+    assert st.quorum_device is not None
+    assert st.quorum_device.online
+    assert ADAPTER.read_status(_text("probe-clustat-no-rgmanager.txt")) == st
+
+
+def test_cman_tool_status_shows_the_quorum_device_votes() -> None:
+    v = read_cman_status(_text("probe-cman_tool-status.txt"))
+    assert (v.expected, v.total, v.quorum, v.quorate) == (3, 2, 2, True)
+    assert (v.node_votes, v.device_votes) == (1, 1)
+    assert v.local_node == "node01h"
+
+
+def test_cman_tool_nodes_lists_the_quorum_disk_as_node_0() -> None:
+    nodes = read_cman_nodes(_text("probe-cman_tool-nodes.txt"))
+    assert [(m.node_id, m.name, m.online) for m in nodes] == [
+        (0, "/dev/loop0", True), (1, "node01h", True), (2, "node02h", False)]
+
+
+def test_mkqdisk_label() -> None:
+    (label,) = read_mkqdisk(_text("probe-mkqdisk-L.txt"))
+    assert label.label == "qdisk01"
+    assert label.paths == ("/dev/loop0",)
+
+
+def test_fenced_log_gives_requests_failures_and_a_failed_history() -> None:
+    events = ADAPTER.read_events(_text("probe-fenced.log"), reporter="node01", year=2026)
+    kinds = [e.kind for e in events[:2]]
+    assert kinds == [EventKind.FENCE_REQUESTED, EventKind.FENCE_FAILED]
+    assert {e.node for e in events} == {"node02h"}
+    history = ADAPTER.read_fence_history(_text("probe-fenced.log"))
+    assert history
+    assert all(f.target == "node02h" and f.status == "failed" for f in history)
+
+
+def test_qdiskd_log_gives_the_master() -> None:
+    events = ADAPTER.read_events(_text("probe-qdiskd.log"), reporter="node01", year=2026)
+    assert EventKind.QDISK_MASTER in [e.kind for e in events]
+
+
+def test_live_lab_clustat_x_after_deploy() -> None:
+    st = ADAPTER.read_status(_text("lab-clustat-x.xml"))
+    svc = st.service("service01")
+    assert svc is not None
+    assert (svc.state, svc.owner) == ("started", "node01h")
+    assert set(st.online()) == {"node01h", "node02h"}
+    assert st.quorum_device is not None
+    assert st.quorum_device.online
+    text = ADAPTER.read_status(_text("lab-clustat.txt"))
+    assert text.service("service01") == svc or text.service("service01") is not None
+
+
+def test_live_lab_cman_tool_status_has_the_quorum_device_vote() -> None:
+    v = read_cman_status(_text("lab-cman_tool-status.txt"))
+    assert (v.expected, v.total, v.quorum, v.device_votes, v.nodes) == (3, 3, 2, 1, 2)
+
+
+def test_live_lab_mkqdisk_lists_every_name_of_the_quorum_lun() -> None:
+    (label,) = read_mkqdisk(_text("lab-mkqdisk-L.txt"))
+    assert label.label == "qdisk01"
+    assert any(p.endswith("-lun-1") and "by-path" in p for p in label.paths)
