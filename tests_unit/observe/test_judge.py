@@ -559,3 +559,21 @@ def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
     assert cat is Category.INCONCLUSIVE
     assert "would be NO EVIDENCE" in msg
     assert v.category is Category.INCONCLUSIVE
+
+
+def test_a_reset_node_is_dark_until_it_answers_even_when_libvirt_says_resumed_first() -> None:
+    """Seen live (heartbeat-down, fast profile): fence_virsh's reboot gave node02 the lifecycle events
+    shutdown, stopped, resumed, started within 0.7 s, and node02 answered no poll before the heal.
+    A freshly started node runs nothing of the cluster until it is up: the safety checks are not
+    blind there. Before the fix, "resumed" ended the dark stretch and both checks said NO EVIDENCE."""
+    tl = timeline(fence_at=None)
+    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and o.t > 17.0)]
+    for what, t in (("shutdown:2", 17.5), ("stopped:1", 17.51), ("resumed:0", 18.2), ("started:0", 18.21)):
+        tl.record("libvirt", "node02", "lifecycle", what, t=t)
+    v = judge(tl, prediction(), evidence())
+    for name in (OWNER, MOUNT):
+        cat, msg = check(v, name)
+        assert cat is None, msg
+    # the same history without any lifecycle event is blind: the node just went unseen
+    tl._items = [o for o in tl._items if not (o.source == "libvirt" and o.node == "node02")]
+    assert check(judge(tl, prediction(), evidence()), MOUNT)[0] is Category.NO_EVIDENCE

@@ -317,7 +317,9 @@ def dark_spans(h: History, node: str, until: float) -> list[tuple[float, float]]
             start = o.t if start is None else start
             booting = o.t if what in OFF_EVENTS else booting  # a frozen node switched off boots afresh
         elif what in ON_EVENTS and start is not None:
-            if booting is not None and what == "started":
+            if booting is not None:
+                if what != "started":
+                    continue  # a domain started afresh reports "resumed" next to "started" (seen live)
                 answer = next((p.t for p in h.items if p.source == "poll" and p.node == node and p.t > o.t
                                and p.kind in ("status", "no-status")), until)
                 spans.append((start, answer))
