@@ -334,7 +334,7 @@ def test_two_owners_at_once_is_split_brain() -> None:
 
 
 def test_polls_without_a_status_are_not_ignored_by_the_owner_check() -> None:
-    skip = {("node01", float(t)) for t in range(3, 12)}
+    skip = {("node01", float(t)) for t in range(3, 17)}  # 14 s unseen: beyond a timed-out poll + 2 intervals
     v = judge(timeline(skip=skip), prediction(), evidence())
     cat, msg = check(v, OWNER)
     assert cat is Category.NO_EVIDENCE
@@ -551,7 +551,7 @@ def test_a_probe_answer_from_an_unknown_host_is_no_start_elsewhere() -> None:
 
 
 def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
-    skip = {("node01", float(t)) for t in range(3, 12)}
+    skip = {("node01", float(t)) for t in range(3, 17)}  # 14 s unseen: beyond a timed-out poll + 2 intervals
     tl = timeline(skip=skip)
     cpu(tl, [0.9] * 30)
     v = judge(tl, prediction(), evidence(lag_bound_s=1.25))
@@ -577,3 +577,11 @@ def test_a_reset_node_is_dark_until_it_answers_even_when_libvirt_says_resumed_fi
     # the same history without any lifecycle event is blind: the node just went unseen
     tl._items = [o for o in tl._items if not (o.source == "libvirt" and o.node == "node02")]
     assert check(judge(tl, prediction(), evidence()), MOUNT)[0] is Category.NO_EVIDENCE
+
+
+def test_one_poll_that_ran_into_its_timeout_is_not_blindness() -> None:
+    """Seen live under TCG: status polls 7-8 s apart while the group started (one poll waiting out
+    its timeout). The poller was looking; a gap within POLL_TIMEOUT_S + 2 intervals is not blind."""
+    skip = {("node01", float(t)) for t in range(3, 10)}  # no status from 2 s to 10 s
+    v = judge(timeline(skip=skip), prediction(), evidence())
+    assert check(v, OWNER)[0] is None

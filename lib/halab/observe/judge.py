@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from halab.observe.hostload import host_lag
+from halab.observe.poller import POLL_TIMEOUT_S
 from halab.observe.timeline import Observation, PhaseResult, Timeline
 from halab.observe.verdict import Category, Check, HostLag, Verdict, failed, passed
 from halab.oracle import Prediction
@@ -53,8 +54,10 @@ class Evidence:
     @property
     def max_gap_s(self) -> float:
         """Longest stretch a running node may go unseen before a safety check calls itself blind:
-        a few poll intervals plus one slow SSH round trip under TCG."""
-        return 4 * self.poll_interval_s + 2.0
+        one poll that ran into its own timeout (the poller was waiting on the node, not looking
+        away) plus the intervals on either side of it. Seen live under TCG: polls 7-8 s apart
+        while a group started, which a bound of a few intervals called blind."""
+        return POLL_TIMEOUT_S + 2 * self.poll_interval_s
 
 
 # --- the history -------------------------------------------------------------------------------

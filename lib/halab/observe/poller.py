@@ -19,6 +19,8 @@ from halab.stacks.base import StackAdapter
 SEPARATOR = "@@HALAB-MOUNT@@"
 
 
+POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not stall its thread long
+
 @dataclass
 class StatusPoller:
     lab: Lab
@@ -26,7 +28,7 @@ class StatusPoller:
     adapter: StackAdapter
     mountpoint: str
     interval_s: float = 1.0
-    command_timeout_s: float = 8.0
+    command_timeout_s: float = POLL_TIMEOUT_S
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
