@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from halab.cib.model import CoroNode, Corosync, Link, frozen
 from halab.errors import ConfigError
+from halab.inputs import read_input
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 8
@@ -38,11 +39,7 @@ class _Section:
 
 def load_corosync(path: str | Path) -> Corosync:
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise ConfigError(f"cannot read corosync.conf: {err.strerror}", str(p)) from None
+    data = read_input(p, lambda why: ConfigError(why, str(p)), MAX_BYTES)  # bounded, one line on error
     return read_corosync(data, str(p))
 
 

@@ -34,6 +34,7 @@ from halab.cib.model import (
 )
 from halab.cib.values import boolean, duration_s, score
 from halab.errors import ConfigError
+from halab.inputs import read_input
 
 MAX_BYTES = 16 * 1024 * 1024  # the corpus' largest CIB is ~1 MiB; a real cluster's a few MiB
 IGNORED = ("alerts", "acls")  # no effect on placement, fencing or timing: named, not modelled
@@ -51,11 +52,7 @@ class Unsupported(ConfigError):
 
 def load_cib(path: str | Path) -> CibConfig:
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise ConfigError(f"cannot read the CIB: {err.strerror}", str(p)) from None
+    data = read_input(p, lambda why: ConfigError(why, str(p)), MAX_BYTES)  # bounded, one line on error
     return read_cib(data, str(p))
 
 
