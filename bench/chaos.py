@@ -5,7 +5,8 @@
 Each round starts a failover run (pytest -m failover, one fault on the owner, --keep-lab) on the
 live lab, and at a random moment interrupts it: SIGINT (Ctrl-C), SIGTERM (CI cancel), SIGKILL of
 its process group, a frozen node (virsh suspend), a killed libvirtd or a killed tgtd. Then it runs
-the next command a user would: the same pytest with --reuse-lab, or `halab down`. It counts what
+the next command a user would: pytest with --reuse-lab (always the suspend fault, the one
+measured to pass on this host, so its failure means the previous round spoiled it), or `halab down`. It counts what
 halab promises never happens: faults left in place, labs or processes left behind, verdicts
 spoiled by the previous round, runs that hung. It prints one line per round, the table and the
 seed. It takes the machine's live-lab lock itself (waiting a bounded time) and leaves the lab down.
@@ -36,7 +37,8 @@ from halab.spec import LabSpec, load_spec
 ROOT = Path(__file__).resolve().parents[1]
 LIVE_LOCK = Path("/tmp/halab-live.lock")
 KINDS = ("SIGINT", "SIGTERM", "SIGKILL", "freeze-node", "kill-libvirtd", "kill-tgtd")
-FAULTS = ("heartbeat-down", "iscsi-block", "suspend")
+FAULTS = ("heartbeat-down", "iscsi-block", "suspend")  # what the interrupted run injects
+NEXT_FAULT = "suspend"  # the next run's fault: the one that passes here, so a failure means spoiled
 STOP_BOUND_S = 90.0  # after SIGINT/SIGTERM the run must end within this (heal is bounded well below)
 RUN_BOUND_S = 1500.0  # a whole run (build + deploy + one fault) ends within this, whatever happened
 DOWN_BOUND_S = 300.0
@@ -186,7 +188,7 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
         rnd.behind = behind_after_down(spec)
     else:
         rnd.next_cmd = "reuse-lab run"
-        again = start_group(pytest_argv(fault, args.lab, args.timing, True), log, env(), ROOT)
+        again = start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT)
         rnd.next_exit = wait_group(again, RUN_BOUND_S)
         rnd.spoiled = rnd.next_exit != 0
         rnd.left_after_next = faults_in_place(spec)

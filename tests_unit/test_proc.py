@@ -140,3 +140,79 @@ def test_remote_lock_wait_is_bounded() -> None:
         assert time.monotonic() - started < 0.5 + 0.2 + 5 + 2  # connect + command + watchdog margin
     finally:
         remote._lock.release()
+
+
+class _FakeConn:
+    """What Remote needs of a fabric Connection after _connect: run() and is_connected."""
+
+    is_connected = True
+
+    def run(self, cmd: str, **_kw: object) -> object:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(exited=0, stdout="ok\n", stderr="")
+
+    def close(self) -> None:
+        pass
+
+
+def _flaky_connect(errors: list[BaseException]) -> object:
+    calls: list[int] = []
+
+    def connect(self: Remote, _timeout: float) -> object:
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+        return _FakeConn()
+
+    connect.calls = calls  # type: ignore[attr-defined]
+    return connect
+
+
+def test_a_handshake_reset_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured in CI: the survivor closed a fresh connection between kex and auth."""
+    import paramiko
+
+    connect = _flaky_connect([paramiko.SSHException("No existing session")])
+    monkeypatch.setattr(Remote, "_connect", connect)
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    assert remote.run("true", timeout=1, connect_timeout=2).stdout == "ok\n"
+    assert len(connect.calls) == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("error", ["timeout", "auth", "refused"])
+def test_a_timeout_or_wrong_key_is_not_retried(monkeypatch: pytest.MonkeyPatch, error: str) -> None:
+    import paramiko
+
+    from halab.lab.remote import Unreachable
+
+    err = {"timeout": TimeoutError("timed out"), "auth": paramiko.AuthenticationException("bad key"),
+           "refused": ConnectionRefusedError("refused")}[error]
+    connect = _flaky_connect([err, paramiko.SSHException("x")])
+    monkeypatch.setattr(Remote, "_connect", connect)
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    with pytest.raises(Unreachable):
+        remote.run("true", timeout=1, connect_timeout=2)
+    assert len(connect.calls) == 1  # type: ignore[attr-defined]
+
+
+def test_resets_are_retried_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from halab.lab.remote import CONNECT_ATTEMPTS, Unreachable
+
+    connect = _flaky_connect([EOFError()] * 10)
+    monkeypatch.setattr(Remote, "_connect", connect)
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    with pytest.raises(Unreachable, match="EOFError"):
+        remote.run("true", timeout=1, connect_timeout=2)
+    assert len(connect.calls) == CONNECT_ATTEMPTS  # type: ignore[attr-defined]
+
+
+def test_a_dead_cached_connection_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    connect = _flaky_connect([])
+    monkeypatch.setattr(Remote, "_connect", connect)
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    dead = _FakeConn()
+    dead.is_connected = False
+    remote._conn = dead
+    assert remote.run("true", timeout=1, connect_timeout=2).ok
+    assert len(connect.calls) == 1  # type: ignore[attr-defined]

@@ -29,6 +29,23 @@ logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 CONNECT_TIMEOUT_S = 5.0
 DEFAULT_COMMAND_TIMEOUT_S = 30.0
 WATCHDOG_MARGIN_S = 5.0  # beyond connect + command timeouts, the watchdog cuts the link
+CONNECT_ATTEMPTS = 3  # a link reset during the handshake is retried; the whole set-up stays in 2 x connect
+RETRY_PAUSE_S = 0.5
+
+
+def transient(err: BaseException) -> bool:
+    """Whether a failed SSH set-up is worth one more try: the link was reset under the handshake.
+
+    Why: measured in CI, a node busy with a fence storm's aftermath closed a fresh connection
+    between key exchange and auth ("No existing session"), and the broken-fence test failed on the
+    harness's own SSH, not on the cluster. A timeout (a frozen node) or an auth failure (a wrong
+    key) is never retried: the first would double the wait, the second cannot heal.
+    """
+    import paramiko
+
+    if isinstance(err, (TimeoutError, paramiko.AuthenticationException, ConnectionRefusedError)):
+        return False
+    return isinstance(err, (paramiko.SSHException, EOFError, ConnectionResetError, BrokenPipeError))
 
 
 class Unreachable(LabError):
@@ -80,6 +97,29 @@ class Remote:
             transport.set_keepalive(2)
         return conn
 
+    def _connection(self, connect_timeout: float, fired: dict[str, bool]) -> Any:
+        """The live connection, or a fresh one; a reset handshake is retried within 2 x connect.
+
+        A cached connection whose transport died (the node rebooted, a fault cut it) is dropped
+        first: using it would fail the command for a reason that has nothing to do with it.
+        """
+        if self._conn is not None and not self._conn.is_connected:
+            self.close()
+        if self._conn is not None:
+            return self._conn
+        deadline = time.monotonic() + 2 * connect_timeout
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                self._conn = self._connect(connect_timeout)
+                return self._conn
+            except Exception as err:
+                self.close()
+                left = deadline - time.monotonic()
+                if fired["cut"] or attempt == CONNECT_ATTEMPTS or not transient(err) or left < 1.0:
+                    raise
+                time.sleep(min(RETRY_PAUSE_S, left))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         sock, self._sock = self._sock, None
@@ -127,17 +167,16 @@ class Remote:
 
         Every step is bounded: the connection by `connect_timeout`, the command by `timeout`, and
         the whole call (exec start included, which paramiko waits for without a timeout) by a
-        watchdog at connect + command + a margin that cuts the link.
+        watchdog at 2 x connect (one retried handshake) + command + a margin that cuts the link.
         """
         from invoke.exceptions import CommandTimedOut
 
-        bound = connect_timeout + timeout + WATCHDOG_MARGIN_S
+        bound = 2 * connect_timeout + timeout + WATCHDOG_MARGIN_S
         with self._session(cmd[:60], bound) as fired:
             started = time.monotonic()
             try:
-                if self._conn is None:
-                    self._conn = self._connect(connect_timeout)
-                res = self._conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False, pty=False)
+                conn = self._connection(connect_timeout, fired)
+                res = conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False, pty=False)
             except CommandTimedOut:
                 self.close()
                 raise Unreachable(f"command timed out after {timeout:.0f} s: {cmd[:80]}", self.name) from None
@@ -163,12 +202,10 @@ class Remote:
         tmp = f"{path}.halab-tmp"
         self.run(f"umask 077 && rm -f {shlex.quote(tmp)} && install -m {mode:o} /dev/null {shlex.quote(tmp)}",
                  timeout=timeout, check=True)
-        bound = CONNECT_TIMEOUT_S + timeout + WATCHDOG_MARGIN_S
+        bound = 2 * CONNECT_TIMEOUT_S + timeout + WATCHDOG_MARGIN_S
         with self._session(f"upload to {path}", bound) as fired:
             try:
-                if self._conn is None:
-                    self._conn = self._connect(CONNECT_TIMEOUT_S)
-                sftp = self._conn.sftp()
+                sftp = self._connection(CONNECT_TIMEOUT_S, fired).sftp()
                 sftp.get_channel().settimeout(timeout)
                 with sftp.open(tmp, "r+") as fh:
                     fh.write(text)
