@@ -115,8 +115,11 @@ def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool
 def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:
     """How long after t0 to keep the fault in place at most: the latest pre-heal window, or, when
     nothing is predicted to happen, the longest the design could take to notice (so "nothing
-    happened" is a finding, not a shortcut)."""
-    pre = [w.latest for p, w in pred.windows.items() if p not in HARNESS_PHASES]
+    happened" is a finding, not a shortcut). The acceptable alternatives count too: measured live,
+    a heartbeat-down whose tie-break race went the other way was healed at the main prediction's
+    end, before the group had started on the race's winner, and the judge could not match the
+    alternative it would otherwise have accepted."""
+    pre = [w.latest for alt in pred.outcomes() for p, w in alt.windows.items() if p not in HARNESS_PHASES]
     if pre:
         return max(pre) + SETTLE_GRACE_S
     d = cluster.design
@@ -265,7 +268,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
 def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:
     seen_all_at: float | None = None
     while timeline.now() < deadline:
-        if seen_all_at is None and _settled(timeline, pred, cluster):
+        if seen_all_at is None and any(_settled(timeline, p, cluster) for p in pred.outcomes()):
             seen_all_at = timeline.now()
         if seen_all_at is not None and timeline.now() - seen_all_at >= SETTLE_GRACE_S:
             return

@@ -335,11 +335,24 @@ def test_two_owners_at_once_is_split_brain() -> None:
 
 def test_polls_without_a_status_are_not_ignored_by_the_owner_check() -> None:
     skip = {("node01", float(t)) for t in range(3, 17)}  # 14 s unseen: beyond a timed-out poll + 2 intervals
-    v = judge(timeline(skip=skip), prediction(), evidence())
+    tl = timeline(skip=skip)
+    for t in range(5, 15):  # meanwhile node02's own view says node02 runs it: node01 may too, unseen
+        tl.record("poll", "node02", "status", status=status(BOTH, "node02"), mounted=False, t=t + 0.6)
+    v = judge(tl, prediction(), evidence())
     cat, msg = check(v, OWNER)
     assert cat is Category.NO_EVIDENCE
     assert "node01 unseen" in msg
     assert check(v, MOUNT)[0] is None  # the garbled polls still said whether the LUN was mounted
+
+
+def test_an_unseen_node_is_not_blindness_while_every_other_node_is_seen_not_holding() -> None:
+    """Measured live (heartbeat-down, race alternative): the owner went unseen 0.2 s beyond the
+    bound just before its fence, while node02 was seen twice without the mount or the service.
+    Two holders need two nodes: that is evidence enough, not NO EVIDENCE."""
+    skip = {("node01", float(t)) for t in range(3, 17)}
+    v = judge(timeline(skip=skip), prediction(), evidence())
+    cat, msg = check(v, OWNER)
+    assert cat is None, msg
 
 
 def test_data_lun_mounted_on_two_nodes() -> None:
@@ -551,7 +564,8 @@ def test_a_probe_answer_from_an_unknown_host_is_no_start_elsewhere() -> None:
 
 
 def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
-    skip = {("node01", float(t)) for t in range(3, 17)}  # 14 s unseen: beyond a timed-out poll + 2 intervals
+    # both nodes 14 s unseen (beyond a timed-out poll + 2 intervals): either may have run it
+    skip = {(n, t + dt) for t in range(3, 17) for n, dt in (("node01", 0.0), ("node02", 0.3))}
     tl = timeline(skip=skip)
     cpu(tl, [0.9] * 30)
     v = judge(tl, prediction(), evidence(lag_bound_s=1.25))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from halab.observe.hostload import host_lag
 from halab.observe.poller import POLL_TIMEOUT_S
@@ -356,13 +357,75 @@ def blind_spans(h: History, node: str, seen: Callable[[Observation], bool], max_
     return out
 
 
-def _blind_text(h: History, nodes: Sequence[str], seen: Callable[[Observation], bool], ev: Evidence) -> str:
-    gaps = [f"{n} unseen {a:.1f}-{b:.1f} s" for n in nodes for a, b in blind_spans(h, n, seen, ev.max_gap_s, h.until)]
+def could_hold(h: History, node: str, seen: Callable[[Observation], bool], holds: Callable[[Observation], bool],
+               max_gap: float, until: float) -> Callable[[float], bool]:
+    """Whether ``node`` may have held the service (or the mount) at a time: not when it was dark,
+    nor when every observation of it within max_gap/2 says it did not hold it."""
+    obs = sorted(((o.t, holds(o)) for o in h.items if o.source == "poll" and o.node == node and seen(o)),
+                 key=lambda th: th[0])
+    times = [t for t, _ in obs]
+    dark = dark_spans(h, node, until)
+    radius = max_gap / 2
+
+    def at(t: float) -> bool:
+        if any(a <= t <= b for a, b in dark):
+            return False
+        near = obs[bisect.bisect_left(times, t - radius):bisect.bisect_right(times, t + radius)]
+        return not near or any(held for _, held in near)
+
+    return at
+
+
+def unresolved(h: History, nodes: Sequence[str], seen: Callable[[Observation], bool],
+               holds: Callable[[Observation], bool], max_gap: float) -> list[tuple[str, float, float]]:
+    """Blind stretches that matter: (node, from, to) where ``node`` went unseen while another node
+    may have held the service too. Why not every unseen stretch: two holders need two nodes; while
+    every other node is dark or seen not holding it, one unseen node cannot make a second one.
+    Measured live: a heartbeat-down run was NO EVIDENCE for an owner unseen 0.2 s beyond the bound,
+    at a time the only other node was seen, twice, without the mount."""
+    out = []
+    for node in nodes:
+        others = [could_hold(h, m, seen, holds, max_gap, h.until) for m in nodes if m != node]
+        for a, b in blind_spans(h, node, seen, max_gap, h.until):
+            out += [(node, x, y) for x, y in _where(a, b, partial(_any_at, others))]
+    return out
+
+
+def _any_at(preds: Sequence[Callable[[float], bool]], t: float) -> bool:
+    return any(p(t) for p in preds)
+
+
+def _where(a: float, b: float, pred: Callable[[float], bool], step: float = 0.1) -> list[tuple[float, float]]:
+    """The sub-stretches of [a, b] where ``pred`` holds, on a grid of ``step``."""
+    out: list[tuple[float, float]] = []
+    start: float | None = None
+    n = max(1, int((b - a) / step))
+    for i in range(n + 1):
+        t = min(a + i * step, b)
+        if pred(t) and start is None:
+            start = t
+        elif not pred(t) and start is not None:
+            out.append((start, t))
+            start = None
+    if start is not None:
+        out.append((start, b))
+    return out
+
+
+def _blind_text(h: History, nodes: Sequence[str], seen: Callable[[Observation], bool],
+                holds: Callable[[Observation], bool], ev: Evidence) -> str:
+    gaps = [f"{n} unseen {a:.1f}-{b:.1f} s" for n, a, b in unresolved(h, nodes, seen, holds, ev.max_gap_s)]
     return "; ".join(gaps)
 
 
 def _has_status(o: Observation) -> bool:
     return o.kind == "status" and o.status is not None
+
+
+def _runs_it(service: str, o: Observation) -> bool:
+    """A node's own view says it runs the service itself."""
+    svc = o.status.service(service) if o.status else None
+    return svc is not None and svc.state == "started" and svc.owner == o.node
 
 
 def _has_mount(o: Observation) -> bool:
@@ -387,7 +450,7 @@ def one_owner(h: History, ev: Evidence) -> Check:
                     and sa.owner != sb.owner:
                 return failed(name, "safety", C.UNSAFE, f"split brain, {ev.service} has two owners: t={a.t:.1f}s "
                               f"{a.node} says {sa.owner}, {b.node} says {sb.owner}")
-    gaps = _blind_text(h, _nodes(ev), _has_status, ev)
+    gaps = _blind_text(h, _nodes(ev), _has_status, partial(_runs_it, ev.service), ev)
     if gaps:
         return failed(name, "safety", C.NO_EVIDENCE, f"status polls too sparse to see two owners ({gaps}; "
                       f"allowed gap {ev.max_gap_s:g} s)")
@@ -405,7 +468,7 @@ def one_mount(h: History, ev: Evidence) -> Check:
             if a.node != b.node and a.mounted and b.mounted:
                 return failed(name, "safety", C.UNSAFE,
                               f"data LUN mounted on two nodes: t={a.t:.1f}s on {a.node} and {b.node}")
-    gaps = _blind_text(h, _nodes(ev), _has_mount, ev)
+    gaps = _blind_text(h, _nodes(ev), _has_mount, lambda o: bool(o.mounted), ev)
     if gaps:
         return failed(name, "safety", C.NO_EVIDENCE, f"mount polls too sparse to see two mounts ({gaps}; "
                       f"allowed gap {ev.max_gap_s:g} s)")
