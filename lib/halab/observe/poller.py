@@ -3,6 +3,12 @@
 Why one thread per node: under TCG one `crm_mon` over SSH takes 0.5-2 s, and a frozen or fenced
 node must not delay the view from the others. Each poll also says whether the data LUN is mounted
 there, which is how "never mounted on two nodes" is checked.
+
+Why the mount first and the status command bounded on the node: measured live (iscsi-block on the
+owner), `crm_mon` on the node whose storage was cut ran into the poll's SSH timeout for 20 s, and
+the mount answer, printed after it, was lost with it: the safety checks called themselves blind
+exactly where they mattered. `findmnt` reads /proc and answers at once; the status command gets
+what is left of the poll's time and a kill.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ SEPARATOR = "@@HALAB-MOUNT@@"
 
 
 POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not stall its thread long
+STATUS_MARGIN_S = 2.5  # the status command is killed on the node this long before the poll's SSH timeout
 
 @dataclass
 class StatusPoller:
@@ -34,7 +41,9 @@ class StatusPoller:
 
     def command(self) -> str:
         status = self.adapter.commands.status
-        return f"{status} 2>/dev/null; echo {SEPARATOR}; findmnt -rn -o SOURCE {self.mountpoint} || true"
+        inner = max(1, int(self.command_timeout_s - STATUS_MARGIN_S))
+        return (f"findmnt -rn -o SOURCE {self.mountpoint} || true; echo {SEPARATOR}; "
+                f"timeout -k 1 {inner} {status} 2>/dev/null")
 
     def poll_once(self, node: str) -> None:
         sent = self.timeline.clock()
@@ -43,7 +52,7 @@ class StatusPoller:
         except HalabError as err:
             self.timeline.record("poll", node, "unreachable", str(err)[:200], t=sent)
             return
-        status_text, _, mount_text = res.stdout.partition(SEPARATOR)
+        mount_text, _, status_text = res.stdout.partition(SEPARATOR)
         t = (sent + self.timeline.clock()) / 2  # midpoint of the round trip
         try:
             status = self.adapter.read_status(status_text)
