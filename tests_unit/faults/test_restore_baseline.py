@@ -10,20 +10,24 @@ import pytest
 
 from halab import proc
 from halab.faults import restore as rs
+from halab.lab.host import Result
 from halab.stacks.types import ClusterStatus, Member, Service
 
 
 @dataclass
 class Remote:
     ran: list[str]
+    busy: list[bool]
 
-    def run(self, cmd: str, **_: Any) -> None:
+    def run(self, cmd: str, **_: Any) -> Result:
         self.ran.append(cmd)
+        return Result(cmd, 124 if "crm_resource --wait" in cmd and self.busy[0] else 0, "", "", 0.0)
 
 
 @dataclass
 class Lab:
     ran: list[str] = field(default_factory=list)
+    busy: list[bool] = field(default_factory=lambda: [False])  # the scheduler still has actions pending
 
     @property
     def spec(self) -> Any:
@@ -31,7 +35,7 @@ class Lab:
 
     def remote(self, node: str) -> Remote:
         del node
-        return Remote(self.ran)
+        return Remote(self.ran, self.busy)
 
 
 def status(owner: str, online: tuple[str, ...] = ("node01", "node02", "node03")) -> ClusterStatus:
@@ -65,7 +69,8 @@ def test_a_design_that_stays_is_moved_back_and_the_move_cleared(
     h.step(status("node03"))
     clock[0] += rs.SETTLE_S
     assert not h.step(status("node03"))
-    assert lab.ran[-1] == "crm_resource --move --resource service01 --node node02 >/dev/null 2>&1"
+    assert lab.ran[-2:] == ["timeout 10 crm_resource --wait",
+                            "crm_resource --move --resource service01 --node node02 >/dev/null 2>&1"]
     assert not h.step(status("node03"))  # moving: not moved twice
     assert sum("--move" in c for c in lab.ran) == 1
     assert not h.step(status("node02"))  # there: clear the constraint, look once more
@@ -78,3 +83,21 @@ def test_nothing_happens_until_every_node_is_back(healer: tuple[rs._Healer, Lab,
     clock[0] += 500
     assert not h.step(status("node02", online=("node02", "node03")))
     assert lab.ran == []
+
+
+def test_a_cluster_still_failing_back_is_not_moved(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    """Measured under TCG: a group start outlasts SETTLE_S; a move then hid the fail-back. While the
+    scheduler has actions pending the healer waits, up to SETTLE_LIMIT_S, then moves anyway."""
+    h, lab, clock = healer
+    lab.busy[0] = True
+    h.step(status("node03"))
+    clock[0] += rs.SETTLE_S
+    assert not h.step(status("node03"))
+    assert not any("--move" in c for c in lab.ran)
+    assert h.step(status("node02"))  # the cluster finished its own fail-back
+    h2 = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
+                    budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
+    h2.step(status("node03"))
+    clock[0] += rs.SETTLE_LIMIT_S
+    h2.step(status("node03"))
+    assert "--move" in lab.ran[-1]

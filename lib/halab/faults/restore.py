@@ -93,6 +93,7 @@ def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
 
 
 SETTLE_S = 20.0  # after all nodes are back: time for a fail-back design to move the service itself
+SETTLE_LIMIT_S = 90.0  # ... and, where the stack can say it is still busy, how long that may last
 
 
 def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
@@ -183,13 +184,33 @@ class _Healer:
             self.run(f"{cmds.disable_service}; {cmds.enable_service}", timeout=120)
             self.nudged = True
             return False
-        if started and not self.moved and time.monotonic() - self.cleaned_at >= SETTLE_S and cmds.relocate_service:
+        if started and not self.moved and cmds.relocate_service and self.idle():
             owner = svc.owner if svc is not None else "?"
             self.progress(f"restore: {self.service} stays on {owner} (the design does not fail back); "
                           f"moving it to its baseline {self.baseline}")
             self.run(cmds.relocate_service, timeout=120)
             self.moved = True
         return False
+
+
+    def idle(self) -> bool:
+        """Whether the cluster is done moving things by itself, so a move of ours fights nothing.
+
+        Why not a fixed wait alone: measured under TCG, a group start takes 30-39 s, longer than
+        SETTLE_S; a move issued while the cluster was failing the service back hid the fail-back
+        the next test was to see. Where the stack can say (pacemaker's scheduler on the live CIB),
+        it is asked; a cluster busy beyond SETTLE_LIMIT_S is moved anyway (the budget still holds).
+        """
+        elapsed = time.monotonic() - (self.cleaned_at or time.monotonic())
+        cmd = self.adapter.commands.settled
+        if elapsed < SETTLE_S:
+            return False
+        if not cmd or elapsed >= SETTLE_LIMIT_S:
+            return True
+        try:
+            return self.lab.remote(self.baseline).run(cmd, timeout=self.budget.cap(20.0), connect_timeout=3).ok
+        except HalabError:
+            return False
 
 
 def _needs_enable(lab: Lab, svc: Service | None) -> bool:

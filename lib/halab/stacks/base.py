@@ -43,6 +43,7 @@ class Commands:
     stack_running: str = ""  # exits 0 exactly when the whole stack runs on the node
     clear_failures: str = ""  # forget resource failures so placement follows the design again
     clear_relocation: str = ""  # {service}: remove what relocate_service left behind (a move constraint)
+    settled: str = ""  # exits 0 when the cluster has nothing left to do ("" when the stack cannot say)
 
 
 class StackAdapter(Protocol):

@@ -44,6 +44,8 @@ COMMANDS = Commands(
     stack_running="systemctl is-active --quiet corosync pacemaker",
     clear_failures="crm_resource --cleanup",
     clear_relocation="crm_resource --clear --resource {service}",
+    # the scheduler's own answer: no action pending on the live CIB within 10 s (124 otherwise)
+    settled="timeout 10 crm_resource --wait",
 )
 
 
