@@ -42,6 +42,7 @@ NEXT_FAULT = "suspend"  # the next run's fault: the one that passes here, so a f
 STOP_BOUND_S = 90.0  # after SIGINT/SIGTERM the run must end within this (heal is bounded well below)
 RUN_BOUND_S = 1500.0  # a whole run (build + deploy + one fault) ends within this, whatever happened
 DOWN_BOUND_S = 300.0
+BOOT_BOUND_S = 240.0  # a fenced node boots again within this under TCG (measured 60-150 s)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def faults_in_place(spec: LabSpec) -> list[str]:
     return found
 
 
-def _node_faults(lab: labmod.Lab, node: str, domain: str, good_key: str) -> list[str]:
+def _node_faults(lab: labmod.Lab, node: str, domain: str, good_key: str, waited: bool = False) -> list[str]:
     try:
         state = domains.state(domain)
     except HalabError as err:
@@ -119,7 +120,14 @@ def _node_faults(lab: labmod.Lab, node: str, domain: str, good_key: str) -> list
             "iptables -S | grep -c halab-fault; ip -br link show hb; ip -br link show svc; "
             f"sha256sum {FENCE_KEY_ON_NODE} | cut -d' ' -f1", timeout=20, connect_timeout=5)
     except HalabError as err:
-        return [*out, f"{node}: unreachable ({str(err)[:60]})"]
+        if waited:
+            return [*out, f"{node}: unreachable after {BOOT_BOUND_S:.0f} s ({str(err)[:60]})"]
+        # a node the cluster fenced boots again: unreachable for a while is not a fault left in place
+        try:
+            lab.remote(node).wait_ssh(BOOT_BOUND_S)
+        except HalabError as late:
+            return [*out, f"{node}: unreachable after {BOOT_BOUND_S:.0f} s ({str(late)[:60]})"]
+        return _node_faults(lab, node, domain, good_key, waited=True)
     lines = res.stdout.split("\n")
     if lines and lines[0].strip() not in ("", "0"):
         out.append(f"{node}: {lines[0].strip()} firewall rule(s)")
@@ -133,8 +141,9 @@ def behind_after_down(spec: LabSpec) -> list[str]:
     out = labmod.leftovers(spec)
     out += [f"qemu pid {p}" for p in domains.qemu_pids([n.domain for n in spec.nodes], LabPaths(spec.name).nodes)
             .values()]
-    for name in ("tgtd", "libvirtd", "virtlogd"):
-        out += [f"{name} pid {p}" for p in run(["pgrep", "-x", name], timeout=10, check=False).stdout.split()]
+    for name in ("tgtd", "libvirtd", "virtlogd"):  # zombies are gone, only not yet reaped (PID 1 here is lazy)
+        out += [f"{name} pid {p}" for p in run(["pgrep", "-x", name], timeout=10, check=False).stdout.split()
+                if daemons.identity_of(int(p), with_cmdline=False) is not None]
     return sorted(set(out))
 
 

@@ -238,9 +238,18 @@ class _Teardown:
         self.left.extend(report.problems)
 
     def tgtd(self) -> None:
-        if daemons.pid_file(self.paths.pids, "tgtd").exists():
-            target.offline(self.paths)
-            self.named(["tgtd"], 3)
+        """Offline, then stopped. Deleting tgt's system makes tgtd exit by itself; it is reported
+        removed all the same (before, a `halab down` that had stopped it said nothing about it)."""
+        path = daemons.pid_file(self.paths.pids, "tgtd")
+        if not path.exists():
+            return
+        ident = daemons.Identity.from_json(path.read_text(errors="replace"))
+        ours = ident is not None and daemons.same(ident)
+        target.offline(self.paths)
+        before = len(self.gone) + len(self.left)
+        self.named(["tgtd"], 3)
+        if ours and len(self.gone) + len(self.left) == before:
+            self.gone.append("daemon tgtd")
 
     def in_netns(self) -> None:
         for pid in pids_in_netns(self.paths.netns):  # in this lab's own netns: started for this lab
