@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import signal
@@ -81,8 +82,13 @@ def env() -> dict[str, str]:
 
 
 def lab_is_up(spec: LabSpec) -> bool:
+    """Up and whole: a lab whose build was interrupted is not up (--reuse-lab rebuilds it)."""
     paths = LabPaths(spec.name)
-    return paths.state_file.exists() and Path(f"/run/netns/{paths.netns}").exists()
+    try:
+        phase = json.loads(paths.state_file.read_text()).get("phase")
+    except (OSError, ValueError):
+        return False
+    return phase == "up" and Path(f"/run/netns/{paths.netns}").exists()
 
 
 def faults_in_place(spec: LabSpec) -> list[str]:

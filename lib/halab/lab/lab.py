@@ -334,7 +334,17 @@ def attach(spec: LabSpec) -> Lab:
     paths = LabPaths(spec.name)
     if not paths.state_file.exists() or not network.netns_exists(paths.netns):
         raise LabError(f"lab {spec.name} is not up (run `halab up --lab {spec.name}`)")
-    info = json.loads(paths.state_file.read_text())
+    try:
+        info = json.loads(paths.state_file.read_text())
+    except (OSError, ValueError) as err:
+        raise LabError(f"lab {spec.name}: state file unreadable ({err}); "
+                       f"`halab down --lab {spec.name}` clears it") from None
+    if info.get("phase") != "up":
+        # a build killed half-way (SIGKILL, a host crash): nodes without their iSCSI sessions or fence
+        # key. Measured in the chaos run: a --reuse-lab session deployed onto one and failed on a LUN
+        # that no node had logged in to. Not up means not reusable: the caller builds afresh.
+        raise LabError(f"lab {spec.name} was left half-built (phase {info.get('phase')!r}); it is rebuilt, "
+                       f"or `halab down --lab {spec.name}` removes it")
     accel = Accel(info.get("accel", "tcg"), info.get("accel_reason", ""))
     virt.select(paths)
     return Lab(spec, paths, accel, None, remotes_for(spec, paths))
