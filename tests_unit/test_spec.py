@@ -154,7 +154,8 @@ def test_with_timing(seed: LabSpec) -> None:
 def test_a_stack_without_its_section_is_refused(tmp_path: Path) -> None:
     spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', ""),
                              ("[stacks.rgmanager.timing.fast]", ""), ("totem_token = 10000\n", ""),
-                             ("quorumd_tko = 4\n", "")))
+                             ("quorumd_tko = 4\n", ""), ("[stacks.rgmanager.timing.seed]", ""),
+                             ("cluster_start_s = [20.0, 420.0]\n", ""), ("cluster_start_s = [20.0, 420.0]\n", "")))
     with pytest.raises(SpecError, match=r"\[stacks.rgmanager\]"):
         spec.with_stack("rgmanager")
 
@@ -262,3 +263,18 @@ def test_halab_up_with_a_malformed_spec_is_exit_2_one_line(tmp_path: Path,
     assert err.count("\n") == 1
     assert str(path) in err
     assert "networks[1]" in err
+
+
+def test_a_stack_sets_its_own_measured_ranges(seed: LabSpec) -> None:
+    """One lab runs both stacks; rgmanager's rejoin takes minutes longer under TCG (measured)."""
+    rg = seed.with_stack("rgmanager").with_timing("fast")
+    assert rg.timing.cluster_start_s == (20.0, 420.0)
+    assert rg.timing.token_ms == seed.with_timing("fast").timing.token_ms
+    assert seed.with_timing("fast").timing.cluster_start_s == (10.0, 90.0)  # pacemaker keeps the lab's
+    assert rg.with_stack("pacemaker").timing.cluster_start_s == (10.0, 90.0)
+
+
+def test_a_stack_range_is_validated_like_the_lab_ranges(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"stacks.rgmanager.timing.fast.cluster_start_s: want \[min, max\]"):
+        load_spec(variant(tmp_path, ("cluster_start_s = [20.0, 420.0]\n\n[stacks.rgmanager.timing.seed]",
+                                     "cluster_start_s = [420.0, 20.0]\n\n[stacks.rgmanager.timing.seed]")))

@@ -162,12 +162,27 @@ class LabSpec:
         if stack not in STACKS:
             raise SpecError(f"unknown stack {stack!r} (one of {', '.join(STACKS)})", str(self.path))
         self.stack_config(stack)
-        return _replace(self, stack=stack)
+        return _replace(self, stack=stack, timing=stack_timing(self.timings[self.timing.name], self.stacks, stack))
 
     def with_timing(self, name: str) -> LabSpec:
         if name not in self.timings:
             raise SpecError(f"no timing profile {name!r} (known: {', '.join(self.timings)})", str(self.path))
-        return _replace(self, timing=self.timings[name])
+        return _replace(self, timing=stack_timing(self.timings[name], self.stacks, self.stack))
+
+
+RANGE_KEYS = ("fence_agent_s", "resource_start_s", "node_boot_s", "cluster_start_s")
+
+
+def stack_timing(base: TimingProfile, stacks: Mapping[str, Mapping[str, Any]], stack: str) -> TimingProfile:
+    """The profile as ``stack`` runs it: ``[stacks.<stack>.timing.<profile>]`` may set its own measured
+    ranges. Why: one lab runs both stacks, and their durations differ by minutes (measured under
+    TCG: rgmanager reads every agent's metadata before a rejoined node is in, ~5 min; pacemaker's
+    node is online in under 90 s)."""
+    from dataclasses import replace
+
+    section = stacks.get(stack, {}).get("timing", {}).get(base.name, {})
+    changes: dict[str, Any] = {k: (float(section[k][0]), float(section[k][1])) for k in RANGE_KEYS if k in section}
+    return replace(base, **changes) if changes else base
 
 
 def _replace(spec: LabSpec, **changes: Any) -> LabSpec:
@@ -330,7 +345,7 @@ class _Reader:
             name=self.name(self.raw.get("name", self.path.parent.name), "name"),
             path=self.path,
             stack=stack,
-            timing=timings[timing_name],
+            timing=stack_timing(timings[timing_name], stacks, stack),
             image=self.image(),
             networks=networks,
             nodes=nodes,
@@ -362,6 +377,7 @@ class _Reader:
             for key in ("cluster_conf", "cib", "corosync"):  # design files: inside the labs folder
                 if key in cfg:
                     self.inside_lab_dir(self.text(cfg[key], f"{where}.{key}"), f"{where}.{key}")
+            self.stack_ranges(stack, cfg)
             out[stack] = cfg
         del nodes, networks
         return out
@@ -490,6 +506,30 @@ class _Reader:
                      self.integer(raw.get("vcpus", 1), "image.vcpus", 1, 64),
                      root_device=root_device, **hints)
 
+    def range_pair(self, value: Any, field: str) -> tuple[float, float]:
+        bad = self.fail(f"{field}: want [min, max] with 0 <= min <= max, finite")
+        if not isinstance(value, list) or len(value) != 2 or any(isinstance(x, bool) for x in value):
+            raise bad
+        try:
+            lo, hi = (float(x) for x in value)
+        except (TypeError, ValueError):
+            raise bad from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo <= hi <= 86400):
+            raise bad
+        return (lo, hi)
+
+    def stack_ranges(self, stack: str, cfg: Mapping[str, Any]) -> None:
+        """[stacks.<stack>.timing.<profile>] range keys: the same [min, max] rules as [timing.*]."""
+        timing = cfg.get("timing", {})
+        if not isinstance(timing, Mapping):
+            raise self.fail(f"stacks.{stack}.timing: want a table of profiles")
+        for profile, section in timing.items():
+            if not isinstance(section, Mapping):
+                raise self.fail(f"stacks.{stack}.timing.{profile}: want a table")
+            for key in RANGE_KEYS:
+                if key in section:
+                    self.range_pair(section[key], f"stacks.{stack}.timing.{profile}.{key}")
+
     def timings(self) -> dict[str, TimingProfile]:
         out = {}
         for name, section in self.table(self.need(self.raw, "timing", "lab"), "timing").items():
@@ -498,17 +538,7 @@ class _Reader:
             self.name(name, where)
 
             def pair(key: str, raw: Mapping[str, Any] = raw, where: str = where) -> tuple[float, float]:
-                bad = self.fail(f"{where}.{key}: want [min, max] with 0 <= min <= max, finite")
-                value = self.need(raw, key, where)
-                if not isinstance(value, list) or len(value) != 2 or any(isinstance(x, bool) for x in value):
-                    raise bad
-                try:
-                    lo, hi = (float(x) for x in value)
-                except (TypeError, ValueError):
-                    raise bad from None
-                if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo <= hi <= 86400):
-                    raise bad
-                return (lo, hi)
+                return self.range_pair(self.need(raw, key, where), f"{where}.{key}")
 
             out[name] = TimingProfile(
                 name=name,

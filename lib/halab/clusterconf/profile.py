@@ -20,7 +20,7 @@ from lxml import etree
 from halab.clusterconf.model import ClusterConf
 from halab.clusterconf.reader import parse_cluster_conf
 from halab.errors import ConfigError
-from halab.spec import LabSpec
+from halab.spec import RANGE_KEYS, LabSpec
 
 # profile key -> (element, attribute) in cluster.conf
 OVERRIDES = {
@@ -34,11 +34,11 @@ def profile_overrides(spec: LabSpec) -> dict[str, int]:
     """The cluster.conf overrides of the spec's timing profile (empty: cluster.conf as written)."""
     cfg: Mapping[str, Any] = spec.stacks.get("rgmanager", {})
     section = cfg.get("timing", {}).get(spec.timing.name, {})
-    unknown = sorted(set(section) - set(OVERRIDES))
+    unknown = sorted(set(section) - set(OVERRIDES) - set(RANGE_KEYS))
     if unknown:
         raise ConfigError(f"[stacks.rgmanager.timing.{spec.timing.name}]: unknown key(s) {', '.join(unknown)} "
-                          f"(known: {', '.join(OVERRIDES)})", str(spec.path))
-    return {k: int(v) for k, v in section.items()}
+                          f"(known: {', '.join((*OVERRIDES, *RANGE_KEYS))})", str(spec.path))
+    return {k: int(v) for k, v in section.items() if k in OVERRIDES}  # ranges: halab.spec.stack_timing
 
 
 def apply_overrides(text: str, overrides: Mapping[str, int]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from halab.clusterconf import Flavor, load_cluster_conf
+from halab.clusterconf import Flavor
 from halab.errors import NotApplicable, SpecError
 from halab.faults.effect import CLUSTER_DAEMON, LINK_DOWN, Act, Effect
 from halab.oracle import broken, rgdesign
@@ -49,7 +49,11 @@ def predict(
         effect = effect_of(fault)
     cannot: dict[str, str] = {}
     if design is None:  # the lab's own cluster.conf: a design the cluster refuses is no prediction
-        conf = load_cluster_conf(spec.cluster_conf_path())
+        # as the lab runs it: under the timing profile's overrides (the deploy writes the same text);
+        # reading the file as written predicted token 20000 / tko 10 for a cluster running 10000 / 4
+        from halab.clusterconf.profile import lab_conf
+
+        conf = lab_conf(spec)
         broken.refusal(conf, spec, Flavor.RHEL6.value)
         cannot = broken.unfenceable(conf)
         design = rgdesign.from_cluster_conf(conf, spec)
