@@ -31,10 +31,11 @@ def test_cman_tool_status_shows_the_quorum_device_votes() -> None:
     assert v.local_node == "node01h"
 
 
-def test_cman_tool_nodes_lists_the_quorum_disk_as_node_0() -> None:
+def test_cman_tool_nodes_leaves_out_the_quorum_disk_it_lists_as_node_0() -> None:
+    """Live: cman lists the quorum disk as node 0 named by its device; it is not a member."""
+    assert "   0   M      0" in _text("probe-cman_tool-nodes.txt")
     nodes = read_cman_nodes(_text("probe-cman_tool-nodes.txt"))
-    assert [(m.node_id, m.name, m.online) for m in nodes] == [
-        (0, "/dev/loop0", True), (1, "node01h", True), (2, "node02h", False)]
+    assert [(m.node_id, m.name, m.online) for m in nodes] == [(1, "node01h", True), (2, "node02h", False)]
 
 
 def test_mkqdisk_label() -> None:

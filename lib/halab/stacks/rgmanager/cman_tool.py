@@ -121,8 +121,12 @@ def _sts_flags(sts: str) -> tuple[str, ...]:
     return {"X": ("dead",), "d": ("disallowed",), "?": ("unknown",)}.get(sts, ())
 
 
+QDISK_NODE_ID = 0  # cman lists the quorum disk as node 0
+
+
 def read_cman_nodes(text: str) -> tuple[Member, ...]:
     """Members of `cman_tool nodes` (Node Sts Inc Joined Name): M = member, X = dead, d = disallowed.
+    The quorum disk's row (node 0) is not a member and is left out.
 
     Also reads `cman_tool nodes -F id,type,votes,name` (no header), the form pcs appends.
     """
@@ -132,10 +136,12 @@ def read_cman_nodes(text: str) -> tuple[Member, ...]:
         raise ParseError(NODES_KIND, "no node rows", found[-1].no)
     if body[0].text.split()[:3] != ["Node", "Sts", "Inc"]:
         return tuple(_vote_member(line, NODES_KIND) for line in body)
-    members = [_node_row(line) for line in body[1:] if not line.text.strip().startswith("Addresses:")]
-    if not members:
+    rows = [_node_row(line) for line in body[1:] if not line.text.strip().startswith("Addresses:")]
+    if not rows:
         raise ParseError(NODES_KIND, "no node rows under the header", body[0].no)
-    return tuple(members)
+    # Node 0 is the quorum disk (seen live: "0 M 0 ... /dev/loop0"), not a cluster member; its
+    # state is in `cman_tool status` (Quorum device votes) and clustat's quorum device row.
+    return tuple(m for m in rows if m.node_id != QDISK_NODE_ID)
 
 
 def _disallowed_note(text: str) -> bool:
