@@ -15,6 +15,7 @@ seed. It takes the machine's live-lab lock itself (waiting a bounded time) and l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -171,6 +172,19 @@ def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None
             os.kill(ident.pid, signal.SIGKILL)
 
 
+def stop_children() -> None:
+    """Ctrl-C on the chaos run: SIGINT every failover run it started (each heals and ends), bounded."""
+    out = run(["pgrep", "-f", "pytest -m failover tests_failover/test_failover.py"], timeout=10, check=False)
+    pids = [int(p) for p in out.stdout.split()]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + STOP_BOUND_S
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if daemons.identity_of(p, with_cmdline=False) is not None]
+        time.sleep(1)
+
+
 def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Random, logs: Path) -> Round:
     kind, fault = rng.choice(KINDS), rng.choice(FAULTS)
     reuse = lab_is_up(spec)
@@ -244,7 +258,13 @@ def main(argv: list[str] | None = None) -> int:
                 if args.stop_by and time.time() + args.round_estimate > args.stop_by:
                     print(f"chaos: stopping before round {n}: it could end after --stop-by", flush=True)
                     break
-                rnd = one_round(n, spec, args, rng, logs)
+                try:
+                    rnd = one_round(n, spec, args, rng, logs)
+                except KeyboardInterrupt:
+                    stop_children()
+                    print(f"chaos: interrupted in round {n}; the round's run was interrupted too (it heals)",
+                          flush=True)
+                    break
                 rounds.append(rnd)
                 print(rnd.line(), flush=True)
                 for what in rnd.left_after_interrupt + rnd.left_after_next + rnd.behind:
