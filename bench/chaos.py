@@ -21,6 +21,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -172,17 +173,23 @@ def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None
             os.kill(ident.pid, signal.SIGKILL)
 
 
+CHILDREN: list[subprocess.Popen[str]] = []  # the runs this chaos run started: the only ones it signals
+
+
+def started(proc: subprocess.Popen[str]) -> subprocess.Popen[str]:
+    CHILDREN.append(proc)
+    return proc
+
+
 def stop_children() -> None:
-    """Ctrl-C on the chaos run: SIGINT every failover run it started (each heals and ends), bounded."""
-    out = run(["pgrep", "-f", "pytest -m failover tests_failover/test_failover.py"], timeout=10, check=False)
-    pids = [int(p) for p in out.stdout.split()]
-    for pid in pids:
+    """Ctrl-C on the chaos run: SIGINT each failover run it started (each heals and ends), bounded."""
+    live = [p for p in CHILDREN if p.poll() is None]
+    for proc in live:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGINT)
-    deadline = time.monotonic() + STOP_BOUND_S
-    while pids and time.monotonic() < deadline:
-        pids = [p for p in pids if daemons.identity_of(p, with_cmdline=False) is not None]
-        time.sleep(1)
+            os.killpg(proc.pid, signal.SIGINT)
+    for proc in live:
+        if wait_group(proc, STOP_BOUND_S) is None:
+            kill_group(proc)
 
 
 def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Random, logs: Path) -> Round:
@@ -192,7 +199,7 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
     delay = rng.uniform(5.0, 150.0 if reuse else 260.0)
     rnd = Round(n, kind, fault, delay)
     log = logs / f"round{n:02d}.log"
-    proc = start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT)
+    proc = started(start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT))
     rnd.first_exit = wait_group(proc, delay)
     if rnd.first_exit is None:  # still running: interrupt it now
         disturbed = time.monotonic()
@@ -217,7 +224,7 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
         rnd.behind = behind_after_down(spec)
     else:
         rnd.next_cmd = "reuse-lab run"
-        again = start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT)
+        again = started(start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT))
         rnd.next_exit = wait_group(again, RUN_BOUND_S)
         rnd.spoiled = rnd.next_exit != 0
         rnd.left_after_next = faults_in_place(spec)
