@@ -176,7 +176,7 @@ def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None
 CHILDREN: list[subprocess.Popen[str]] = []  # the runs this chaos run started: the only ones it signals
 
 
-def started(proc: subprocess.Popen[str]) -> subprocess.Popen[str]:
+def tracked(proc: subprocess.Popen[str]) -> subprocess.Popen[str]:
     CHILDREN.append(proc)
     return proc
 
@@ -199,7 +199,7 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
     delay = rng.uniform(5.0, 150.0 if reuse else 260.0)
     rnd = Round(n, kind, fault, delay)
     log = logs / f"round{n:02d}.log"
-    proc = started(start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT))
+    proc = tracked(start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT))
     rnd.first_exit = wait_group(proc, delay)
     if rnd.first_exit is None:  # still running: interrupt it now
         disturbed = time.monotonic()
@@ -224,7 +224,7 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
         rnd.behind = behind_after_down(spec)
     else:
         rnd.next_cmd = "reuse-lab run"
-        again = started(start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT))
+        again = tracked(start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT))
         rnd.next_exit = wait_group(again, RUN_BOUND_S)
         rnd.spoiled = rnd.next_exit != 0
         rnd.left_after_next = faults_in_place(spec)
