@@ -28,3 +28,28 @@ def test_the_hold_covers_the_race_alternative_that_ends_later() -> None:
     with_alt = hold_deadline(main, None)  # type: ignore[arg-type]
     assert with_alt - without == 105.2 - 42.2
     assert with_alt > 105.2  # harness-driven windows (node-rejoined) never extend the hold
+
+
+def _cluster() -> object:
+    from types import SimpleNamespace
+
+    from halab.spec import load_spec
+
+    spec = load_spec("seed").with_timing("fast")
+    return SimpleNamespace(design=SimpleNamespace(preferred_node="node01", service="service01"),
+                           lab=SimpleNamespace(spec=spec))
+
+
+def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_fence() -> None:
+    """Measured live (iscsi-block on the owner): nobody fenced, service01 on node02; the bare margin
+    (120 s) could not hold the cleanup, a group stop and a 30-50 s group start under TCG."""
+    from halab.faults.restore import SETTLE_S
+    from halab.scenario import RESTORE_MARGIN_S, restore_budget
+
+    moved = _pred({"detect": Window(14.5, 38.0), "service-started": Window(16.5, 213.0)}, fenced=(),
+                  services={"service01": "node02"})
+    assert restore_budget(moved, _cluster()) == RESTORE_MARGIN_S + 2 * 50.0 + SETTLE_S  # type: ignore[arg-type]
+    stayed = replace(moved, services={"service01": "node01"})
+    assert restore_budget(stayed, _cluster()) == RESTORE_MARGIN_S  # type: ignore[arg-type]
+    fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
+    assert restore_budget(fenced, _cluster()) == 331.0 + RESTORE_MARGIN_S  # type: ignore[arg-type]

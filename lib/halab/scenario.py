@@ -17,7 +17,7 @@ from halab.deploy.pacemaker import Design
 from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError
 from halab.faults import get_fault, injected
-from halab.faults.restore import restore
+from halab.faults.restore import SETTLE_S, restore
 from halab.lab.lab import Lab
 from halab.observe import logs as nodelogs
 from halab.observe import records as phase_records
@@ -250,8 +250,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)
         timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
-    later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
-    within = max([*later, 0.0]) + RESTORE_MARGIN_S
+    within = restore_budget(pred, cluster)
     timeline.record(HARNESS, None, RESTORE)
     try:
         restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
@@ -263,6 +262,23 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
         return history, offset
     timeline.record(HARNESS, None, RESTORED)
     return history, offset
+
+
+def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
+    """How long the restore after a fault may take: the latest harness-driven window (a fenced
+    node's rejoin and fail-back), or, when no node was fenced but the service moved, the way home
+    (cleanup, then a group stop and start on its preferred node), plus a margin.
+
+    Why: measured live (iscsi-block on the owner, fast profile), the service sat on node02 with
+    nobody fenced; the budget was the bare margin (120 s), and 42 s of it went to SSH while node01's
+    I/O recovered, so the fail-back (a stop and a 30-50 s group start under TCG) could not fit.
+    """
+    later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
+    home = cluster.design.preferred_node
+    moved = place_text(pred.services.get(cluster.design.service)) != home
+    way_home = 2 * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S if moved and "fail-back" not in \
+        pred.windows else 0.0
+    return max([*later, 0.0]) + way_home + RESTORE_MARGIN_S
 
 
 def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:
