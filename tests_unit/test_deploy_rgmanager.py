@@ -164,26 +164,3 @@ def test_the_live_plan_on_halabs_image_names_the_data_lun_by_path_and_skips_rhel
     assert f'device="{LUN.format(2)}"' in conf
     assert not plan.warnings
     assert not any("/etc/init.d/myappl" in c for c in cmds)  # in the image already
-
-
-def test_only_the_agents_cluster_conf_uses_stay_executable_on_halabs_image() -> None:
-    """rgmanager runs every executable agent's meta-data at start (resrules.c); under TCG a rejoin
-    took 490 s, most of it that scan. halab's own image keeps the seed's four; a user's is untouched."""
-    from halab.deploy.rgmanager import agents_used, rgmanager_plan
-    from halab.spec import load_spec
-
-    spec = load_spec("seed").with_stack("rgmanager")
-    ours = [s for ph in rgmanager_plan(spec, "debian").phases for s in ph.steps if "agents" in s.what]
-    assert len(ours) == 1
-    assert "chmod a-x" in ours[0].command
-    assert "/usr/share/cluster" in ours[0].command
-    assert {"service.sh", "ip.sh", "fs.sh", "script.sh"} <= set(agents_used(_seed_conf()))
-    theirs = [s for ph in rgmanager_plan(spec, "rhel6").phases for s in ph.steps if "agents" in s.what]
-    assert theirs == []
-
-
-def _seed_conf():  # type: ignore[no-untyped-def]
-    from halab.clusterconf.reader import load_cluster_conf
-    from halab.spec import load_spec
-
-    return load_cluster_conf(load_spec("seed").with_stack("rgmanager").cluster_conf_path())

@@ -107,8 +107,8 @@ def rgmanager_plan(spec: LabSpec, platform: str | None = None) -> Plan:
     site = _site(spec, platform or platform_of(spec))
     names = tuple(n.name for n in spec.nodes)
     if site.platform == "debian":
-        prepare = (*_luns_seen(site), *_no_boot_start(site), *_agents_used(site), *_fence_keys(site),
-                   *_cluster_conf(site), *_app(site))
+        prepare = (*_luns_seen(site), *_no_boot_start(site), *_fence_keys(site), *_cluster_conf(site),
+                   *_app(site))
     else:
         prepare = (*_iscsi(site), *_ricci(), *_no_boot_start(site), *_fence_keys(site), *_cluster_conf(site),
                    *_app(site))
@@ -220,33 +220,6 @@ def _no_boot_start(site: _Site) -> tuple[Step, ...]:
                      "systemctl disable --quiet cman.service rgmanager.service"),)
     return (Step("a fenced node must not rejoin by itself at boot",
                  "chkconfig cman off && chkconfig rgmanager off"),)
-
-
-RGMANAGER_AGENTS = "/usr/share/cluster"
-
-
-def agents_used(conf: ClusterConf) -> tuple[str, ...]:
-    """The agent files rgmanager needs for this cluster.conf: service.sh and one per resource type
-    its services use (`<ip>` -> ip.sh; SAPInstance-style agents have no .sh)."""
-    tags = {"service", *(r.tag for svc in conf.services for r in svc.walk())}
-    return tuple(sorted({f for t in tags for f in (f"{t}.sh", t)}))
-
-
-def _agents_used(site: _Site) -> tuple[Step, ...]:
-    """Only the agents cluster.conf uses stay executable (halab's own RHCS image only).
-
-    Why: when rgmanager starts it runs `<file> meta-data` for every executable file in
-    /usr/share/cluster (cluster 3.2.0 rgmanager/src/daemons/resrules.c, load_resource_rules), 35
-    shell agents in this tree; measured under TCG, a fenced node's rejoin took 490 s, most of it
-    that scan. A file without its x bit is skipped by that very loop, so nothing else changes; the
-    used ones are made executable again, so a later design with other agents gets them back.
-    """
-    keep = " ".join(shlex.quote(f) for f in agents_used(site.conf))
-    cmd = (f"cd {RGMANAGER_AGENTS} && keep=' {keep} ' && for f in *; do [ -f \"$f\" ] || continue; "
-           f"case \"$keep\" in *\" $f \"*) chmod a+x \"$f\";; *) chmod a-x \"$f\";; esac; done")
-    shown = ", ".join(f for f in agents_used(site.conf) if f.endswith(".sh"))
-    return (Step(f"rgmanager loads only the agents cluster.conf uses ({shown}): "
-                 "it runs every executable agent's meta-data at start", cmd),)
 
 
 def _fence_keys(site: _Site) -> tuple[Step, ...]:
