@@ -5,7 +5,7 @@
 #   3. the live lab test (builds the seed lab, checks it, tears it down, checks nothing is left),
 #   4. suspend on the service owner and the broken-fence proof, live, fast timing profile,
 #   5. (bring your own image: out of CI for now, see below),
-#   6. a broken cluster (mutant) that must be judged FAILED with its category, live,
+#   6. two broken clusters (mutants) that must be judged FAILED with their category, live,
 #   7. the RHCS image (rgmanager's stack compiled from upstream source; cached), then the seed's
 #      own stack live: suspend on the owner on rgmanager (cman, qdiskd, fenced, rgmanager), fast timing.
 # Every pytest run must have run tests: exit 5 (nothing collected) is a failure here.
@@ -44,10 +44,11 @@ step "failover (suspend on the owner + the broken-fence proof, fast timing)" -p 
 #    hold ended at the service-started window's end, 80.2 s; the profile's resource_start_s range
 #    is a first estimate). Run it with: .venv/bin/python -m halab.lab.byoimage, then the pytest line
 #    of the README's "Bring your own image" section.
-# 6. Broken clusters: a mutant of the seed design (labs/mutants/pacemaker.toml) must come out
-#    FAILED with its catalogued category for the right reason (the test passes when it does).
+# 6. Broken clusters: two mutants of the seed design (labs/mutants/pacemaker.toml) must come out
+#    FAILED with their catalogued category for the right reason (the test passes when they do):
+#    the standby banned (measured 11 min 23 s here) and a fence device with a wrong plug (8 min 56 s).
 step "mutants (a broken cluster must fail)" -p no:cacheprovider -m mutants tests_mutants --timing fast \
-    --mutants standby-banned --alluredir reports/allure-results
+    --mutants standby-banned,fence-device-wrong-port --alluredir reports/allure-results
 # 7. The seed's own stack: cman/qdiskd/fenced/rgmanager compiled from upstream source into the RHCS
 #    image (cached by content: seconds when built before, ~16 min from scratch here).
 echo "=== rgmanager: RHCS image (compiled from ../shared/upstream, cached)"
