@@ -53,3 +53,29 @@ def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_
     assert restore_budget(stayed, _cluster()) == RESTORE_MARGIN_S  # type: ignore[arg-type]
     fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
     assert restore_budget(fenced, _cluster()) == 331.0 + RESTORE_MARGIN_S  # type: ignore[arg-type]
+
+
+def test_an_alternative_that_settles_does_not_end_the_hold(monkeypatch: object) -> None:
+    """Measured live (rgmanager heartbeat-down): an alternative with only a detect phase settled at
+    16 s and ended the hold before the main prediction's fence could be seen. Only the main
+    prediction ends the hold early; the alternatives only extend its deadline."""
+    import time
+
+    import pytest
+
+    from halab import scenario
+    from halab.observe.timeline import Timeline
+
+    mp = pytest.MonkeyPatch()
+    alt = _pred({"detect": Window(7.6, 15.2)}, fenced=())
+    main = _pred({"detect": Window(7.6, 15.2), "fence-done": Window(12.6, 43.2)}, alternatives=(alt,))
+    mp.setattr(scenario, "_settled", lambda _tl, p, _c: p is alt)
+    mp.setattr(scenario, "SETTLE_GRACE_S", 0.1)  # a settled outcome would end the hold within 0.6 s
+    tl = Timeline()
+    tl.t0_mono = tl.mono_start
+    started = time.monotonic()
+    try:
+        scenario._hold(tl, main, None, deadline=tl.now() + 2.0)  # type: ignore[arg-type]
+    finally:
+        mp.undo()
+    assert time.monotonic() - started >= 1.9

@@ -284,7 +284,10 @@ def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
 def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:
     seen_all_at: float | None = None
     while timeline.now() < deadline:
-        if seen_all_at is None and any(_settled(timeline, p, cluster) for p in pred.outcomes()):
+        # Only the main prediction ends the hold early; an alternative's end extends the deadline.
+        # Measured live (rgmanager heartbeat-down): "any outcome settled" ended the hold at 19 s on
+        # an alternative with nothing but a detect phase, before the predicted fence could be seen.
+        if seen_all_at is None and _settled(timeline, pred, cluster):
             seen_all_at = timeline.now()
         if seen_all_at is not None and timeline.now() - seen_all_at >= SETTLE_GRACE_S:
             return
