@@ -32,10 +32,9 @@ schema_opt=()
 step "unit + config + samples" -q -p no:cacheprovider tests_unit tests_config "${schema_opt[@]}"
 step "lab" -q -p no:cacheprovider -m lab tests_lab
 rm -rf reports/allure-results
-# Only suspend runs here from the seed's three (see the README's open items): iscsi-block came out
-# NO EVIDENCE live (the owner unobserved for 20 s while its storage was cut), and heartbeat-down
-# is a real fence race on this TCG host (the 8 s tie-break delay is shorter than fence_virsh's own
-# time under load): one clean-clone run fenced node02 as designed, the next fenced node01.
+# Only suspend runs here from the seed's three (see the README's open items): iscsi-block and
+# heartbeat-down passed live once each after this session's fixes (the poller, the restore budget,
+# the race alternative's hold); they join CI once each has passed twice in a row.
 step "failover (suspend on the owner + the broken-fence proof, fast timing)" -p no:cacheprovider -m failover \
     tests_failover --timing fast --targets owner --faults suspend -k "not starved" \
     --alluredir reports/allure-results

@@ -274,10 +274,10 @@ def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
     I/O recovered, so the fail-back (a stop and a 30-50 s group start under TCG) could not fit.
     """
     later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
-    home = cluster.design.preferred_node
-    moved = place_text(pred.services.get(cluster.design.service)) != home
-    way_home = 2 * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S if moved and "fail-back" not in \
-        pred.windows else 0.0
+    moved = place_text(pred.services.get(cluster.design.service)) != cluster.design.preferred_node
+    way_home = 0.0
+    if moved and "fail-back" not in pred.windows:  # a predicted fail-back window holds it already
+        way_home = 2 * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
     return max([*later, 0.0]) + way_home + RESTORE_MARGIN_S
 
 

@@ -192,7 +192,6 @@ class _Healer:
             self.moved = True
         return False
 
-
     def idle(self) -> bool:
         """Whether the cluster is done moving things by itself, so a move of ours fights nothing.
 

@@ -340,21 +340,13 @@ def blind_spans(h: History, node: str, seen: Callable[[Observation], bool], max_
     """Stretches of [0, until] where ``node`` ran but no observation told its state (within max_gap)."""
     times = sorted(o.t for o in h.items if o.source == "poll" and o.node == node and seen(o))
     dark = dark_spans(h, node, until)
-    out: list[tuple[float, float]] = []
-    step, radius = 0.1, max_gap / 2
-    run_start: float | None = None
-    for i in range(int(until / step) + 2):
-        t = min(i * step, until)
+    radius = max_gap / 2
+
+    def unseen(t: float) -> bool:
         j = bisect.bisect_left(times, t - radius)
-        covered = (j < len(times) and times[j] <= t + radius) or any(a <= t <= b for a, b in dark)
-        if not covered and run_start is None:
-            run_start = t
-        elif covered and run_start is not None:
-            out.append((run_start, t))
-            run_start = None
-    if run_start is not None and until - run_start > 0:
-        out.append((run_start, until))
-    return out
+        return not ((j < len(times) and times[j] <= t + radius) or any(a <= t <= b for a, b in dark))
+
+    return _where(0.0, until, unseen)
 
 
 def could_hold(h: History, node: str, seen: Callable[[Observation], bool], holds: Callable[[Observation], bool],
@@ -396,18 +388,19 @@ def _any_at(preds: Sequence[Callable[[float], bool]], t: float) -> bool:
 
 
 def _where(a: float, b: float, pred: Callable[[float], bool], step: float = 0.1) -> list[tuple[float, float]]:
-    """The sub-stretches of [a, b] where ``pred`` holds, on a grid of ``step``."""
+    """The sub-stretches of [a, b] where ``pred`` holds, on a grid of ``step`` that ends on b
+    (stretches of no length are none)."""
     out: list[tuple[float, float]] = []
     start: float | None = None
-    n = max(1, int((b - a) / step))
-    for i in range(n + 1):
+    for i in range(int((b - a) / step) + 2):
         t = min(a + i * step, b)
-        if pred(t) and start is None:
+        held = pred(t)
+        if held and start is None:
             start = t
-        elif not pred(t) and start is not None:
+        elif not held and start is not None:
             out.append((start, t))
             start = None
-    if start is not None:
+    if start is not None and b > start:
         out.append((start, b))
     return out
 
