@@ -220,7 +220,8 @@ def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]
     lab, d, spec = cluster.lab, cluster.design, cluster.lab.spec
     domains = {n.domain: n.name for n in spec.nodes}
     return (LifecycleWatcher(timeline, domains),
-            StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, interval_s=spec.timing.poll_interval_s),
+            StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, d.service_ip,
+                         interval_s=spec.timing.poll_interval_s),
             ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s),
             HostSampler(timeline, domains))
 

@@ -355,6 +355,41 @@ def test_an_unseen_node_is_not_blindness_while_every_other_node_is_seen_not_hold
     assert cat is None, msg
 
 
+def _silent_status(tl: Timeline, node: str, t: float, mounted: bool, holds_ip: bool | None) -> None:
+    tl.record("poll", node, "no-status", "killed after 5 s", mounted=mounted, holds_ip=holds_ip, t=t)
+
+
+def _both_status_silent(holds_ip: tuple[bool | None, bool | None]) -> Timeline:
+    """Measured live (rgmanager, iscsi-block on the owner): clustat answered on neither node for
+    12 s while the fence was pending; the polls still read the mount (and now the IP)."""
+    tl = timeline(fence_at=None)
+    tl._items = [o for o in tl._items if not (o.source == "poll" and 3.0 <= o.t < 17.0)]
+    for t in range(3, 17):
+        _silent_status(tl, "node01", float(t), True, holds_ip[0])
+        _silent_status(tl, "node02", t + 0.3, False, holds_ip[1])
+    return tl
+
+
+def test_a_silent_status_command_is_still_seen_through_the_ip_and_the_mount() -> None:
+    v = judge(_both_status_silent((True, False)), prediction(fenced=()), evidence(fence_history=()))
+    cat, msg = check(v, OWNER)
+    assert cat is None, msg
+
+
+def test_a_silent_status_command_without_the_ip_reading_is_no_evidence() -> None:
+    v = judge(_both_status_silent((None, None)), prediction(fenced=()), evidence(fence_history=()))
+    cat, msg = check(v, OWNER)
+    assert cat is Category.NO_EVIDENCE
+    assert "unseen" in msg
+
+
+def test_the_service_ip_on_two_nodes_is_split_brain() -> None:
+    v = judge(_both_status_silent((True, True)), prediction(fenced=()), evidence(fence_history=()))
+    cat, msg = check(v, OWNER)
+    assert cat is Category.UNSAFE
+    assert "IP held by two nodes" in msg
+
+
 def test_data_lun_mounted_on_two_nodes() -> None:
     tl = timeline()
     tl.record("poll", "node02", "status", status=status(BOTH, "node01"), mounted=True, t=5.2)
@@ -496,6 +531,28 @@ def test_an_acceptable_alternative_is_accepted() -> None:
     main = prediction(fenced=("node01",), alternatives=(alt,))
     assert not judge_one(timeline(), main, evidence()).ok
     assert judge(timeline(), main, evidence()).ok
+
+
+def test_when_nothing_holds_the_nearest_candidate_is_reported() -> None:
+    """Measured live (rgmanager, iscsi-block): the cluster took the alternative's path and only a
+    safety check lacked evidence; the report must name that, not the main prediction's misses."""
+    tl = timeline(fence_at=None)
+    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 5 < o.t < 20)]
+    for t in range(6, 20):
+        tl.record("poll", "node02", "unreachable", "timeout", t=float(t))
+    alt = prediction(fenced=(), windows={"detect": Window(4.5, 14.0)})
+    main = prediction(alternatives=(alt,))
+    v = judge(tl, main, evidence(fence_history=()))
+    assert v.against == 1 and v.prediction is alt, [c.message for c in v.failures()]
+    assert {c.category for c in v.failures()} == {Category.NO_EVIDENCE}, [c.message for c in v.failures()]
+    assert v.candidate() == "acceptable alternative 1"
+
+
+def test_on_a_tie_the_main_prediction_is_reported() -> None:
+    alt = prediction(fenced=("node01",))
+    main = prediction(fenced=("node01",), alternatives=(alt,))
+    v = judge(timeline(), main, evidence())
+    assert not v.ok and v.against == 0 and v.candidate() == "the design's main prediction"
 
 
 def test_the_history_is_read_once_from_the_marks() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from halab.lab.host import Result
-from halab.observe.poller import POLL_TIMEOUT_S, SEPARATOR, StatusPoller
+from halab.observe.poller import IP_HELD, POLL_TIMEOUT_S, SEPARATOR, StatusPoller
 from halab.observe.timeline import Timeline
 from halab.stacks.pacemaker import PacemakerAdapter
 
@@ -49,3 +49,43 @@ def test_a_node_without_the_mount() -> None:
     poller.poll_once("node02")
     (o,) = timeline.items()
     assert o.mounted is False
+
+
+def _ip_poller(node: _Node, service_ip: str = "10.9.0.50") -> tuple[StatusPoller, Timeline]:
+    timeline = Timeline()
+    lab = SimpleNamespace(remote=lambda _name: node)
+    return StatusPoller(lab, timeline, PacemakerAdapter(), "/srv/data", service_ip), timeline  # type: ignore[arg-type]
+
+
+def test_the_service_ip_is_read_from_the_node_before_the_status_command() -> None:
+    node = _Node(f"/dev/sdb\n{IP_HELD}\n{SEPARATOR}\n")
+    poller, timeline = _ip_poller(node)
+    poller.poll_once("node01")
+    cmd = node.cmds[0]
+    assert "' inet 10.9.0.50/'" in cmd
+    assert cmd.index("ip -o -4 addr") < cmd.index(SEPARATOR) < cmd.index("crm_mon")
+    (o,) = timeline.items()
+    assert (o.kind, o.mounted, o.holds_ip) == ("no-status", True, True)
+
+
+def test_a_node_with_neither_the_ip_nor_the_mount() -> None:
+    poller, timeline = _ip_poller(_Node(f"{SEPARATOR}\n"))
+    poller.poll_once("node02")
+    (o,) = timeline.items()
+    assert (o.mounted, o.holds_ip) == (False, False)
+
+
+def test_the_ip_marker_alone_is_not_a_mount() -> None:
+    poller, timeline = _ip_poller(_Node(f"{IP_HELD}\n{SEPARATOR}\n"))
+    poller.poll_once("node02")
+    (o,) = timeline.items()
+    assert (o.mounted, o.holds_ip) == (False, True)
+
+
+def test_without_a_service_ip_nothing_is_said_about_it() -> None:
+    node = _Node(f"{SEPARATOR}\n")
+    poller, timeline = _poller(node)
+    poller.poll_once("node02")
+    assert "ip -o" not in node.cmds[0]
+    (o,) = timeline.items()
+    assert o.holds_ip is None

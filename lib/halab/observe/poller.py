@@ -9,6 +9,12 @@ owner), `crm_mon` on the node whose storage was cut ran into the poll's SSH time
 the mount answer, printed after it, was lost with it: the safety checks called themselves blind
 exactly where they mattered. `findmnt` reads /proc and answers at once; the status command gets
 what is left of the poll's time and a kill.
+
+Why the service IP too: measured live (rgmanager, iscsi-block on the owner), `clustat` answered
+on neither node for 12 s while node02 fenced node01 (rgmanager waits for the fence before it
+answers), so "never two owners" had no evidence. Whether a node holds the service's IP and its
+data mount is read from the node's own kernel in milliseconds; a node seen holding neither does
+not serve the service, whatever its status command would have said.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from halab.observe.timeline import Timeline
 from halab.stacks.base import StackAdapter
 
 SEPARATOR = "@@HALAB-MOUNT@@"
+IP_HELD = "@@HALAB-IP-HELD@@"
 
 
 POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not stall its thread long
@@ -34,6 +41,7 @@ class StatusPoller:
     timeline: Timeline
     adapter: StackAdapter
     mountpoint: str
+    service_ip: str = ""  # "" = do not look for it (holds_ip stays unknown)
     interval_s: float = 1.0
     command_timeout_s: float = POLL_TIMEOUT_S
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -42,8 +50,16 @@ class StatusPoller:
     def command(self) -> str:
         status = self.adapter.commands.status
         inner = max(1, int(self.command_timeout_s - STATUS_MARGIN_S))
-        return (f"findmnt -rn -o SOURCE {self.mountpoint} || true; echo {SEPARATOR}; "
+        ip = (f"ip -o -4 addr show | grep -qF ' inet {self.service_ip}/' && echo {IP_HELD}; "
+              if self.service_ip else "")
+        return (f"findmnt -rn -o SOURCE {self.mountpoint} || true; {ip}echo {SEPARATOR}; "
                 f"timeout -k 1 {inner} {status} 2>/dev/null")
+
+    def _physical(self, text: str) -> tuple[bool, bool | None]:
+        """(data LUN mounted, service IP held) from the part before the separator."""
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        held = (IP_HELD in lines) if self.service_ip else None
+        return any(ln != IP_HELD for ln in lines), held
 
     def poll_once(self, node: str) -> None:
         sent = self.timeline.clock()
@@ -52,14 +68,15 @@ class StatusPoller:
         except HalabError as err:
             self.timeline.record("poll", node, "unreachable", str(err)[:200], t=sent)
             return
-        mount_text, _, status_text = res.stdout.partition(SEPARATOR)
+        physical_text, _, status_text = res.stdout.partition(SEPARATOR)
+        mounted, holds_ip = self._physical(physical_text)
         t = (sent + self.timeline.clock()) / 2  # midpoint of the round trip
         try:
             status = self.adapter.read_status(status_text)
         except HalabError as err:
-            self.timeline.record("poll", node, "no-status", str(err)[:200], mounted=bool(mount_text.strip()), t=t)
+            self.timeline.record("poll", node, "no-status", str(err)[:200], mounted=mounted, holds_ip=holds_ip, t=t)
             return
-        self.timeline.record("poll", node, "status", "", status=status, mounted=bool(mount_text.strip()), t=t)
+        self.timeline.record("poll", node, "status", "", status=status, mounted=mounted, holds_ip=holds_ip, t=t)
 
     def _loop(self, node: str) -> None:
         while not self._stop.is_set():

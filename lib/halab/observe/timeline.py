@@ -25,6 +25,7 @@ class Observation:
     status: ClusterStatus | None = None
     mounted: bool | None = None  # data LUN mounted on `node` (status polls)
     uncertainty: float = 0.0  # +- seconds of `t` (log lines: the node clock offset's error)
+    holds_ip: bool | None = None  # the service IP is on one of `node`'s interfaces (status polls)
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,10 @@ class Timeline:
 
     def record(self, source: str, node: str | None, kind: str, detail: str = "", *,
                status: ClusterStatus | None = None, mounted: bool | None = None, t: float | None = None,
-               uncertainty: float = 0.0) -> None:
+               uncertainty: float = 0.0, holds_ip: bool | None = None) -> None:
         """Add an observation stamped `t` on the timeline's clock (now when not given)."""
         self.add(Observation(self.clock() if t is None else t, source, node, kind, detail, status, mounted,
-                             uncertainty))
+                             uncertainty, holds_ip))
 
     def items(self) -> list[Observation]:
         """Every observation, oldest first, with `t` in seconds after t0 (negative: before the fault)."""

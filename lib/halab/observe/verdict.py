@@ -103,6 +103,11 @@ class Verdict:
     fenced: tuple[str, ...]
     final_owner: str | None
     host: HostLag | None = None
+    against: int = 0  # 0: the design's main prediction; k: its k-th acceptable alternative
+
+    def candidate(self) -> str:
+        """Which of the design's predictions the checks were made against, in words."""
+        return "the design's main prediction" if self.against == 0 else f"acceptable alternative {self.against}"
 
     @property
     def ok(self) -> bool:

@@ -153,6 +153,8 @@ def _row(o: Observation) -> dict[str, Any]:
         row["detail"] = o.detail
     if o.mounted is not None:
         row["mounted"] = o.mounted
+    if o.holds_ip is not None:
+        row["holds_ip"] = o.holds_ip
     return row
 
 
@@ -213,6 +215,8 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
     verdict = run.judgement
     prediction = verdict.prediction if verdict else run.prediction
     head = verdict.headline() if verdict else "no verdict"
+    if verdict is not None and verdict.against:
+        head += f" (judged against {verdict.candidate()}: the outcome nearest to what was observed)"
     _guarded("description", lambda: describe(f"{prediction_paragraph(prediction, run.role)}\n\nVerdict: {head}",
                                              secrets), secrets)
     attach_test_evidence(prediction=run.prediction, phases=verdict.phases if verdict else (), timeline=run.timeline,
@@ -221,7 +225,8 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
                          node_logs={log.node: log.text or log.error for log in run.logs}, secrets=secrets)
     if verdict is not None:
         record_verdict(verdict, secrets)
-        attach_text("verdict", "\n".join([verdict.headline(), *(str(c) for c in verdict.checks)]) + "\n", secrets)
+        attach_text("verdict", "\n".join([verdict.headline(), f"judged against {verdict.candidate()}",
+                                           *(str(c) for c in verdict.checks)]) + "\n", secrets)
     attach_text("harness overhead",
                 f"test wall {run.wall_s:.1f} s, cluster fault-to-healthy {run.cluster_s:.1f} s, "
                 f"ratio {run.wall_s / max(run.cluster_s, 0.001):.3f}\n", secrets)
