@@ -11,6 +11,7 @@ import pytest
 from halab import proc
 from halab.faults import restore as rs
 from halab.lab.host import Result
+from halab.stacks.pacemaker import PacemakerAdapter
 from halab.stacks.types import ClusterStatus, Member, Service
 
 
@@ -87,7 +88,7 @@ def test_nothing_happens_until_every_node_is_back(healer: tuple[rs._Healer, Lab,
 
 def test_a_cluster_still_failing_back_is_not_moved(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
     """Measured under TCG: a group start outlasts SETTLE_S; a move then hid the fail-back. While the
-    scheduler has actions pending the healer waits, up to SETTLE_LIMIT_S, then moves anyway."""
+    scheduler has actions pending the healer waits, up to the stack's settle_limit_s, then moves anyway."""
     h, lab, clock = healer
     lab.busy[0] = True
     h.step(status("node03"))
@@ -98,6 +99,6 @@ def test_a_cluster_still_failing_back_is_not_moved(healer: tuple[rs._Healer, Lab
     h2 = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
                     budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
     h2.step(status("node03"))
-    clock[0] += rs.SETTLE_LIMIT_S
+    clock[0] += PacemakerAdapter().commands.settle_limit_s
     h2.step(status("node03"))
     assert "--move" in lab.ran[-1]

@@ -543,7 +543,8 @@ def test_when_nothing_holds_the_nearest_candidate_is_reported() -> None:
     alt = prediction(fenced=(), windows={"detect": Window(4.5, 14.0)})
     main = prediction(alternatives=(alt,))
     v = judge(tl, main, evidence(fence_history=()))
-    assert v.against == 1 and v.prediction is alt, [c.message for c in v.failures()]
+    assert v.against == 1, [c.message for c in v.failures()]
+    assert v.prediction is alt
     assert {c.category for c in v.failures()} == {Category.NO_EVIDENCE}, [c.message for c in v.failures()]
     assert v.candidate() == "acceptable alternative 1"
 
@@ -552,7 +553,9 @@ def test_on_a_tie_the_main_prediction_is_reported() -> None:
     alt = prediction(fenced=("node01",))
     main = prediction(fenced=("node01",), alternatives=(alt,))
     v = judge(timeline(), main, evidence())
-    assert not v.ok and v.against == 0 and v.candidate() == "the design's main prediction"
+    assert not v.ok
+    assert v.against == 0
+    assert v.candidate() == "the design's main prediction"
 
 
 def test_the_history_is_read_once_from_the_marks() -> None:

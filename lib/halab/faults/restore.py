@@ -93,7 +93,6 @@ def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
 
 
 SETTLE_S = 20.0  # after all nodes are back: time for a fail-back design to move the service itself
-SETTLE_LIMIT_S = 90.0  # ... and, where the stack can say it is still busy, how long that may last
 
 
 def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
@@ -198,13 +197,13 @@ class _Healer:
         Why not a fixed wait alone: measured under TCG, a group start takes 30-39 s, longer than
         SETTLE_S; a move issued while the cluster was failing the service back hid the fail-back
         the next test was to see. Where the stack can say (pacemaker's scheduler on the live CIB),
-        it is asked; a cluster busy beyond SETTLE_LIMIT_S is moved anyway (the budget still holds).
+        it is asked; a cluster busy beyond the stack's settle_limit_s is moved anyway (the budget still holds).
         """
         elapsed = time.monotonic() - (self.cleaned_at or time.monotonic())
         cmd = self.adapter.commands.settled
         if elapsed < SETTLE_S:
             return False
-        if not cmd or elapsed >= SETTLE_LIMIT_S:
+        if not cmd or elapsed >= self.adapter.commands.settle_limit_s:
             return True
         try:
             return self.lab.remote(self.baseline).run(cmd, timeout=self.budget.cap(20.0), connect_timeout=3).ok

@@ -21,6 +21,15 @@ from halab.stacks.types import ClusterStatus, Event, EventKind, FenceAction, Vot
 __all__ = ["ADAPTER", "COMMANDS", "RgmanagerAdapter", "read_clustat", "read_clustat_xml", "read_clusvcadm",
            "read_cman_nodes", "read_cman_status", "read_mkqdisk"]
 
+# Settled: every online member's rgmanager listens (clustat's rgmanager="1"; rgmanager 3.2 loads
+# its resource rules and agents before it listens, main.c init_resource_groups then msg_listen, so a
+# listening rgmanager has had its say on fail-back) and no service is on its way anywhere; an
+# answer that is not a quorate clustat document is not settled.
+SETTLED = ("x=$(timeout 10 clustat -x) && printf '%s\\n' \"$x\" | grep -q '<quorum quorate=\"1\"' "
+           "&& ! printf '%s\\n' \"$x\" | grep '<node ' | grep ' qdisk=\"0\"' | grep ' state=\"1\"' "
+           "| grep -q ' rgmanager=\"0\"' "
+           "&& ! printf '%s\\n' \"$x\" | grep -qE 'state_str=\"(starting|stopping|recovering|migrating)\"'")
+
 COMMANDS = Commands(
     status="clustat -x",
     status_text="clustat",
@@ -42,6 +51,10 @@ COMMANDS = Commands(
     ring_status="corosync-cfgtool -s",
     stack_running="service cman status >/dev/null && service rgmanager status >/dev/null",
     clear_failures="",  # rgmanager keeps no fail counts; a failed service is re-enabled by the restore
+    settled=SETTLED,
+    # Measured under TCG: a rejoined node's rgmanager runs every agent's meta-data before it
+    # listens (rejoin after the harness started the node: 37-103 s, then the agents).
+    settle_limit_s=240.0,
 )
 
 
