@@ -94,7 +94,7 @@ def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], boo
         except HalabError as err:  # not answering yet, or pacemaker still starting (no CIB yet)
             last_err = str(err)
         time.sleep(poll_s)
-    raise LabError(f"{what} not reached within {within_s:.0f} s (last: {last or last_err})", node)
+    raise LabError(f"{what} not reached within {within_s:.0f} s (last: {last.brief() if last else last_err})", node)
 
 
 def deploy(lab: Lab, progress: Progress = print) -> LabDesign:

@@ -144,7 +144,8 @@ def wait_until(lab: Lab, node: str, what: str, ok: Callable[[ClusterStatus], boo
         except HalabError as err:  # rgmanager still starting, or the node not answering yet
             last = str(err)
         time.sleep(poll_s)
-    raise LabError(f"{what} not reached within {within_s:.0f} s (last: {last})", node)
+    raise LabError(f"{what} not reached within {within_s:.0f} s "
+                   f"(last: {last.brief() if isinstance(last, ClusterStatus) else last})", node)
 
 
 def deploy(lab: Lab, progress: Progress = print) -> Design:

@@ -157,8 +157,9 @@ class _Healer:
             except HalabError as err:
                 last = str(err)
             time.sleep(min(poll_s, max(self.budget.left(), 0.0)))
+        seen = last.brief() if isinstance(last, ClusterStatus) else last
         raise LabError(f"cluster not back on its baseline ({self.service} on {self.baseline}) within "
-                       f"{self.budget.within_s:.0f} s (last: {last})", "restore")
+                       f"{self.budget.within_s:.0f} s (last: {seen})", "restore")
 
     def step(self, status: ClusterStatus) -> bool:
         """One look: True when done; otherwise does the next repair that is due."""

@@ -100,6 +100,20 @@ def pid_file(pids_dir: Path, name: str) -> Path:
     return pids_dir / f"{name}.pid"
 
 
+def gone(pids_dir: Path) -> list[str]:
+    """The lab daemons halab started (a PID file says so) that no longer run: what to name when a
+    lab stops answering (measured in the chaos run: a killed tgtd surfaced as a deploy timeout)."""
+    out = []
+    for path in sorted(pids_dir.glob("*.pid")) if pids_dir.is_dir() else ():
+        try:
+            ident = Identity.from_json(path.read_text())
+        except OSError:
+            continue
+        if ident is not None and not same(ident):
+            out.append(path.stem)
+    return out
+
+
 def start(daemon: Daemon, netns: str, pids_dir: Path, logs_dir: Path) -> int:
     pids_dir.mkdir(parents=True, exist_ok=True)
     logs_dir.mkdir(parents=True, exist_ok=True)

@@ -202,6 +202,18 @@ def redact_tree(folder: Path, secrets: Iterable[str] = ()) -> int:
     return changed
 
 
+def shorten_report(report: Any, excinfo: Any, full_trace: bool, gone: Iterable[str] = ()) -> None:
+    """A test that failed on a HalabError (a lab that cannot be built, a cluster that does not come
+    up) reports its one line, not a traceback through the harness; --full-trace keeps it. ``gone``:
+    lab daemons that died under the run, named because they are the likelier cause."""
+    from halab.errors import HalabError
+
+    if excinfo is not None and not full_trace and isinstance(excinfo.value, HalabError):
+        dead = sorted(gone)
+        note = f" [lab daemon(s) no longer running: {', '.join(dead)}]" if dead else ""
+        report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}{note}"
+
+
 def redact_report(report: Any, secrets: Iterable[str] = ()) -> None:
     """A pytest report with its traceback and captured output redacted (before anything, Allure
     included, reads it): a failing assert that printed a password shows ***."""

@@ -60,6 +60,16 @@ class ClusterStatus:
     def online(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.members if m.online)
 
+    def brief(self) -> str:
+        """One line for an error or progress message (never a Python repr in front of a user)."""
+        if not self.running:
+            return f"stack not running ({self.error or 'no reason given'})"
+        quorum = {True: "quorate", False: "not quorate", None: "quorum unknown"}[self.quorate]
+        offline = [m.name for m in self.members if not m.online]
+        nodes = f"online {' '.join(self.online()) or 'nobody'}" + (f", offline {' '.join(offline)}" if offline else "")
+        svcs = [f"{s.name} {s.state}" + (f" on {s.owner}" if s.owner else "") for s in self.services]
+        return "; ".join([quorum, nodes, *svcs])
+
 
 @dataclass(frozen=True)
 class Votes:
