@@ -79,3 +79,28 @@ def test_an_alternative_that_settles_does_not_end_the_hold(monkeypatch: object) 
     finally:
         mp.undo()
     assert time.monotonic() - started >= 1.9
+
+
+def test_the_hold_waits_for_every_predicted_service_in_a_survivors_view() -> None:
+    """A design that orders web after db: the hold must not end with db started and web not yet."""
+    from types import SimpleNamespace
+
+    from halab.observe.timeline import Timeline
+    from halab.scenario import _others_placed
+    from halab.stacks.types import ClusterStatus, Member, Service
+
+    cluster = SimpleNamespace(design=SimpleNamespace(service="db"))
+    pred = _pred({}, services={"db": ("node01", "node03"), "web": ("node01", "node03")},
+                 members_after=("node01", "node03"))
+
+    def view(web_state: str) -> Timeline:
+        tl = Timeline()
+        st = ClusterStatus(True, (Member("node01", True), Member("node03", True)),
+                           (Service("db", "started", "node03"), Service("web", web_state, "node03")))
+        tl.record("poll", "node01", "status", status=st)
+        return tl
+
+    assert not _others_placed(view("starting"), pred, cluster)  # type: ignore[arg-type]
+    assert _others_placed(view("started"), pred, cluster)  # type: ignore[arg-type]
+    alone = _pred({}, services={"db": "node01"})
+    assert _others_placed(Timeline(), alone, cluster)  # type: ignore[arg-type]

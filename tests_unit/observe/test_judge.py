@@ -659,3 +659,28 @@ def test_one_poll_that_ran_into_its_timeout_is_not_blindness() -> None:
     skip = {("node01", float(t)) for t in range(3, 10)}  # no status from 2 s to 10 s
     v = judge(timeline(skip=skip), prediction(), evidence())
     assert check(v, OWNER)[0] is None
+
+
+# --- a design with several services: each one's placement is judged -----------------------------
+
+
+def _two_services(web_owner: str | None, *, listed: bool = True) -> Timeline:
+    tl = timeline()
+    web = (Service("web", "started" if web_owner else "stopped", web_owner),) if listed else ()
+    st = ClusterStatus(True, (Member("node01", True), Member("node02", False)),
+                       (Service(SVC, "started", "node01"), *web))
+    tl.record("poll", "node01", "status", status=st, mounted=True, t=29.5)
+    return tl
+
+
+@pytest.mark.parametrize(("web_owner", "listed", "category"), [
+    ("node01", True, None),
+    ("node02", True, Category.WRONG_OUTCOME),
+    (None, True, Category.WRONG_OUTCOME),
+    ("node01", False, Category.NO_EVIDENCE),
+])
+def test_a_second_service_is_judged_where_it_ended(web_owner: str | None, listed: bool,
+                                                    category: Category | None) -> None:
+    pred = prediction(services={SVC: "node01", "web": "node01"})
+    cat, msg = check(judge(_two_services(web_owner, listed=listed), pred, evidence()), "service placement: web")
+    assert cat is category, msg

@@ -297,3 +297,32 @@ def test_storage_detection_includes_the_next_monitor_run_after_the_io_error() ->
     p = predict(seed().with_timing("fast"), "iscsi-block", "node01")
     assert p.windows["detect"].contains(35.95)
     assert p.windows["detect"].earliest == pytest.approx(14.5)
+
+
+# --- a design with several services (labs/web3: db and web colocated, a clone) -------------------
+
+
+def test_every_service_of_a_design_is_placed_by_the_scheduler_after_a_node_loss() -> None:
+    """web is colocated with db (INFINITY): crm_simulate keeps it with db, so it is predicted to go
+    wherever db is predicted to go; the clone is not a service (it runs everywhere)."""
+    from halab.spec import load_spec
+
+    for fault in ("heartbeat-down", "suspend"):
+        p = predict(load_spec("web3"), fault, "node02")
+        assert p.fenced == ("node02",)
+        assert p.services == {"db": ("node01", "node03"), "web": ("node01", "node03")}
+        assert any("web: kept with db by pacemaker's scheduler" in line for line in p.reasoning)
+
+
+def test_other_services_are_not_predicted_where_no_node_is_lost() -> None:
+    from halab.spec import load_spec
+
+    p = predict(load_spec("web3"), "app-failure", "node02")
+    assert set(p.services) == {"db"}
+    assert any("other services: not predicted" in line for line in p.reasoning)
+
+
+def test_one_service_designs_predict_one_service() -> None:
+    p = predict(seed(), "heartbeat-down", "node02")
+    assert set(p.services) == {"service01"}
+    assert not any("other services" in line for line in p.reasoning)

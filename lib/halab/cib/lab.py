@@ -87,6 +87,15 @@ class LabDesign:
                               str(self.user.cib_path))
         return where[0]
 
+    def services_after_loss(self, lost: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Where each service (the followed one included) runs once ``lost`` left the membership and
+        were fenced, by pacemaker's own scheduler (crm_simulate on the settled healthy cluster,
+        quorum as votequorum decides); () = it runs nowhere."""
+        if not lost:
+            return {}
+        placement = _after_loss(self.cib_xml, self.design.nodes, lost, self.design.two_node, str(self.user.cib_path))
+        return {r.id: placement.get(r.primitives()[0].id, ()) for r in self.design.services()}
+
     @property
     def allowed_nodes(self) -> tuple[str, ...]:
         """Nodes the service may run on: no -INFINITY location (opt-in clusters: a positive one)."""
@@ -422,6 +431,22 @@ def _baseline(cib_xml: bytes, where: str) -> Mapping[str, tuple[str, ...]]:
     if key not in _BASELINES:
         _BASELINES[key] = sim.simulate(cib_xml, where=where).placement
     return _BASELINES[key]
+
+
+_AFTER_LOSS: dict[tuple[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]] = {}
+
+
+def _after_loss(cib_xml: bytes, nodes: tuple[str, ...], lost: tuple[str, ...], two_node: bool,
+                where: str) -> Mapping[str, tuple[str, ...]]:
+    """Placement (primitive -> nodes) after ``lost`` are lost from the settled healthy cluster."""
+    key = (hashlib.sha256(cib_xml).hexdigest(), tuple(sorted(lost)))
+    if key not in _AFTER_LOSS:
+        cib = sim.settle(healthy(cib_xml, nodes), where=where)
+        quorate = sim.quorate_after_loss(len(nodes), len(lost), two_node)
+        for node in lost:
+            cib = sim.lose_node(cib, node, quorate=quorate, where=where)
+        _AFTER_LOSS[key] = sim.simulate(cib, where=where).placement
+    return _AFTER_LOSS[key]
 
 
 def healthy(cib_xml: bytes, nodes: tuple[str, ...]) -> bytes:

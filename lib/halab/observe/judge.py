@@ -671,10 +671,26 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
         checks.append(passed("service placement", "outcome", f"{ev.service} on {owner}") if owner in allowed else
                       failed("service placement", "outcome", C.WRONG_OUTCOME,
                              f"expected {ev.service} on {'/'.join(allowed)}, observed {_svc_text(final, ev.service)}"))
+    checks += [_other_placement(final, pred, svc) for svc in pred.services if svc != ev.service]
     q = final.quorate
     checks.append(passed("quorum", "outcome", f"quorate={q}") if q == pred.quorate else
                   failed("quorum", "outcome", C.WRONG_OUTCOME, f"expected quorate={pred.quorate}, observed {q}"))
     return checks, owner
+
+
+def _other_placement(final: ClusterStatus, pred: Prediction, service: str) -> Check:
+    """A service besides the followed one (a design with several): only where it ended is judged;
+    its phases and safety are the followed service's alone."""
+    name = f"service placement: {service}"
+    allowed = _targets(pred, service)
+    svc = final.service(service)
+    if svc is None:
+        return failed(name, "outcome", C.NO_EVIDENCE, f"{service} is not in the survivors' status")
+    owner = svc.owner if svc.state == "started" else None
+    if owner in allowed:
+        return passed(name, "outcome", f"{service} on {owner}")
+    return failed(name, "outcome", C.WRONG_OUTCOME,
+                  f"expected {service} on {'/'.join(allowed)}, observed {_svc_text(final, service)}")
 
 
 def history_check(h: History) -> Check:

@@ -13,7 +13,7 @@ named by the spec's node names (the mapping renames the user's).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.model import INFINITY, Group
@@ -21,7 +21,7 @@ from halab.errors import ConfigError, NotApplicable
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
-from halab.oracle.model import FAILED, Prediction, ServicePlace
+from halab.oracle.model import BLOCKED, FAILED, Prediction, ServicePlace
 from halab.oracle.timeline import Slack, Span
 from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cut, network_name, storage_cut
 from halab.spec import LabSpec, TimingProfile
@@ -60,6 +60,7 @@ class PcmkDesign:
     app_monitor_interval_s: float
     migration_threshold: int
     timing: TimingProfile
+    lab: LabDesign | None = field(default=None, compare=False, repr=False)  # for the scheduler's answers
 
     @classmethod
     def from_spec(cls, spec: LabSpec) -> PcmkDesign:
@@ -134,6 +135,7 @@ def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
             app_monitor_interval_s=lab.op_s(lab.app, "monitor", "interval_s", 0.0),
             migration_threshold=_score(meta.get("migration-threshold", str(INFINITY))),
             timing=spec.timing,
+            lab=lab,
         )
     except (TypeError, ValueError, IndexError) as err:
         raise ConfigError(f"pacemaker design: {err}", str(lab.user.cib_path)) from None
@@ -196,7 +198,36 @@ class _Model:
         return dr
 
     def done(self, dr: Draft, alternatives: tuple[Prediction, ...] = ()) -> Prediction:
+        self.other_services(dr)
         return dr.finish(STACK, self.fault, self.target, alternatives)
+
+    def other_services(self, dr: Draft) -> None:
+        """The design's other services, once the fenced nodes are gone: where pacemaker's own
+        scheduler puts them (crm_simulate). One the scheduler keeps with the followed service goes
+        wherever that one is predicted to go (a tie among survivors is not the model's to break).
+        Outcomes without a lost node leave them unpredicted (and unjudged), said so."""
+        lab = self.d.lab
+        if lab is None or len(lab.design.services()) < 2:
+            return
+        if not dr.fenced:
+            dr.say("other services: not predicted for this outcome (no node is lost; only "
+                   f"{self.d.service} is judged)")
+            return
+        after = lab.services_after_loss(dr.fenced)
+        mine, followed = after.get(self.d.service, ()), dr.services.get(self.d.service)
+        for svc, nodes in after.items():
+            if svc == self.d.service:
+                continue
+            if not nodes:
+                dr.say(f"{svc}: pacemaker's scheduler runs it nowhere after losing {', '.join(dr.fenced)}: not judged")
+            elif nodes == mine and followed not in (None, FAILED, BLOCKED):
+                dr.services[svc] = followed
+                dr.say(f"{svc}: kept with {self.d.service} by pacemaker's scheduler (crm_simulate after losing "
+                       f"{', '.join(dr.fenced)}): goes where {self.d.service} goes")
+            else:
+                dr.services[svc] = nodes[0] if len(nodes) == 1 else nodes
+                dr.say(f"{svc} -> {' or '.join(nodes)}: pacemaker's scheduler (crm_simulate) after losing "
+                       f"{', '.join(dr.fenced)}")
 
     # --- membership loss -----------------------------------------------------------------------
 
