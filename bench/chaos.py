@@ -40,6 +40,8 @@ from halab.spec import LabSpec, load_spec
 ROOT = Path(__file__).resolve().parents[1]
 LIVE_LOCK = Path("/tmp/halab-live.lock")
 KINDS = ("SIGINT", "SIGTERM", "SIGKILL", "freeze-node", "kill-libvirtd", "kill-tgtd")
+MOMENTS = ("any", "fault")  # a random moment of the whole run, or one after the fault went in
+INJECTED = ": injecting; expect"  # the run's progress line when the fault goes in
 FAULTS = ("heartbeat-down", "iscsi-block", "suspend")  # what the interrupted run injects
 NEXT_FAULT = "suspend"  # the next run's fault: the one that passes here, so a failure means spoiled
 STOP_BOUND_S = 90.0  # after SIGINT/SIGTERM the run must end within this (heal is bounded well below)
@@ -54,6 +56,7 @@ class Round:
     kind: str
     fault: str
     delay_s: float
+    moment: str = "any"
     stop_s: float = 0.0
     first_exit: int | None = None
     left_after_interrupt: list[str] = field(default_factory=list)
@@ -66,7 +69,8 @@ class Round:
     hung: bool = False
 
     def line(self) -> str:
-        return (f"{self.n:>3} {self.kind:<13} {self.fault:<15} {self.delay_s:>6.0f} s  exit {self.first_exit!s:<5}"
+        return (f"{self.n:>3} {self.kind:<13} {self.fault:<15} {self.delay_s:>6.0f} s {self.moment:<5} "
+                f"exit {self.first_exit!s:<5}"
                 f" stop {self.stop_s:>5.0f} s | next: {self.next_cmd:<12} exit {self.next_exit!s:<5}"
                 f" {self.next_s:>5.0f} s | in place {len(self.left_after_interrupt)}/{len(self.left_after_next)}"
                 f" behind {len(self.behind)} spoiled {int(self.spoiled)} hung {int(self.hung)}")
@@ -192,15 +196,29 @@ def stop_children() -> None:
             kill_group(proc)
 
 
+def wait_for_fault(proc: subprocess.Popen[str], log: Path, bound_s: float) -> float:
+    """Seconds until the run's log says the fault went in (or the run ended, or the bound)."""
+    started = time.monotonic()
+    while time.monotonic() - started < bound_s and proc.poll() is None:
+        if INJECTED in log.read_text(errors="replace"):
+            break
+        time.sleep(1.0)
+    return time.monotonic() - started
+
+
 def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Random, logs: Path) -> Round:
-    kind, fault = rng.choice(KINDS), rng.choice(FAULTS)
+    """Half the rounds interrupt at a random moment of the whole run (most land in the lab build or
+    the deploy, which take 3-4 min here); the other half a random moment after the fault went in,
+    so interruptions of a fault in place are not left to chance."""
+    kind, fault, moment = rng.choice(KINDS), rng.choice(FAULTS), rng.choice(MOMENTS)
     reuse = lab_is_up(spec)
     # a run on a reused lab takes 2-4 min here (TCG); one that builds the lab 2 min more
-    delay = rng.uniform(5.0, 150.0 if reuse else 260.0)
-    rnd = Round(n, kind, fault, delay)
+    after = rng.uniform(0.0, 90.0) if moment == "fault" else rng.uniform(5.0, 150.0 if reuse else 260.0)
     log = logs / f"round{n:02d}.log"
     proc = tracked(start_group(pytest_argv(fault, args.lab, args.timing, reuse), log, env(), ROOT))
-    rnd.first_exit = wait_group(proc, delay)
+    waited = wait_for_fault(proc, log, RUN_BOUND_S) if moment == "fault" else 0.0
+    rnd = Round(n, kind, fault, waited + after, moment=moment)
+    rnd.first_exit = wait_group(proc, after)
     if rnd.first_exit is None:  # still running: interrupt it now
         disturbed = time.monotonic()
         try:

@@ -72,3 +72,29 @@ def test_a_lab_daemon_that_died_is_named(tmp_path) -> None:  # type: ignore[no-u
     report = SimpleNamespace(longrepr="")
     shorten_report(report, SimpleNamespace(value=LabError("not reached", "node01")), False, ["tgtd"])
     assert report.longrepr == "LabError: node01: not reached [lab daemon(s) no longer running: tgtd]"
+
+
+def test_the_chaos_run_can_aim_at_the_moment_the_fault_is_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Half of the chaos rounds interrupt after the run's 'injecting' line (measured: rounds aimed
+    at a random moment of the whole run mostly hit the lab build)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from halab.proc import kill_group, start_group
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "chaos.py"
+    spec = importlib.util.spec_from_file_location("chaos_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    chaos = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = chaos  # its dataclasses look their module up
+    spec.loader.exec_module(chaos)
+    log = tmp_path / "round.log"
+    proc = start_group(["sh", "-c", f"sleep 1; echo 'suspend on node01 (owner){chaos.INJECTED} x'; sleep 30"],
+                       log)
+    try:
+        waited = chaos.wait_for_fault(proc, log, 20.0)
+    finally:
+        kill_group(proc)
+    assert 0.5 < waited < 10.0
