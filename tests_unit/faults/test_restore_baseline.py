@@ -60,8 +60,9 @@ def test_a_design_that_fails_back_is_left_alone(healer: tuple[rs._Healer, Lab, l
     assert not h.step(status("node03"))  # first look with all nodes in: clear failures
     assert lab.ran == ["crm_resource --cleanup >/dev/null 2>&1"]
     assert not h.step(status("node03"))  # within the settle time: no move yet
-    assert h.step(status("node02"))  # the cluster moved it back itself
-    assert len(lab.ran) == 1
+    assert h.step(status("node02"))  # the cluster moved it back itself, and has nothing left to do
+    assert lab.ran[1:] == ["timeout 10 crm_resource --wait"]
+    assert not any("--move" in c for c in lab.ran)
 
 
 def test_a_design_that_stays_is_moved_back_and_the_move_cleared(
@@ -95,10 +96,28 @@ def test_a_cluster_still_failing_back_is_not_moved(healer: tuple[rs._Healer, Lab
     clock[0] += rs.SETTLE_S
     assert not h.step(status("node03"))
     assert not any("--move" in c for c in lab.ran)
-    assert h.step(status("node02"))  # the cluster finished its own fail-back
+    assert not h.step(status("node02"))  # home, but the scheduler still has actions pending
+    lab.busy[0] = False
+    assert h.step(status("node02"))  # the cluster finished its own fail-back and is at rest
+    lab.busy[0] = True
     h2 = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
                     budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
     h2.step(status("node03"))
     clock[0] += PacemakerAdapter().commands.settle_limit_s
     h2.step(status("node03"))
     assert "--move" in lab.ran[-1]
+
+
+def test_a_cluster_busy_at_home_is_taken_as_it_is_at_the_settle_limit(
+        healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    """Chaos run: a fault injected while pacemaker was still busy after a rejoin had a 50 s fence.
+    The restore waits for the cluster at rest, up to the stack's settle limit, then says so."""
+    h, lab, clock = healer
+    notes: list[str] = []
+    h.progress = notes.append
+    lab.busy[0] = True
+    h.step(status("node02"))
+    assert not h.step(status("node02"))
+    clock[0] += PacemakerAdapter().commands.settle_limit_s
+    assert h.step(status("node02"))
+    assert "still reports work pending" in notes[-1]
