@@ -17,6 +17,7 @@ from lxml import etree
 
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.reader import parse_xml
+from halab.deploy.rest import wait_at_rest
 from halab.errors import HalabError, LabError
 from halab.lab.lab import Lab
 from halab.proc import parallel
@@ -131,6 +132,7 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
                         START_TIMEOUT_S, progress=progress)
     progress(f"deploy: {svc} started on {first}; cluster up in {time.monotonic() - started:.0f} s "
              f"(members {', '.join(status.online())})")
+    wait_at_rest(lab, first, progress)
     return design
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from halab.deploy.rest import wait_at_rest
 from halab.deploy.rgmanager import FENCE_KEY_SECRET, START_CLUSTER, Phase, Plan, Step, app_port, rgmanager_plan
 from halab.errors import HalabError, LabError
 from halab.lab.lab import Lab
@@ -164,5 +165,6 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
                         SERVICE_TIMEOUT_S)
     progress(f"deploy: {svc} started on {pref.name}; cluster up in {time.monotonic() - started:.0f} s "
              f"(members {', '.join(status.online())})")
+    wait_at_rest(lab, pref.name, progress)
     return design
 
