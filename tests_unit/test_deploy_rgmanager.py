@@ -164,3 +164,18 @@ def test_the_live_plan_on_halabs_image_names_the_data_lun_by_path_and_skips_rhel
     assert f'device="{LUN.format(2)}"' in conf
     assert not plan.warnings
     assert not any("/etc/init.d/myappl" in c for c in cmds)  # in the image already
+
+
+def test_the_lab_fence_path_gets_a_login_timeout_on_halabs_image_only() -> None:
+    """Measured live: fence_virsh's first login from a TCG guest timed out (default login timeout,
+    three tries, 18 s); fenced retried and fence-done came late. halab's image gets 10 s (validated
+    by ccs_config_validate on the RHCS image); a RHEL 6 plan keeps the design's text."""
+    from halab.deploy.rgmanager import lab_deployed_conf
+    from halab.spec import load_spec
+
+    seed = load_spec("seed")
+    debian = [ln for ln in lab_deployed_conf(seed, "debian").splitlines() if "<fencedevice " in ln]
+    assert debian
+    assert all('login_timeout="10"' in ln and ln.rstrip().endswith("/>") for ln in debian)
+    rhel6 = lab_deployed_conf(seed, "rhel6")
+    assert "login_timeout" not in rhel6
