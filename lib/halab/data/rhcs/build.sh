@@ -49,7 +49,9 @@ step "cluster 3.2.0: configure"
 # -fgnu89-inline: qdiskd's C89 `inline` helpers are declared `extern inline` elsewhere; under
 # gnu11 no out-of-line copy is emitted and get_time/_diff_tv are undefined at link.
 # -rpath-link: libcman etc. link indirectly to corosync's libcoroipcc.
-./configure --prefix=/usr --libexecdir=/usr/lib --disable_dbus --without_bindings \
+# --release_version: without it configure stamps `date +%s` as the version (the tarball's
+# make/official_release_version names only the SONAME), and the tools print a build time.
+./configure --prefix=/usr --libexecdir=/usr/lib --disable_dbus --without_bindings --release_version=3.2.0 \
     --disable_kernel_check --corosyncbin=/usr/sbin/corosync \
     --extracflags="-fcommon -fgnu89-inline" --extraldflags="-Wl,-rpath-link,/usr/lib" >/dev/null
 step "cluster 3.2.0: make (cman, qdiskd, fenced, dlm_controld, rgmanager; about 4 min)"
