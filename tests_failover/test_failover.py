@@ -39,9 +39,13 @@ class TestSeedCluster:
         wrong.unlink(missing_ok=True)
         host_run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong)])
         nodes = [n.name for n in lab.spec.nodes]
+        back_s = 2 * lab.spec.timing.node_boot_s[1]  # a node that rebooted itself answers within this
 
         def put_key(text: str) -> None:
+            # Measured live on rgmanager: the resumed standby had been evicted from the quorum
+            # disk and rebooted itself, so the key goes on once it answers again (bounded).
             for node in nodes:
+                lab.remote(node).wait_ssh(back_s)
                 lab.remote(node).put_text(text, FENCE_KEY_ON_NODE, mode=0o600)
 
         put_key(wrong.read_text())
