@@ -115,19 +115,15 @@ def _settled(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool
 def _others_placed(timeline: Timeline, pred: Prediction, cluster: LiveCluster) -> bool:
     """The design's other predicted services run where predicted in a survivor's latest view (web
     starts after db in a design that orders them: the hold must not end between the two)."""
-    others = {svc: place for svc, place in pred.services.items() if svc != cluster.design.service}
+    others = [svc for svc in pred.services if svc != cluster.design.service]
     if not others:
         return True
     last = next((o.status for o in reversed(timeline.items())
                  if o.status and o.node in pred.members_after), None)
     if last is None:
         return False
-    for svc, place in others.items():
-        got = last.service(svc)
-        allowed = (place,) if isinstance(place, str) else place
-        if got is None or got.state != "started" or got.owner not in allowed:
-            return False
-    return True
+    return all((got := last.service(svc)) is not None and got.state == "started"
+               and got.owner in pred.places(svc) for svc in others)
 
 
 def hold_deadline(pred: Prediction, cluster: LiveCluster) -> float:

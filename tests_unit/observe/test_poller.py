@@ -9,6 +9,8 @@ from halab.observe.poller import IP_HELD, POLL_TIMEOUT_S, SEPARATOR, StatusPolle
 from halab.observe.timeline import Timeline
 from halab.stacks.pacemaker import PacemakerAdapter
 
+SERVICE_IP = "10.9.0.50"
+
 
 class _Node:
     def __init__(self, stdout: str) -> None:
@@ -20,10 +22,10 @@ class _Node:
         return Result(cmd, 0, self.stdout, "", 0.1)
 
 
-def _poller(node: _Node) -> tuple[StatusPoller, Timeline]:
+def _poller(node: _Node, service_ip: str = "") -> tuple[StatusPoller, Timeline]:
     timeline = Timeline()
     lab = SimpleNamespace(remote=lambda _name: node)
-    return StatusPoller(lab, timeline, PacemakerAdapter(), "/srv/data"), timeline  # type: ignore[arg-type]
+    return StatusPoller(lab, timeline, PacemakerAdapter(), "/srv/data", service_ip), timeline  # type: ignore[arg-type]
 
 
 def test_the_mount_is_read_first_and_the_status_command_is_killed_before_the_poll_times_out() -> None:
@@ -51,15 +53,9 @@ def test_a_node_without_the_mount() -> None:
     assert o.mounted is False
 
 
-def _ip_poller(node: _Node, service_ip: str = "10.9.0.50") -> tuple[StatusPoller, Timeline]:
-    timeline = Timeline()
-    lab = SimpleNamespace(remote=lambda _name: node)
-    return StatusPoller(lab, timeline, PacemakerAdapter(), "/srv/data", service_ip), timeline  # type: ignore[arg-type]
-
-
 def test_the_service_ip_is_read_from_the_node_before_the_status_command() -> None:
     node = _Node(f"/dev/sdb\n{IP_HELD}\n{SEPARATOR}\n")
-    poller, timeline = _ip_poller(node)
+    poller, timeline = _poller(node, SERVICE_IP)
     poller.poll_once("node01")
     cmd = node.cmds[0]
     assert "' inet 10.9.0.50/'" in cmd
@@ -69,14 +65,14 @@ def test_the_service_ip_is_read_from_the_node_before_the_status_command() -> Non
 
 
 def test_a_node_with_neither_the_ip_nor_the_mount() -> None:
-    poller, timeline = _ip_poller(_Node(f"{SEPARATOR}\n"))
+    poller, timeline = _poller(_Node(f"{SEPARATOR}\n"), SERVICE_IP)
     poller.poll_once("node02")
     (o,) = timeline.items()
     assert (o.mounted, o.holds_ip) == (False, False)
 
 
 def test_the_ip_marker_alone_is_not_a_mount() -> None:
-    poller, timeline = _ip_poller(_Node(f"{IP_HELD}\n{SEPARATOR}\n"))
+    poller, timeline = _poller(_Node(f"{IP_HELD}\n{SEPARATOR}\n"), SERVICE_IP)
     poller.poll_once("node02")
     (o,) = timeline.items()
     assert (o.mounted, o.holds_ip) == (False, True)

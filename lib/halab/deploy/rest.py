@@ -20,6 +20,14 @@ from halab.stacks.base import get_adapter
 POLL_S = 2.0
 
 
+def at_rest(lab: Lab, node: str, cmd: str, timeout_s: float = 20.0) -> bool:
+    """One look: the stack's settled command on ``node`` says nothing is pending (no answer: not yet)."""
+    try:
+        return lab.remote(node).run(cmd, timeout=timeout_s, connect_timeout=3).ok
+    except HalabError:
+        return False
+
+
 def wait_at_rest(lab: Lab, node: str, progress: Callable[[str], None], what: str = "deploy") -> bool:
     """Ask ``node`` until the cluster is at rest or the stack's settle limit passed; True when at rest."""
     cmds = get_adapter(lab.spec.stack).commands
@@ -29,12 +37,9 @@ def wait_at_rest(lab: Lab, node: str, progress: Callable[[str], None], what: str
     progress(f"{what}: waiting for the cluster at rest, nothing pending (at most {limit:.0f} s)")
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        try:
-            if lab.remote(node).run(cmds.settled, timeout=20.0, connect_timeout=3).ok:
-                progress(f"{what}: cluster at rest after {time.monotonic() - started:.0f} s")
-                return True
-        except HalabError:
-            pass  # not answering for a moment: ask again within the limit
+        if at_rest(lab, node, cmds.settled):
+            progress(f"{what}: cluster at rest after {time.monotonic() - started:.0f} s")
+            return True
         time.sleep(POLL_S)
     progress(f"{what}: the cluster still reports work pending after {limit:.0f} s; going on")
     return False

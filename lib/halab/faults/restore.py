@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from halab import interrupt
+from halab.deploy.rest import at_rest
 from halab.errors import HalabError, LabError
 from halab.faults import REGISTRY
 from halab.faults.base import heal_error
@@ -208,10 +209,7 @@ class _Healer:
         return False
 
     def _asks_settled(self, cmd: str) -> bool:
-        try:
-            return self.lab.remote(self.baseline).run(cmd, timeout=self.budget.cap(20.0), connect_timeout=3).ok
-        except HalabError:
-            return False
+        return at_rest(self.lab, self.baseline, cmd, self.budget.cap(20.0))
 
     def idle(self) -> bool:
         """Whether the cluster is done moving things by itself, so a move of ours fights nothing.
@@ -219,7 +217,8 @@ class _Healer:
         Why not a fixed wait alone: measured under TCG, a group start takes 30-39 s, longer than
         SETTLE_S; a move issued while the cluster was failing the service back hid the fail-back
         the next test was to see. Where the stack can say (pacemaker's scheduler on the live CIB),
-        it is asked; a cluster busy beyond the stack's settle_limit_s is moved anyway (the budget still holds).
+        it is asked; a cluster busy beyond the stack's settle_limit_s is moved anyway (the budget
+        still holds).
         """
         elapsed = time.monotonic() - (self.cleaned_at or time.monotonic())
         cmd = self.adapter.commands.settled

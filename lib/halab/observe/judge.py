@@ -209,15 +209,10 @@ def _fence_done(h: History, pred: Prediction) -> Measured:
     return (None, "no domain of " + "/".join(pred.fenced or ("anyone",)) + " was reset", NOT_SEEN)
 
 
-def _targets(pred: Prediction, service: str) -> tuple[str, ...]:
-    expected = pred.services.get(service)
-    return (expected,) if isinstance(expected, str) else tuple(expected or ())
-
-
 def _service_started(h: History, pred: Prediction, ev: Evidence) -> Measured:
     base_svc = ev.baseline.service(ev.service)
     base_owner = base_svc.owner if base_svc else None
-    targets = _targets(pred, ev.service)
+    targets = pred.places(ev.service)
     moved_or_down = False
     for o in h.polls():
         svc = o.status.service(ev.service) if o.status else None
@@ -667,7 +662,7 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
                       failed("service placement", "outcome", C.WRONG_OUTCOME,
                              f"expected {ev.service} {what}, observed {_svc_text(final, ev.service)}"))
     else:
-        allowed = _targets(pred, ev.service)
+        allowed = pred.places(ev.service)
         checks.append(passed("service placement", "outcome", f"{ev.service} on {owner}") if owner in allowed else
                       failed("service placement", "outcome", C.WRONG_OUTCOME,
                              f"expected {ev.service} on {'/'.join(allowed)}, observed {_svc_text(final, ev.service)}"))
@@ -682,7 +677,7 @@ def _other_placement(final: ClusterStatus, pred: Prediction, service: str) -> Ch
     """A service besides the followed one (a design with several): only where it ended is judged;
     its phases and safety are the followed service's alone."""
     name = f"service placement: {service}"
-    allowed = _targets(pred, service)
+    allowed = pred.places(service)
     svc = final.service(service)
     if svc is None:
         return failed(name, "outcome", C.NO_EVIDENCE, f"{service} is not in the survivors' status")

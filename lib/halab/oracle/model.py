@@ -87,6 +87,11 @@ class Prediction:
         ordered = {p: self.windows[p] for p in PHASES if p in self.windows}
         object.__setattr__(self, "windows", _frozen(ordered))
 
+    def places(self, service: str) -> tuple[str, ...]:
+        """The nodes ``service`` may end on in this outcome (one node, a choice, or none)."""
+        expected = self.services.get(service)
+        return (expected,) if isinstance(expected, str) else tuple(expected or ())
+
     def outcomes(self) -> tuple[Prediction, ...]:
         """This prediction and every acceptable alternative, primary first."""
         return (self, *self.alternatives)

@@ -44,7 +44,7 @@ class Commands:
     clear_failures: str = ""  # forget resource failures so placement follows the design again
     clear_relocation: str = ""  # {service}: remove what relocate_service left behind (a move constraint)
     settled: str = ""  # exits 0 when the cluster has nothing left to do ("" when the stack cannot say)
-    settle_limit_s: float = 90.0  # how long the restore lets `settled` say "busy" before it moves anyway
+    settle_limit_s: float = 90.0  # how long deploy and restore let `settled` say "busy" before going on
 
 
 class StackAdapter(Protocol):
