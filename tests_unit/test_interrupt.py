@@ -306,3 +306,17 @@ def test_the_session_sweep_restores_the_fence_key_and_heals(monkeypatch: pytest.
     assert any("halab-fault" in c for c in remotes["node01"].calls)  # firewall rules removed
     assert missing == ["node02"]
     assert any("at most" in s for s in said)
+
+
+def test_a_failed_restore_still_judges_the_fault_and_carries_the_run(
+        fake_run: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured live: a restore that never got home used to drop the fault's verdict from the report."""
+    cluster, _ = fake_run
+    judged: list[str] = []
+    monkeypatch.setattr(scenario, "_collect_and_restore",
+                        lambda *_a, **_k: (None, 0.0, LabError("cluster not back on its baseline", "restore")))
+    monkeypatch.setattr(scenario, "judge", lambda *_a, **_k: judged.append("judge") or "verdict")
+    with pytest.raises(scenario.RestoreFailed, match="not back on its baseline") as caught:
+        scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
+    assert judged == ["judge"]
+    assert caught.value.run.judgement == "verdict"

@@ -28,6 +28,7 @@ from halab.observe.judge import (
     INJECT,
     LOGS,
     RESTORE,
+    RESTORE_COLD,
     RESTORE_FAILED,
     RESTORED,
     Evidence,
@@ -201,9 +202,9 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        fence_history, offset = _collect_and_restore(cluster, run, progress, restore_must_succeed)
+        fence_history, offset, restore_error = _collect_and_restore(cluster, run, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
-        if restore_must_succeed:
+        if restore_must_succeed and restore_error is None:
             _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again",
                   progress)
     # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
@@ -223,7 +224,19 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     run.judgement = judge(timeline, pred, ev)
     if phase_log is not None:
         _record(run, lab, phase_log)
+    if restore_error is not None and restore_must_succeed:
+        raise RestoreFailed(restore_error, run)
     return run
+
+
+class RestoreFailed(LabError):
+    """The restore after a fault did not bring the cluster back. The fault itself was judged: the
+    run (verdict, timeline, logs) rides on the error so the report still shows what the cluster
+    did, and the test ends as a harness error, not as a verdict."""
+
+    def __init__(self, err: LabError, run: FaultRun) -> None:
+        super().__init__(err.what, err.where or "restore")
+        self.run = run
 
 
 Observer = StatusPoller | LifecycleWatcher | ServiceProbe | HostSampler
@@ -255,9 +268,10 @@ def _record(run: FaultRun, lab: Lab, history: Path) -> None:
     phase_records.append(history, phase_records.run_records(key, run.judgement, History.of(run.timeline).restore))
 
 
-def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress,
-                         must_succeed: bool = True) -> tuple[tuple[FenceAction, ...] | None, float]:
-    """Evidence that only the nodes hold (fence history, logs), then the cluster restore."""
+def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress, cold: bool = True
+                         ) -> tuple[tuple[FenceAction, ...] | None, float, LabError | None]:
+    """Evidence that only the nodes hold (fence history, logs), then the cluster restore; a restore
+    that fails is on the timeline and returned, so the fault is judged all the same."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     history, offset = _fence_history(cluster, pred)
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
@@ -268,15 +282,14 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     within = restore_budget(pred, cluster)
     timeline.record(HARNESS, None, RESTORE)
     try:
-        restore(lab, d.service, d.preferred_node, within_s=within, progress=progress)
+        restore(lab, d.service, d.preferred_node, within_s=within, progress=progress,
+                on_cold=lambda why: timeline.record(HARNESS, None, RESTORE_COLD, why[:300]), cold=cold)
     except LabError as err:
-        if must_succeed:
-            raise
         timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
         progress(f"restore did not reach health ({err}); judging what was observed")
-        return history, offset
+        return history, offset, err
     timeline.record(HARNESS, None, RESTORED)
-    return history, offset
+    return history, offset, None
 
 
 def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:

@@ -121,3 +121,41 @@ def test_a_cluster_busy_at_home_is_taken_as_it_is_at_the_settle_limit(
     clock[0] += PacemakerAdapter().commands.settle_limit_s
     assert h.step(status("node02"))
     assert "still reports work pending" in notes[-1]
+
+
+# --- the cold restart: once, announced, after the gentle way did not get home ----------------------
+
+
+@pytest.fixture
+def gentle_fails(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+
+    def gentle(*_a: Any) -> ClusterStatus:
+        calls.append("gentle")
+        raise rs.LabError("cluster not back on its baseline (service01 on node01) within 671 s", "restore")
+
+    def cold(_lab: Any, _svc: str, _base: str, within_s: float, *_a: Any) -> ClusterStatus:
+        calls.append(f"cold {within_s:.0f}")
+        return ClusterStatus(True, (), ())
+
+    monkeypatch.setattr(rs, "_gentle", gentle)
+    monkeypatch.setattr(rs, "_cold", cold)
+    monkeypatch.setattr(rs, "cold_restart_s", lambda _lab: 700.0)
+    return calls
+
+
+def test_a_restore_that_does_not_get_home_restarts_the_cluster_cold_once(gentle_fails: list[str]) -> None:
+    said: list[str] = []
+    marked: list[str] = []
+    rs.restore(Lab(), "service01", "node01", 671, progress=said.append, on_cold=marked.append)
+    assert gentle_fails == ["gentle", "cold 700"]
+    assert marked
+    assert "within 671 s" in marked[0]
+    assert "at most 700 s" in marked[0]
+    assert any("restarting every node cold" in line for line in said)
+
+
+def test_without_cold_the_first_error_goes_up(gentle_fails: list[str]) -> None:
+    with pytest.raises(rs.LabError, match="within 671 s"):
+        rs.restore(Lab(), "service01", "node01", 671, progress=lambda _m: None, cold=False)
+    assert gentle_fails == ["gentle"]

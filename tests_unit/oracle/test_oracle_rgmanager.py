@@ -278,3 +278,29 @@ def test_not_applicable() -> None:
         )
     with pytest.raises(NotApplicable):
         predict(seed(), "kill-daemon", "node01", stack="rgmanager", daemon="sshd")
+
+
+def test_ifdown_on_the_standby_offers_the_phantom_quorum_branch() -> None:
+    """Measured live (tests_unit/data/live/rgmanager/ifdown-standby-*): corosync 1.x rebinds the
+    ifdown'd standby to 127.0.0.1, its cman keeps a phantom peer and it fences the qdisk master."""
+    p = predict(seed(), "heartbeat-down", "node02", stack="rgmanager", qdisk_master="node01")
+    assert p.fenced == ("node02h",)  # master_wins, the design's intent, stays the main prediction
+    phantom = [o for o in p.alternatives if any("phantom member" in r for r in o.reasoning)]
+    assert len(phantom) == 1
+    alt = phantom[0]
+    assert (alt.fenced, alt.fenced_by, alt.services) == (("node01h",), "node02h", {"service01": "node02h"})
+    assert "fail-back" not in alt.windows  # measured live: the relocation hung; the restore restarts cold
+    # the service waits for the qdisk eviction of the phantom peer: at least (K)·I after the fence
+    assert alt.windows["service-started"].earliest >= alt.windows["fence-done"].earliest + 10.0
+    check_windows(alt)
+
+
+def test_ifdown_on_the_master_has_no_phantom_branch() -> None:
+    """The ifdown'd master is quorate anyway (master_wins): it fences the standby, no race to add."""
+    p = predict(seed(), "heartbeat-down", "node01", stack="rgmanager", qdisk_master="node01")
+    assert not [o for o in p.outcomes() if any("phantom member" in r for r in o.reasoning)]
+
+
+def test_heartbeat_block_is_not_an_ifdown_and_has_no_phantom_branch() -> None:
+    p = predict(seed(), "heartbeat-block", "node02", stack="rgmanager", qdisk_master="node01")
+    assert not [o for o in p.outcomes() if any("phantom member" in r for r in o.reasoning)]

@@ -80,3 +80,25 @@ def test_live_lab_mkqdisk_lists_every_name_of_the_quorum_lun() -> None:
     (label,) = read_mkqdisk(_text("lab-mkqdisk-L.txt"))
     assert label.label == "qdisk01"
     assert any(p.endswith("-lun-1") and "by-path" in p for p in label.paths)
+
+
+def test_ifdown_rebind_is_a_link_down_then_quorum_lost_and_regained_with_a_phantom_peer() -> None:
+    events = ADAPTER.read_events(_text("ifdown-standby-node02-corosync.log"), reporter="node02", year=2026)
+    kinds = [e.kind for e in events]
+    first = kinds.index(EventKind.LINK_DOWN)
+    assert kinds[first - 1] == EventKind.TOKEN_LOST
+    assert events[first].node == "node02"
+    assert kinds.index(EventKind.QUORUM_LOST) < kinds.index(EventKind.QUORUM_REGAINED)
+
+
+def test_ifdown_rebound_node_fenced_its_peer_and_took_the_service_after_the_eviction() -> None:
+    fenced = ADAPTER.read_events(_text("ifdown-standby-node02-fenced.log"), reporter="node02", year=2026)
+    assert [(e.kind, e.node) for e in fenced if e.kind is EventKind.FENCE_SUCCESS] == [
+        (EventKind.FENCE_SUCCESS, "node01h")]
+    qdisk = ADAPTER.read_events(_text("ifdown-standby-node02-qdiskd.log"), reporter="node02", year=2026)
+    evicted = next(e.time for e in qdisk if e.kind is EventKind.QDISK_EVICTION)
+    rg = ADAPTER.read_events(_text("ifdown-standby-node02-rgmanager.log"), reporter="node02", year=2026)
+    starting = next(e.time for e in rg if e.kind is EventKind.SERVICE_STARTING)
+    assert evicted is not None
+    assert starting is not None
+    assert starting >= evicted

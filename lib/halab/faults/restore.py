@@ -96,14 +96,76 @@ def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
 SETTLE_S = 20.0  # after all nodes are back: time for a fail-back design to move the service itself
 
 
-def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
-            poll_s: float = 2.0) -> ClusterStatus:
-    """Heal the cluster back to ``baseline`` (the design's placement of ``service``); returns the
-    healthy status, raises LabError if not there within `within_s`.
+def cold_restart_s(lab: Lab) -> float:
+    """The bound of a cold restart: every node reset and booted, the stack started on all of them
+    together, the cluster at rest, and the service moved home (a stop and a start)."""
+    t = lab.spec.timing
+    settle = get_adapter(lab.spec.stack).commands.settle_limit_s
+    return t.node_boot_s[1] + 120.0 + settle + 2 * t.resource_start_s[1] + SETTLE_S
 
-    Every step's timeout is capped by what is left of `within_s` (a Deadline), so the restore
-    gives up at its bound; each wait says what it waits for and how long.
+
+def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
+            poll_s: float = 2.0, on_cold: Callable[[str], None] | None = None, cold: bool = True) -> ClusterStatus:
+    """Heal the cluster back to ``baseline`` (the design's placement of ``service``); returns the
+    healthy status, raises LabError if not there.
+
+    First the gentle way, within `within_s`: wake and reach every node, undo faults, start the
+    stack where it is down, and let the cluster come home (nudged once). When that does not get
+    there, once (unless `cold` is False: a deliberately broken cluster is deployed afresh anyway): a
+    cold restart (every node reset, the stack started on all nodes together), within its own bound
+    (cold_restart_s), announced first and passed to `on_cold` for the timeline.
+    Why: measured live on rgmanager (heartbeat-down by ifdown on the standby, corosync 1.x
+    rebinding to 127.0.0.1), the rebound node's rgmanager relocated the service to the rejoining
+    node before that node's rgmanager listened and hung ('#52: Failed changing RG status'); even
+    `service rgmanager stop` hung there. Nothing short of a reset brings such a cluster back, and
+    without it every later test started on a broken cluster.
+
+    Every step's timeout is capped by what is left of its bound (a Deadline), so the restore gives
+    up at its bound; each wait says what it waits for and how long.
     """
+    try:
+        return _gentle(lab, service, baseline, within_s, progress, poll_s)
+    except LabError as err:
+        if not cold:
+            raise
+        interrupt.check("restoring the cluster")
+        cold_s = cold_restart_s(lab)
+        why = f"{err.what}; restarting every node cold (at most {cold_s:.0f} s)"
+        progress(f"restore: {why}")
+        if on_cold is not None:
+            on_cold(why)
+        return _cold(lab, service, baseline, cold_s, progress, poll_s)
+
+
+def _cold(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
+          poll_s: float) -> ClusterStatus:
+    """Reset every node (a paused one resumed first, a stopped one started), then the stack on all
+    nodes together, as the deploy starts it, then the Healer as after a gentle restore."""
+    budget = Deadline(within_s, "cold restart", "restore")
+    sweep(lab, from_host=True)
+    for node in lab.spec.nodes:
+        state = domains.state(node.domain)
+        if state == "paused":
+            domains.act(node.domain, "resume")
+        domains.act(node.domain, "start" if state in ("shutoff", "crashed") else "reset")
+    names = [n.name for n in lab.spec.nodes]
+    progress(f"restore: waiting for SSH on {', '.join(names)} after the reset (at most {budget.left():.0f} s)")
+    parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
+    sweep(lab, from_host=False)
+    for n in names:
+        iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
+    adapter = get_adapter(lab.spec.stack)
+    progress(f"restore: starting the cluster stack on {', '.join(names)} together (at most "
+             f"{budget.cap(120.0):.0f} s)")
+    parallel(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=budget.cap(120.0), check=True),
+             names)
+    progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
+             f"(at most {max(budget.left(), 0):.0f} s)")
+    return _Healer(lab, service, baseline, names, budget, progress).wait(poll_s)
+
+
+def _gentle(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
+            poll_s: float) -> ClusterStatus:
     budget = Deadline(within_s, "cluster restore", "restore")
     progress(f"restore: bringing every node back, {service} home on {baseline} (at most {within_s:.0f} s)")
     sweep(lab, from_host=True)  # taps up, domains resumed / started: the nodes can answer again

@@ -31,6 +31,7 @@ DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSH
 HARNESS = "harness"
 INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
 RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
+RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
 OFF_EVENTS = ("stopped", "shutdown", "crashed")
 FROZEN_EVENTS = ("suspended",)

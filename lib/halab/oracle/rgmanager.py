@@ -325,9 +325,12 @@ class _Rg:
         self.fence(dr, self.others, (self.x,), after, f"{', '.join(self.others)} quorate")
 
     def fence(
-        self, dr: Draft, winners: tuple[str, ...], losers: tuple[str, ...], after: Span, why: str
+        self, dr: Draft, winners: tuple[str, ...], losers: tuple[str, ...], after: Span, why: str,
+        phantom: bool = False,
     ) -> None:
-        """fenced (quorate, low nodeid member of the fence domain) fences each loser in turn."""
+        """fenced (quorate, low nodeid member of the fence domain) fences each loser in turn.
+        `phantom`: the losers stay in the winners' membership until the winners' qdiskd evicts them
+        (the corosync 1.x ifdown caveat, see ifdown_phantom): no takeover before, no fail-back."""
         d = self.d
         req = dr.phase(
             "fence-requested",
@@ -346,7 +349,18 @@ class _Rg:
         )
         dr.fenced, dr.fenced_by = losers, winners[0]
         dr.members_after = winners
-        self.take_over(dr, winners, losers, done)
+        ready = done + f.DLM_RECOVERY_S
+        if phantom and d.qdisk is not None:
+            q = d.qdisk
+            evicted = (done + f.qdisk_eviction(q.interval_s, q.tko)
+                       + f.qdisk_new_master(q.interval_s, q.master_wait, q.upgrade_wait))
+            dr.say(
+                f"{', '.join(losers)} leave(s) the phantom membership when {', '.join(winners)}'s qdiskd, master "
+                f"once the victim stops writing, evicts it: fence-done + (K..K+2)·I + I·(master_wait + "
+                f"upgrade_wait) = {evicted.label()} (measured live: 11 s after the fence)"
+            )
+            ready = latest_of(ready, evicted)
+        self.take_over(dr, winners, losers, done, ready)
         rejoin = dr.phase(
             "node-rejoined",
             Span(0.0, d.timing.node_boot_s[1]) + Span.of(d.timing.cluster_start_s),
@@ -354,10 +368,17 @@ class _Rg:
             f"the victim may still be booting (<= {d.timing.node_boot_s[1]:g} s) + clstart by the harness "
             f"{d.timing.cluster_start_s}",
         )
+        if phantom:
+            dr.say("no fail-back predicted: measured live, rgmanager on the rebound node relocated the service "
+                   "to the rejoining node before that node's rgmanager listened and hung on '#52: Failed "
+                   "changing RG status'; the harness's restore restarts the cluster cold")
+            return
         self.fail_back(dr, losers, rejoin)
 
-    def take_over(self, dr: Draft, alive: tuple[str, ...], lost: tuple[str, ...], done: Span) -> None:
-        """Services of fenced nodes start on the best live member once DLM recovery allows it."""
+    def take_over(self, dr: Draft, alive: tuple[str, ...], lost: tuple[str, ...], done: Span,
+                  ready: Span) -> None:
+        """Services of fenced nodes start on the best live member once DLM recovery (and, in the
+        phantom case, the qdisk eviction) allows it."""
         moved = False
         for svc in self.d.services:
             if dr.services.get(svc.name) not in lost:
@@ -370,10 +391,11 @@ class _Rg:
         if moved:
             dr.phase(
                 "service-started",
-                done + f.DLM_RECOVERY_S + self.start(),
+                ready + self.start(),
                 f"fence-done + DLM recovery {f.DLM_RECOVERY_S.label()} (rgmanager's locks wait for the "
-                f"fence, A group/dlm_controld/cpg.c:519-545) + start {self.start().label()} "
-                "(resource_start_s, in tree order)",
+                f"fence, A group/dlm_controld/cpg.c:519-545)"
+                + ("" if ready == done + f.DLM_RECOVERY_S else f", not before {ready.label()}")
+                + f" + start {self.start().label()} (resource_start_s, in tree order)",
             )
 
     def fail_back(self, dr: Draft, back: tuple[str, ...], rejoin: Span) -> None:
@@ -478,8 +500,10 @@ class _Rg:
         can_x = mine and FENCE not in cut
         primary = self.split_outcome(dr, loss, master, can_x, theirs)
         if self.effect.how == LINK_DOWN:  # corosync 1 on an ifdown'd ring interface
-            alt = self.ifdown_alternative(master)
-            return _with_alternatives(primary, (*primary.alternatives, alt))
+            alts = [self.ifdown_alternative(master)]
+            if not mine and FENCE not in cut:
+                alts.append(self.ifdown_phantom(master))
+            return _with_alternatives(primary, (*primary.alternatives, *alts))
         return primary
 
     def _x_qvote(self, master: str | None, ok: Mapping[str, bool]) -> bool:
@@ -544,6 +568,30 @@ class _Rg:
         )
         loss = Loss(Span.at(0.0), None, acts=False)
         self.survivors_fence(dr, loss, master, self.score_ok(None))
+        return self.done(dr)
+
+    def ifdown_phantom(self, master: str | None) -> Prediction:
+        """corosync 1.x on ifdown, measured live (seed timings, heartbeat-down on node02h, the
+        standby, 2026-12-01): totem rebinds to 127.0.0.1 and the target's cman keeps its peer as a
+        phantom member (corosync.log 'Members[2]: 1 2' right after 'The network interface is down'),
+        so it stays quorate and fences too: a race master_wins does not decide. The branch where the
+        target wins: the fenced peer leaves the target's membership only when the target's qdiskd,
+        master by then, evicts it; rgmanager starts the service after that. Its fail-back when the
+        peer rejoins hit '#52: Failed changing RG status' (the rebound node's state), so none is
+        predicted and the harness's restore restarts the cluster cold."""
+        dr = self.draft(master)
+        dr.say(
+            "alternative (corosync 1.x ifdown caveat, measured live): totem rebinds to 127.0.0.1 and "
+            f"{self.x}'s cman keeps its peer as a phantom member ('Members[2]: 1 2' right after 'The "
+            f"network interface is down'), so {self.x} stays quorate and fences too: a fence race that "
+            "master_wins does not decide; this is the branch where it wins"
+        )
+        loss = Loss(Span.at(0.0), None, acts=True)
+        seen = self.detect(dr, loss, master)
+        _, formed = self.membership(loss.totem)
+        after = Span(formed.lo, max(formed.hi, seen.hi)) + self.d.post_fail_delay_s
+        self.fence(dr, (self.x,), self.others, after, f"{self.x} (phantom quorum) fences first",
+                   phantom=True)
         return self.done(dr)
 
     def heuristic_reboot(self, cut: Cut, master: str | None, heur: Span, split: bool = False) -> Prediction:
