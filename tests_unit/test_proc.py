@@ -216,3 +216,18 @@ def test_a_dead_cached_connection_is_replaced(monkeypatch: pytest.MonkeyPatch) -
     remote._conn = dead
     assert remote.run("true", timeout=1, connect_timeout=2).ok
     assert len(connect.calls) == 1  # type: ignore[attr-defined]
+
+
+def test_a_remote_command_is_bounded_on_the_node_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node kills what the harness stopped waiting for (measured live: hung clusvcadm piled up)."""
+    ran: list[str] = []
+
+    class Recording(_FakeConn):
+        def run(self, cmd: str, **_kw: object) -> object:
+            ran.append(cmd)
+            return super().run(cmd)
+
+    monkeypatch.setattr(Remote, "_connect", lambda _self, _t: Recording())
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    remote.run("clusvcadm -d 'service01'; echo $x", timeout=20.5)
+    assert ran == ["timeout -k 5 23 bash -c 'clusvcadm -d '\"'\"'service01'\"'\"'; echo $x'"]
