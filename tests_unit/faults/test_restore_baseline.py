@@ -159,3 +159,56 @@ def test_without_cold_the_first_error_goes_up(gentle_fails: list[str]) -> None:
     with pytest.raises(rs.LabError, match="within 671 s"):
         rs.restore(Lab(), "service01", "node01", 671, progress=lambda _m: None, cold=False)
     assert gentle_fails == ["gentle"]
+
+
+@dataclass
+class RgLab(Lab):
+    """The seed lab on rgmanager; `busy` = the stack's settled question says not yet."""
+
+    @property
+    def spec(self) -> Any:
+        from dataclasses import replace
+
+        from halab.spec import load_spec
+
+        return replace(load_spec("seed"), stack="rgmanager")
+
+    def remote(self, node: str) -> Remote:
+        del node
+        busy = self.busy
+
+        class Rg(Remote):
+            def run(self, cmd: str, **_: Any) -> Result:
+                self.ran.append(cmd)
+                return Result(cmd, 1 if "clustat -x" in cmd and busy[0] else 0, "", "", 0.0)
+
+        return Rg(self.ran, self.busy)
+
+
+def disabled(online: tuple[str, ...] = ("node01", "node02")) -> ClusterStatus:
+    members = tuple(Member(n, True, i + 1) for i, n in enumerate(online))
+    return ClusterStatus(True, members, (Service("service01", "disabled", None),))
+
+
+def test_a_disabled_service_is_enabled_only_once_rgmanager_listens_and_again_if_it_did_not_take(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured live after a cold restart: cman showed both members online 2 min before rgmanager
+    listened; the one enable issued then went nowhere and the restore ran out its bound."""
+    clock = [100.0]
+    monkeypatch.setattr(rs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(proc.time, "monotonic", lambda: clock[0])
+    lab = RgLab()
+    lab.busy[0] = True  # rgmanager not listening yet
+    h = rs._Healer(lab, "service01", "node01", ["node01", "node02"],  # type: ignore[arg-type]
+                   budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None)
+    h.step(disabled())
+    h.step(disabled())
+    assert not any("clusvcadm -e" in c for c in lab.ran)
+    lab.busy[0] = False
+    h.step(disabled())
+    assert sum("clusvcadm -e" in c for c in lab.ran) == 1
+    h.step(disabled())  # did not take yet: not again at once
+    assert sum("clusvcadm -e" in c for c in lab.ran) == 1
+    clock[0] += rs.NUDGE_AGAIN_S
+    h.step(disabled())
+    assert sum("clusvcadm -e" in c for c in lab.ran) == 2

@@ -93,6 +93,7 @@ def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:
     return missing
 
 
+NUDGE_AGAIN_S = 60.0  # a service enable that did not take is tried again after this
 SETTLE_S = 20.0  # after all nodes are back: time for a fail-back design to move the service itself
 
 
@@ -110,7 +111,7 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
     healthy status, raises LabError if not there.
 
     First the gentle way, within `within_s`: wake and reach every node, undo faults, start the
-    stack where it is down, and let the cluster come home (nudged once). When that does not get
+    stack where it is down, and let the cluster come home (nudged where needed). When that does not get
     there, once (unless `cold` is False: a deliberately broken cluster is deployed afresh anyway): a
     cold restart (every node reset, the stack started on all nodes together), within its own bound
     (cold_restart_s), announced first and passed to `on_cold` for the timeline.
@@ -199,7 +200,7 @@ class _Healer:
         self.adapter = lab_adapter(lab.spec)  # node names as the lab knows them (cluster.conf may say node01h)
         self.cleaned_at: float | None = None
         self.moved = False
-        self.nudged = False
+        self.nudged_at: float | None = None
 
     def run(self, template: str, timeout: float = 60) -> None:
         from halab.stacks.lab_names import cluster_node_name
@@ -243,9 +244,9 @@ class _Healer:
                 self.moved = False
                 return False  # one more look: it must stay there without the constraint
             return self.quiet()
-        if not self.nudged and _needs_enable(self.lab, svc):
+        if _needs_enable(self.lab, svc) and self.may_nudge():
             self.run(f"{cmds.disable_service}; {cmds.enable_service}", timeout=120)
-            self.nudged = True
+            self.nudged_at = time.monotonic()
             return False
         if started and not self.moved and cmds.relocate_service and self.idle():
             owner = svc.owner if svc is not None else "?"
@@ -254,6 +255,16 @@ class _Healer:
             self.run(cmds.relocate_service, timeout=120)
             self.moved = True
         return False
+
+    def may_nudge(self) -> bool:
+        """Enable a stopped service only where it can take: the cluster at rest (rgmanager: every
+        member's rgmanager listening), and again at most every NUDGE_AGAIN_S. Measured live after
+        a cold restart: cman showed both members online 2 min before rgmanager listened; the one
+        enable issued then went nowhere and the service stayed disabled until the bound."""
+        if self.nudged_at is not None and time.monotonic() - self.nudged_at < NUDGE_AGAIN_S:
+            return False
+        cmd = self.adapter.commands.settled
+        return not cmd or self._asks_settled(cmd)
 
     def quiet(self) -> bool:
         """Home, and the cluster has nothing left to do, so the next fault meets a cluster at rest.
