@@ -353,12 +353,16 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceA
 
 
 def _text_status(cluster: LiveCluster) -> str:
-    cmd = cluster.adapter.commands.status_text
+    """Every node's own view for the report: the status as ops read it (clustat / crm_mon) and the
+    quorum with its votes (cman_tool status: the quorum device's votes / corosync-quorumtool)."""
+    cmds = [c for c in (cluster.adapter.commands.status_text, cluster.adapter.commands.votes) if c]
     out = []
     for node in cluster.lab.spec.nodes:
-        try:
-            res = cluster.lab.remote(node.name).run(cmd, timeout=30, connect_timeout=3)
-            out.append(f"--- {node.name}: {cmd}\n{res.stdout}")
-        except HalabError as err:
-            out.append(f"--- {node.name}: unreachable ({err})")
+        for cmd in cmds:
+            try:
+                res = cluster.lab.remote(node.name).run(cmd, timeout=30, connect_timeout=3)
+                out.append(f"--- {node.name}: {cmd}\n{res.stdout}")
+            except HalabError as err:
+                out.append(f"--- {node.name}: unreachable ({err})")
+                break
     return "\n".join(out)
