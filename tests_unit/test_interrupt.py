@@ -320,3 +320,29 @@ def test_a_failed_restore_still_judges_the_fault_and_carries_the_run(
         scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
     assert judged == ["judge"]
     assert caught.value.run.judgement == "verdict"
+
+
+def test_an_interrupted_test_is_broken_in_allure_not_passed(tmp_path: Path) -> None:
+    """Measured live: a test interrupted by SIGINT 2 s into its call came out PASSED in Allure."""
+    import json
+
+    root = LIB.parent
+    (tmp_path / "test_session.py").write_text(SESSION_TESTS)
+    results = tmp_path / "allure-results"
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}"}
+    args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
+            "-p", "fixtures.lab", "-p", "fixtures.failover", "--alluredir", str(results),
+            "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
+    proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        _wait_line(proc, "started first")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    written = [json.loads(f.read_text()) for f in results.glob("*-result.json")]
+    assert [(r["name"], r["status"]) for r in written] == [("test_first", "broken")]
+    assert "interrupted" in written[0]["statusDetails"]["message"]
