@@ -140,49 +140,47 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
 
 def _cold(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
           poll_s: float) -> ClusterStatus:
-    """Reset every node (a paused one resumed first, a stopped one started), then the stack on all
-    nodes together, as the deploy starts it, then the Healer as after a gentle restore."""
+    """Reset every node, then the stack on all nodes together, as the deploy starts it."""
     budget = Deadline(within_s, "cold restart", "restore")
-    sweep(lab, from_host=True)
+    return _bring_back(lab, service, baseline, budget, progress, poll_s, _reset_all, start_all=True)
+
+
+def _gentle(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
+            poll_s: float) -> ClusterStatus:
+    """Wake what is paused or off, then the stack where it is down."""
+    budget = Deadline(within_s, "cluster restore", "restore")
+    progress(f"restore: bringing every node back, {service} home on {baseline} (at most {within_s:.0f} s)")
+    return _bring_back(lab, service, baseline, budget, progress, poll_s, _wake, start_all=False)
+
+
+def _reset_all(lab: Lab) -> None:
+    """Every node reset: a paused one resumed first, a stopped one started."""
     for node in lab.spec.nodes:
         state = domains.state(node.domain)
         if state == "paused":
             domains.act(node.domain, "resume")
         domains.act(node.domain, "start" if state in ("shutoff", "crashed") else "reset")
-    names = [n.name for n in lab.spec.nodes]
-    progress(f"restore: waiting for SSH on {', '.join(names)} after the reset (at most {budget.left():.0f} s)")
-    parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
-    sweep(lab, from_host=False)
-    for n in names:
-        iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
-    adapter = get_adapter(lab.spec.stack)
-    progress(f"restore: starting the cluster stack on {', '.join(names)} together (at most "
-             f"{budget.cap(120.0):.0f} s)")
-    parallel(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=budget.cap(120.0), check=True),
-             names)
-    progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
-             f"(at most {max(budget.left(), 0):.0f} s)")
-    return _Healer(lab, service, baseline, names, budget, progress).wait(poll_s)
 
 
-def _gentle(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
-            poll_s: float) -> ClusterStatus:
-    budget = Deadline(within_s, "cluster restore", "restore")
-    progress(f"restore: bringing every node back, {service} home on {baseline} (at most {within_s:.0f} s)")
-    sweep(lab, from_host=True)  # taps up, domains resumed / started: the nodes can answer again
-    _wake(lab)
+def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progress: Progress, poll_s: float,
+                power: Callable[[Lab], None], start_all: bool) -> ClusterStatus:
+    """The restore's steps after the power action, within `budget`: SSH on every node, in-guest
+    faults healed, iSCSI logged in, the stack started (everywhere, or where it is down), then the
+    Healer until the service is home."""
+    sweep(lab, from_host=True)  # taps up: the nodes can answer again
+    power(lab)
     names = [n.name for n in lab.spec.nodes]
     progress(f"restore: waiting for SSH on {', '.join(names)} (at most {budget.left():.0f} s)")
     parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
     sweep(lab, from_host=False)  # links up, firewall rules gone, on nodes that answer now
     for n in names:
         iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
-    down = [n for n in names if not _stack_running(lab, n, budget)]
+    start = names if start_all else [n for n in names if not _stack_running(lab, n, budget)]
     adapter = get_adapter(lab.spec.stack)
-    if down:
-        progress(f"restore: starting the cluster stack on {', '.join(down)} (at most {budget.cap(120.0):.0f} s)")
+    if start:
+        progress(f"restore: starting the cluster stack on {', '.join(start)} (at most {budget.cap(120.0):.0f} s)")
         parallel(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=budget.cap(120.0), check=True),
-                 down)
+                 start)
     progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
              f"(at most {max(budget.left(), 0):.0f} s)")
     return _Healer(lab, service, baseline, names, budget, progress).wait(poll_s)

@@ -349,7 +349,7 @@ class _Rg:
         )
         dr.fenced, dr.fenced_by = losers, winners[0]
         dr.members_after = winners
-        ready = done + f.DLM_RECOVERY_S
+        evicted = None
         if phantom and d.qdisk is not None:
             q = d.qdisk
             evicted = (done + f.qdisk_eviction(q.interval_s, q.tko)
@@ -359,8 +359,7 @@ class _Rg:
                 f"once the victim stops writing, evicts it: fence-done + (K..K+2)·I + I·(master_wait + "
                 f"upgrade_wait) = {evicted.label()} (measured live: 11 s after the fence)"
             )
-            ready = latest_of(ready, evicted)
-        self.take_over(dr, winners, losers, done, ready)
+        self.take_over(dr, winners, losers, done, evicted)
         rejoin = dr.phase(
             "node-rejoined",
             Span(0.0, d.timing.node_boot_s[1]) + Span.of(d.timing.cluster_start_s),
@@ -376,9 +375,10 @@ class _Rg:
         self.fail_back(dr, losers, rejoin)
 
     def take_over(self, dr: Draft, alive: tuple[str, ...], lost: tuple[str, ...], done: Span,
-                  ready: Span) -> None:
+                  evicted: Span | None = None) -> None:
         """Services of fenced nodes start on the best live member once DLM recovery (and, in the
         phantom case, the qdisk eviction) allows it."""
+        ready = done + f.DLM_RECOVERY_S if evicted is None else latest_of(done + f.DLM_RECOVERY_S, evicted)
         moved = False
         for svc in self.d.services:
             if dr.services.get(svc.name) not in lost:
@@ -394,7 +394,7 @@ class _Rg:
                 ready + self.start(),
                 f"fence-done + DLM recovery {f.DLM_RECOVERY_S.label()} (rgmanager's locks wait for the "
                 f"fence, A group/dlm_controld/cpg.c:519-545)"
-                + ("" if ready == done + f.DLM_RECOVERY_S else f", not before {ready.label()}")
+                + ("" if evicted is None else f", not before the eviction {evicted.label()}")
                 + f" + start {self.start().label()} (resource_start_s, in tree order)",
             )
 
@@ -515,9 +515,7 @@ class _Rg:
     def split_outcome(
         self, dr: Draft, loss: Loss, master: str | None, x_fences: bool, others_fence: bool
     ) -> Prediction:
-        seen = self.detect(dr, loss, master)
-        _, formed = self.membership(loss.totem)
-        after = Span(formed.lo, max(formed.hi, seen.hi)) + self.d.post_fail_delay_s
+        after = self.split_fence_after(dr, loss, master)
         if x_fences and others_fence:
             return self.race(dr, after)
         if not (x_fences or others_fence):
@@ -533,6 +531,13 @@ class _Rg:
                 dr, (self.x,), self.others, after, f"[{self.x}] quorate (qdisk master), the others not"
             )
         return self.done(dr)
+
+    def split_fence_after(self, dr: Draft, loss: Loss, master: str | None) -> Span:
+        """When a quorate half of a split may fence: detected and the new membership formed, plus
+        post_fail_delay."""
+        seen = self.detect(dr, loss, master)
+        _, formed = self.membership(loss.totem)
+        return Span(formed.lo, max(formed.hi, seen.hi)) + self.d.post_fail_delay_s
 
     def race(self, dr: Draft, after: Span) -> Prediction:
         """Both halves quorate (two_node, or qdisk votes on both sides): both fence."""
@@ -586,10 +591,7 @@ class _Rg:
             f"network interface is down'), so {self.x} stays quorate and fences too: a fence race that "
             "master_wins does not decide; this is the branch where it wins"
         )
-        loss = Loss(Span.at(0.0), None, acts=True)
-        seen = self.detect(dr, loss, master)
-        _, formed = self.membership(loss.totem)
-        after = Span(formed.lo, max(formed.hi, seen.hi)) + self.d.post_fail_delay_s
+        after = self.split_fence_after(dr, Loss(Span.at(0.0), None, acts=True), master)
         self.fence(dr, (self.x,), self.others, after, f"{self.x} (phantom quorum) fences first",
                    phantom=True)
         return self.done(dr)
