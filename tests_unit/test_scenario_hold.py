@@ -51,8 +51,19 @@ def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_
     assert restore_budget(moved, _cluster()) == RESTORE_MARGIN_S + 2 * 50.0 + SETTLE_S  # type: ignore[arg-type]
     stayed = replace(moved, services={"service01": "node01"})
     assert restore_budget(stayed, _cluster()) == RESTORE_MARGIN_S  # type: ignore[arg-type]
+    # a predicted fail-back: the harness moves the service only after its window, then goes home
     fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
-    assert restore_budget(fenced, _cluster()) == 331.0 + RESTORE_MARGIN_S  # type: ignore[arg-type]
+    assert restore_budget(fenced, _cluster()) == 331.0 + 2 * 50.0 + SETTLE_S + RESTORE_MARGIN_S  # type: ignore[arg-type]
+
+
+def test_the_restore_leaves_the_fail_back_to_the_cluster_until_its_latest_window() -> None:
+    from halab.scenario import fail_back_end
+
+    pred = _pred({"fail-back": Window(11.5, 331.0)})
+    alt = _pred({"fail-back": Window(11.5, 400.0)})
+    assert fail_back_end(pred) == 331.0
+    assert fail_back_end(replace(pred, alternatives=(alt,))) == 400.0
+    assert fail_back_end(_pred({"detect": Window(1.0, 2.0)})) == 0.0
 
 
 def test_an_alternative_that_settles_does_not_end_the_hold(monkeypatch: object) -> None:

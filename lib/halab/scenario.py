@@ -30,6 +30,7 @@ from halab.observe.judge import (
     RESTORE,
     RESTORE_COLD,
     RESTORE_FAILED,
+    RESTORE_MOVE,
     RESTORED,
     Evidence,
     History,
@@ -283,7 +284,9 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     timeline.record(HARNESS, None, RESTORE)
     try:
         restore(lab, d.service, d.preferred_node, within_s=within, progress=progress,
-                on_cold=lambda why: timeline.record(HARNESS, None, RESTORE_COLD, why[:300]), cold=cold)
+                on_cold=lambda why: timeline.record(HARNESS, None, RESTORE_COLD, why[:300]), cold=cold,
+                hands_off_s=fail_back_end(pred),
+                on_move=lambda why: timeline.record(HARNESS, None, RESTORE_MOVE, why[:300]))
     except LabError as err:
         timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
         progress(f"restore did not reach health ({err}); judging what was observed")
@@ -294,19 +297,29 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
 
 def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
     """How long the restore after a fault may take: the latest harness-driven window (a fenced
-    node's rejoin and fail-back), or, when no node was fenced but the service moved, the way home
-    (cleanup, then a group stop and start on its preferred node), plus a margin.
+    node's rejoin and fail-back), plus, when the service moved, the harness's own way home after
+    that (cleanup, then a group stop and start on its preferred node), plus a margin.
 
     Why: measured live (iscsi-block on the owner, fast profile), the service sat on node02 with
     nobody fenced; the budget was the bare margin (120 s), and 42 s of it went to SSH while node01's
     I/O recovered, so the fail-back (a stop and a 30-50 s group start under TCG) could not fit.
+    Where the design fails back, the harness moves the service only after the fail-back window
+    (fail_back_end), so its way home comes after that window too.
     """
     later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
     moved = place_text(pred.services.get(cluster.design.service)) != cluster.design.preferred_node
     way_home = 0.0
-    if moved and "fail-back" not in pred.windows:  # a predicted fail-back window holds it already
+    if moved or fail_back_end(pred):
         way_home = 2 * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
-    return max([*later, 0.0]) + way_home + RESTORE_MARGIN_S
+    return max([*later, fail_back_end(pred), 0.0]) + way_home + RESTORE_MARGIN_S
+
+
+def fail_back_end(pred: Prediction) -> float:
+    """Seconds after the restore begins until which the cluster's own fail-back may still come (the
+    latest fail-back window of any accepted outcome; 0 when the design does not fail back): the
+    restore does not move the service home itself before then."""
+    return max((w.latest for alt in pred.outcomes() for p, w in alt.windows.items() if p == "fail-back"),
+               default=0.0)
 
 
 def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:

@@ -212,3 +212,29 @@ def test_a_disabled_service_is_enabled_only_once_rgmanager_listens_and_again_if_
     clock[0] += rs.NUDGE_AGAIN_S
     h.step(disabled())
     assert sum("clusvcadm -e" in c for c in lab.ran) == 2
+
+
+# --- the design's own fail-back first: no move of ours before its window ends, and the move is marked
+
+
+def test_no_move_before_the_designs_fail_back_window_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured live on rgmanager: the move went out the moment every rgmanager listened, racing
+    rgmanager's own "Relocating ... to better node"; and a design that does not fail back would have
+    had its fail-back judged on the harness's move. The move waits for the fail-back window's end
+    and is handed to on_move (the timeline's restore-move mark)."""
+    clock = [100.0]
+    monkeypatch.setattr(rs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(proc.time, "monotonic", lambda: clock[0])
+    lab, moves = Lab(), []
+    h = rs._Healer(lab, "service01", "node02", ["node01", "node02", "node03"],  # type: ignore[arg-type]
+                   budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None,
+                   hands_off_until=100.0 + 300.0, on_move=moves.append)
+    h.step(status("node03"))
+    clock[0] += rs.SETTLE_S + 100
+    assert not h.step(status("node03"))
+    assert not any("--move" in c for c in lab.ran)
+    assert moves == []
+    clock[0] = 400.0
+    assert not h.step(status("node03"))
+    assert "--move" in lab.ran[-1]
+    assert moves == ["service01 stays on node03; the harness moves it to its baseline node02"]

@@ -12,7 +12,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from halab.observe.judge import HARNESS, HEAL, INJECT, LOGS, RESTORE, Evidence, History, judge, judge_one
+from halab.observe.judge import (
+    HARNESS,
+    HEAL,
+    INJECT,
+    LOGS,
+    RESTORE,
+    RESTORE_MOVE,
+    Evidence,
+    History,
+    judge,
+    judge_one,
+)
 from halab.observe.timeline import Timeline
 from halab.observe.verdict import Category, Verdict
 from halab.oracle import Prediction, Window
@@ -313,6 +324,36 @@ def test_harness_driven_phase_without_the_restore_mark_is_no_evidence() -> None:
     tl.record(HARNESS, "node02", HEAL, t=30.0)
     v = judge(tl, prediction(windows={"node-rejoined": Window(20.0, 40.0)}), evidence())
     assert check(v, "harness-driven phase node-rejoined")[0] is Category.NO_EVIDENCE
+
+
+def _owner_away_then_home(moved_at: float | None, home_at: float) -> Timeline:
+    """The suspended owner's story told from node02: service01 on node02 after the fault, back on
+    node01 at `home_at`; the harness's own move (restore-move) at `moved_at`."""
+    tl = timeline(owner="node02")
+    if moved_at is not None:
+        tl.record(HARNESS, None, RESTORE_MOVE, "service01 stays on node02; the harness moves it", t=moved_at)
+    tl.record("poll", "node01", "status", status=status(BOTH, "node01"), mounted=True, t=home_at)
+    return tl
+
+
+FAIL_BACK = "harness-driven phase fail-back"
+
+
+def test_a_fail_back_by_the_cluster_before_any_move_of_the_harness_passes() -> None:
+    v = judge(_owner_away_then_home(None, 75.0), prediction(windows={"fail-back": Window(20.0, 60.0)}),
+              evidence())
+    assert check(v, FAIL_BACK)[0] is None
+
+
+def test_a_return_after_the_harness_moved_the_service_is_not_a_fail_back() -> None:
+    """An unordered domain (the domain-unordered mutant) never fails back; the restore moves the
+    service home at the window's end. That return is the harness's: the phase was never observed."""
+    v = judge(_owner_away_then_home(90.0, 95.0), prediction(windows={"fail-back": Window(20.0, 70.0)}),
+              evidence())
+    cat, msg = check(v, FAIL_BACK)
+    assert cat is Category.TOO_SLOW
+    assert "fail-back never observed" in msg
+    assert "the harness moved it there at 90.0 s" in msg
 
 
 # --- safety ---------------------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def cold_restart_s(lab: Lab) -> float:
 
 
 def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress = print,
-            poll_s: float = 2.0, on_cold: Callable[[str], None] | None = None, cold: bool = True) -> ClusterStatus:
+            poll_s: float = 2.0, on_cold: Callable[[str], None] | None = None, cold: bool = True,
+            hands_off_s: float = 0.0, on_move: Callable[[str], None] | None = None) -> ClusterStatus:
     """Heal the cluster back to ``baseline`` (the design's placement of ``service``); returns the
     healthy status, raises LabError if not there.
 
@@ -115,6 +116,13 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
     there, once (unless `cold` is False: a deliberately broken cluster is deployed afresh anyway): a
     cold restart (every node reset, the stack started on all nodes together), within its own bound
     (cold_restart_s), announced first and passed to `on_cold` for the timeline.
+
+    The restore moves the service home itself only when the cluster did not, and not before
+    `hands_off_s` after it began (the end of the design's own fail-back window, when the design
+    fails back); each such move is passed to `on_move`, so the judge never credits the cluster
+    with the harness's move. Why: measured live on rgmanager, the move went out the moment every
+    rgmanager listened, racing rgmanager's own "Relocating ... to better node", and a design
+    that does not fail back at all would have had its fail-back judged on the harness's move.
     Why: measured live on rgmanager (heartbeat-down by ifdown on the standby, corosync 1.x
     rebinding to 127.0.0.1), the rebound node's rgmanager relocated the service to the rejoining
     node before that node's rgmanager listened and hung ('#52: Failed changing RG status'); even
@@ -125,7 +133,7 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
     up at its bound; each wait says what it waits for and how long.
     """
     try:
-        return _gentle(lab, service, baseline, within_s, progress, poll_s)
+        return _gentle(lab, service, baseline, within_s, progress, poll_s, hands_off_s, on_move)
     except LabError as err:
         if not cold:
             raise
@@ -135,22 +143,26 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
         progress(f"restore: {why}")
         if on_cold is not None:
             on_cold(why)
-        return _cold(lab, service, baseline, cold_s, progress, poll_s)
+        return _cold(lab, service, baseline, cold_s, progress, poll_s, on_move)
 
 
 def _cold(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
-          poll_s: float) -> ClusterStatus:
-    """Reset every node, then the stack on all nodes together, as the deploy starts it."""
+          poll_s: float, on_move: Callable[[str], None] | None = None) -> ClusterStatus:
+    """Reset every node, then the stack on all nodes together, as the deploy starts it (no
+    fail-back to wait for: the service starts afresh)."""
     budget = Deadline(within_s, "cold restart", "restore")
-    return _bring_back(lab, service, baseline, budget, progress, poll_s, _reset_all, start_all=True)
+    return _bring_back(lab, service, baseline, budget, progress, poll_s, _reset_all, start_all=True,
+                       on_move=on_move)
 
 
 def _gentle(lab: Lab, service: str, baseline: str, within_s: float, progress: Progress,
-            poll_s: float) -> ClusterStatus:
+            poll_s: float, hands_off_s: float = 0.0, on_move: Callable[[str], None] | None = None
+            ) -> ClusterStatus:
     """Wake what is paused or off, then the stack where it is down."""
     budget = Deadline(within_s, "cluster restore", "restore")
     progress(f"restore: bringing every node back, {service} home on {baseline} (at most {within_s:.0f} s)")
-    return _bring_back(lab, service, baseline, budget, progress, poll_s, _wake, start_all=False)
+    return _bring_back(lab, service, baseline, budget, progress, poll_s, _wake, start_all=False,
+                       hands_off_s=hands_off_s, on_move=on_move)
 
 
 def _reset_all(lab: Lab) -> None:
@@ -163,7 +175,8 @@ def _reset_all(lab: Lab) -> None:
 
 
 def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progress: Progress, poll_s: float,
-                power: Callable[[Lab], None], start_all: bool) -> ClusterStatus:
+                power: Callable[[Lab], None], start_all: bool, hands_off_s: float = 0.0,
+                on_move: Callable[[str], None] | None = None) -> ClusterStatus:
     """The restore's steps after the power action, within `budget`: SSH on every node, in-guest
     faults healed, iSCSI logged in, the stack started (everywhere, or where it is down), then the
     Healer until the service is home."""
@@ -183,7 +196,8 @@ def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progres
                  start)
     progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
              f"(at most {max(budget.left(), 0):.0f} s)")
-    return _Healer(lab, service, baseline, names, budget, progress).wait(poll_s)
+    return _Healer(lab, service, baseline, names, budget, progress,
+                   hands_off_until=budget.started + hands_off_s, on_move=on_move).wait(poll_s)
 
 
 class _Healer:
@@ -192,13 +206,16 @@ class _Healer:
     move) when the design does not fail back by itself."""
 
     def __init__(self, lab: Lab, service: str, baseline: str, names: list[str], budget: Deadline,
-                 progress: Progress) -> None:
+                 progress: Progress, hands_off_until: float = 0.0,
+                 on_move: Callable[[str], None] | None = None) -> None:
         self.lab, self.service, self.baseline, self.names = lab, service, baseline, names
         self.budget, self.progress = budget, progress
         self.adapter = lab_adapter(lab.spec)  # node names as the lab knows them (cluster.conf may say node01h)
         self.cleaned_at: float | None = None
         self.moved = False
         self.nudged_at: float | None = None
+        self.hands_off_until = hands_off_until  # monotonic: no move of ours before it (the design's own fail-back)
+        self.on_move = on_move
 
     def run(self, template: str, timeout: float = 60) -> None:
         from halab.stacks.lab_names import cluster_node_name
@@ -248,8 +265,10 @@ class _Healer:
             return False
         if started and not self.moved and cmds.relocate_service and self.idle():
             owner = svc.owner if svc is not None else "?"
-            self.progress(f"restore: {self.service} stays on {owner} (the design does not fail back); "
-                          f"moving it to its baseline {self.baseline}")
+            why = f"{self.service} stays on {owner}; the harness moves it to its baseline {self.baseline}"
+            self.progress(f"restore: {why}")
+            if self.on_move is not None:
+                self.on_move(why)
             self.run(cmds.relocate_service, timeout=120)
             self.moved = True
         return False
@@ -293,7 +312,7 @@ class _Healer:
         """
         elapsed = time.monotonic() - (self.cleaned_at or time.monotonic())
         cmd = self.adapter.commands.settled
-        if elapsed < SETTLE_S:
+        if elapsed < SETTLE_S or time.monotonic() < self.hands_off_until:
             return False
         if not cmd or elapsed >= self.adapter.commands.settle_limit_s:
             return True

@@ -32,6 +32,7 @@ HARNESS = "harness"
 INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
 RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
+RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
 OFF_EVENTS = ("stopped", "shutdown", "crashed")
 FROZEN_EVENTS = ("suspended",)
@@ -73,6 +74,7 @@ class History:
     injected: float | None
     healed: float | None
     restore: float | None
+    moved: float | None = None  # the harness moved the service home (the cluster had not)
 
     @classmethod
     def of(cls, timeline: Timeline) -> History:
@@ -81,7 +83,7 @@ class History:
         def mark(kind: str) -> float | None:
             return next((o.t for o in items if o.source == HARNESS and o.kind == kind), None)
 
-        return cls(items, mark(INJECT), mark(HEAL), mark(RESTORE))
+        return cls(items, mark(INJECT), mark(HEAL), mark(RESTORE), mark(RESTORE_MOVE))
 
     @property
     def until(self) -> float:
@@ -235,15 +237,21 @@ def _rejoined(h: History, ev: Evidence) -> Measured:
 
 
 def _fail_back(h: History, ev: Evidence) -> Measured:
+    """The cluster's own return to the preferred node: a return after the harness moved the service
+    there itself is the harness's, not a fail-back."""
     if not ev.preferred:
         return (None, "no preferred node", NOT_SEEN)
     away = False
-    for o in h.polls(0.0, float("inf")):
+    end = h.moved if h.moved is not None else float("inf")
+    for o in h.polls(0.0, end):
         svc = o.status.service(ev.service) if o.status else None
         if svc is None or svc.owner != ev.preferred:
             away = True
         elif away and svc.state == "started" and (h.restore is None or o.t >= h.restore):
             return (o.t, f"poll on {o.node}: {ev.service} back on {ev.preferred}", 0.0)
+    if h.moved is not None:
+        return (None, f"{ev.service} not back on {ev.preferred} by the cluster itself: the harness moved it "
+                      f"there at {h.moved:.1f} s", NOT_SEEN)
     return (None, f"{ev.service} not seen back on {ev.preferred}", NOT_SEEN)
 
 
