@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from halab.deploy import pacemaker, rgmanager_live
+from halab.errors import HalabError
 from halab.faults import SEED_FAULTS
 from halab.lab import domains
 from halab.lab import lab as labmod
@@ -26,6 +27,8 @@ from halab.scenario import LiveCluster, run_fault
 from halab.spec import load_spec
 
 PHASE_LOG = Path(__file__).resolve().parents[1] / "reports" / records.HISTORY_FILE
+# the live runs' records kept with the code: what the profiles' measured ranges rest on
+MEASURED_LOG = Path(__file__).resolve().parent / "measured" / records.HISTORY_FILE
 UP_BUDGET_S = 90.0
 OVERHEAD_GOAL = 1.15
 
@@ -135,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     rh = sub.add_parser("rhcs")
     rh.add_argument("--rebuild", action="store_true", help="compile and build the image from scratch")
     rg = sub.add_parser("ranges")
-    rg.add_argument("--log", default=str(PHASE_LOG))
+    rg.add_argument("--log", action="append", help=f"phase records (default: {PHASE_LOG.name} of "
+                    "reports/ and bench/measured/)")
     for p in (lab_p, fo, rh, rg):
         p.add_argument("--lab", default="seed")
     args = parser.parse_args(argv)
@@ -144,15 +148,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_ranges(args: argparse.Namespace) -> int:
     """Measured ranges per stack, profile and accelerator: quantiles with the count they rest on
-    (runs on a starved host are left out). These replace the timing profiles' guessed ranges."""
-    rows = records.ranges(records.load(Path(args.log)))
+    (runs on a starved host are left out), then each profile range against what was measured.
+    These replace the timing profiles' guessed ranges."""
+    logs = [Path(p) for p in args.log] if args.log else [PHASE_LOG, MEASURED_LOG]
+    rows = records.ranges(records.load_all(logs))
     if not rows:
-        print(f"no phase records in {args.log} (every live failover run appends to it)")
+        print(f"no phase records in {', '.join(map(str, logs))} (every live failover run appends to "
+              f"reports/{records.HISTORY_FILE})")
         return 1
     qs = "/".join(f"p{int(q * 100)}" for q in records.QUANTILES)
     for (stack, profile, accel, name), (count, values) in rows.items():
         figure(f"{stack} {profile} {accel}: {name}"[:44], values[2], "s",
                f"n={count} {qs} = {', '.join(f'{v:g}' for v in values)}")
+    spec = load_spec(args.lab)
+
+    def upper_of(stack: str, profile: str, key: str) -> float | None:
+        try:
+            timing = spec.with_stack(stack).with_timing(profile).timing
+        except HalabError:
+            return None
+        return float(getattr(timing, key)[1])
+
+    for line in records.profile_gaps(rows, upper_of):
+        print(line)
     return 0
 
 

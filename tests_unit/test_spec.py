@@ -155,7 +155,8 @@ def test_a_stack_without_its_section_is_refused(tmp_path: Path) -> None:
     spec = load_spec(variant(tmp_path, ('[stacks.rgmanager]\ncluster_conf = "cluster.conf"\n', ""),
                              ("[stacks.rgmanager.timing.fast]", ""), ("totem_token = 10000\n", ""),
                              ("quorumd_tko = 4\n", ""), ("[stacks.rgmanager.timing.seed]", ""),
-                             ("cluster_start_s = [20.0, 420.0]\n", ""), ("cluster_start_s = [20.0, 420.0]\n", "")))
+                             ("cluster_start_s = [20.0, 420.0]\n", ""), ("cluster_start_s = [20.0, 420.0]\n", ""),
+                             ("resource_start_s = [2.0, 80.0]\n", "")))
     with pytest.raises(SpecError, match=r"\[stacks.rgmanager\]"):
         spec.with_stack("rgmanager")
 

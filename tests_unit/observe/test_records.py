@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from halab.observe.records import RunKey, append, load, quantile, ranges, run_records
+from halab.observe.records import (
+    RunKey,
+    append,
+    derived_upper,
+    load,
+    load_all,
+    profile_gaps,
+    quantile,
+    ranges,
+    run_records,
+)
 from halab.observe.timeline import PhaseResult
 from halab.observe.verdict import HostLag, Verdict
 from halab.oracle import Prediction
@@ -62,3 +72,29 @@ def test_quantile() -> None:
     assert quantile([1.0, 2.0], 0.25) == pytest.approx(1.25)
     with pytest.raises(ValueError, match="no values"):
         quantile([], 0.5)
+
+
+GROUP_START = "group start (fence-done -> service-started)"
+
+
+def test_a_profile_range_below_what_was_measured_is_named_with_the_derived_bound() -> None:
+    """Measured live (pacemaker, seed timings): group starts of 62-70 s after a fence against a
+    profile upper bound of 50 s turned a correct cluster into TOO SLOW."""
+    rows = {("pacemaker", "seed", "tcg", GROUP_START): (3, (61.8, 63.3, 69.2, 69.7, 69.8)),
+            ("rgmanager", "fast", "tcg", GROUP_START): (2, (33.4, 34.2, 37.4, 40.6, 41.4)),
+            ("pacemaker", "seed", "tcg", "suspend detect"): (2, (18.0, 18.1, 18.9, 19.5, 19.7))}
+    uppers = {("pacemaker", "seed"): 50.0, ("rgmanager", "fast"): 60.0}
+    lines = profile_gaps(rows, lambda stack, profile, key: uppers.get((stack, profile)))
+    assert lines == [
+        "pacemaker seed tcg resource_start_s: profile upper 50 s below what was measured (max 69.8 s, n=3); "
+        "derived upper 88 s",
+        "rgmanager fast tcg resource_start_s: profile upper 60 s holds (max 41.4 s, n=2); derived upper 52 s"]
+    assert derived_upper([10.0, 40.0]) == 50.0
+
+
+def test_records_kept_in_two_files_count_once(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    append(a, run_records(KEY, verdict(11.0, 19.5), 60.0, when=1.0))
+    append(b, run_records(KEY, verdict(11.0, 19.5), 60.0, when=1.0))
+    append(b, run_records(KEY, verdict(10.0, 16.0), 60.0, when=2.0))
+    assert len(load_all([a, b])) == 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,11 @@ INTERVALS: Mapping[str, tuple[str, str]] = {
     "rejoin after the harness's restore": ("restore", "node-rejoined"),
 }
 QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
+# timing-profile range -> the interval that measures it; its upper bound is derived as the
+# measured maximum x MARGIN (its lower bound stays the profile's floor: records from TCG say
+# nothing about how fast a KVM host is, and a floor too high would call a fast cluster TOO EARLY)
+PROFILE_INTERVALS: Mapping[str, str] = {"resource_start_s": "group start (fence-done -> service-started)"}
+MARGIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,20 @@ def load(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def load_all(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """The records of several files, each record once (the kept records in bench/measured/ are
+    copies of some runs' reports/ lines)."""
+    seen: set[str] = set()
+    out = []
+    for path in paths:
+        for rec in load(path):
+            key = json.dumps(rec, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                out.append(rec)
+    return out
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated quantile of sorted-or-not ``values`` (q in [0, 1])."""
     s = sorted(values)
@@ -100,3 +119,29 @@ def ranges(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str, st
             continue
         groups.setdefault((r["stack"], r["profile"], r["accel"], name), []).append(float(value))
     return {k: (len(v), tuple(round(quantile(v, q), 2) for q in QUANTILES)) for k, v in sorted(groups.items())}
+
+
+def derived_upper(values: Sequence[float]) -> float:
+    """A profile range's upper bound from measurements: the largest seen x MARGIN, whole seconds up."""
+    import math
+
+    return float(math.ceil(max(values) * MARGIN))
+
+
+def profile_gaps(rows: Mapping[tuple[str, str, str, str], tuple[int, tuple[float, ...]]],
+                 upper_of: Callable[[str, str, str], float | None]) -> list[str]:
+    """One line per profile range with records: the profile's upper bound against the derived one
+    (``upper_of(stack, profile, key)`` reads the lab spec; None: no such profile)."""
+    out = []
+    for (stack, profile, accel, name), (count, values) in rows.items():
+        for key, interval in PROFILE_INTERVALS.items():
+            if name != interval:
+                continue
+            have = upper_of(stack, profile, key)
+            if have is None:
+                continue
+            want = derived_upper([values[-1]])
+            state = "below what was measured" if have < values[-1] else "holds"
+            out.append(f"{stack} {profile} {accel} {key}: profile upper {have:g} s {state} (max {values[-1]:g} s, "
+                       f"n={count}); derived upper {want:g} s")
+    return out
