@@ -156,7 +156,7 @@ def test_a_stack_without_its_section_is_refused(tmp_path: Path) -> None:
                              ("[stacks.rgmanager.timing.fast]", ""), ("totem_token = 10000\n", ""),
                              ("quorumd_tko = 4\n", ""), ("[stacks.rgmanager.timing.seed]", ""),
                              ("cluster_start_s = [20.0, 420.0]\n", ""), ("cluster_start_s = [20.0, 420.0]\n", ""),
-                             ("resource_start_s = [2.0, 80.0]\n", "")))
+                             ("resource_start_s = [2.0, 80.0]\n", ""), ("fence_agent_s = [3.0, 53.0]\n", "")))
     with pytest.raises(SpecError, match=r"\[stacks.rgmanager\]"):
         spec.with_stack("rgmanager")
 

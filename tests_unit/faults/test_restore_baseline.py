@@ -238,3 +238,42 @@ def test_no_move_before_the_designs_fail_back_window_ends(monkeypatch: pytest.Mo
     assert not h.step(status("node03"))
     assert "--move" in lab.ran[-1]
     assert moves == ["service01 stays on node03; the harness moves it to its baseline node02"]
+
+
+def test_a_cluster_busy_without_a_break_and_not_home_is_stuck(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    """Measured live twice (rgmanager, the ifdown phantom branch): the rejoined node's rgmanager
+    never listened; the restore waited out its 11 min bound before the cold restart. A cluster
+    not at rest for the stack's stuck_after_s without a break, service not home, is given up on."""
+    from dataclasses import replace as dc_replace
+    from types import SimpleNamespace
+
+    h, lab, clock = healer
+    h.adapter = SimpleNamespace(commands=dc_replace(PacemakerAdapter.commands, stuck_after_s=100.0))  # type: ignore[assignment]
+    lab.busy[0] = True
+    h.step(status("node03"))  # all in: clean-up
+    assert not h.step(status("node03"))
+    clock[0] += 60
+    assert not h.step(status("node03"))
+    lab.busy[0] = False  # a break: the count starts again
+    assert not h.step(status("node03"))
+    lab.busy[0] = True
+    clock[0] += 1
+    assert not h.step(status("node03"))
+    clock[0] += 99
+    assert not h.step(status("node03"))
+    clock[0] += 1
+    with pytest.raises(rs.Stuck, match=r"not at rest for 100 s \(service01 started on node03\)"):
+        h.step(status("node03"))
+
+
+def test_a_busy_cluster_at_home_is_never_stuck(healer: tuple[rs._Healer, Lab, list[float]]) -> None:
+    from dataclasses import replace as dc_replace
+    from types import SimpleNamespace
+
+    h, lab, clock = healer
+    h.adapter = SimpleNamespace(commands=dc_replace(PacemakerAdapter.commands, stuck_after_s=100.0))  # type: ignore[assignment]
+    lab.busy[0] = True
+    h.step(status("node02"))
+    h.step(status("node02"))
+    clock[0] += 500
+    assert h.step(status("node02"))  # the settle limit passed: taken as it is, not stuck

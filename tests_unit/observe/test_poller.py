@@ -16,9 +16,11 @@ class _Node:
     def __init__(self, stdout: str) -> None:
         self.stdout = stdout
         self.cmds: list[str] = []
+        self.bounds: list[tuple[float, float]] = []
 
     def run(self, cmd: str, timeout: float, connect_timeout: float) -> Result:
         self.cmds.append(cmd)
+        self.bounds.append((timeout, connect_timeout))
         return Result(cmd, 0, self.stdout, "", 0.1)
 
 
@@ -36,6 +38,20 @@ def test_the_mount_is_read_first_and_the_status_command_is_killed_before_the_pol
     assert cmd.index("findmnt") < cmd.index(SEPARATOR) < cmd.index("crm_mon")
     inner = int(cmd.split("timeout -k 1 ")[1].split()[0])
     assert 1 <= inner < POLL_TIMEOUT_S
+
+
+def test_a_poll_leaves_a_busy_guest_time_for_the_rest_and_for_sshds_banner() -> None:
+    """Measured live (rgmanager, heartbeat-down on the owner): clustat's kill at 5 s plus findmnt,
+    ip and bash on a guest busy with fencing overran the 8 s poll; the reconnect's 2 s banner
+    timeout then failed on both TCG guests for 20 s. The status command now ends (kill included)
+    at least 3 s before the poll's timeout, and a reconnect waits 5 s for the banner."""
+    node = _Node("")
+    poller, _ = _poller(node)
+    poller.poll_once("node01")
+    inner = int(node.cmds[0].split("timeout -k 1 ")[1].split()[0])
+    timeout, connect = node.bounds[0]
+    assert timeout - (inner + 1) >= 3.0
+    assert connect >= 5.0
 
 
 def test_a_status_command_killed_on_the_node_still_says_the_lun_is_mounted() -> None:

@@ -200,6 +200,10 @@ def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progres
                    hands_off_until=budget.started + hands_off_s, on_move=on_move).wait(poll_s)
 
 
+class Stuck(LabError):
+    """The cluster will not get home by waiting (Commands.stuck_after_s): the restore goes cold."""
+
+
 class _Healer:
     """Polls the cluster until it is back on the baseline, clearing failures once all nodes are in,
     enabling a service rgmanager left stopped, and moving the service back once (then clearing the
@@ -216,6 +220,7 @@ class _Healer:
         self.nudged_at: float | None = None
         self.hands_off_until = hands_off_until  # monotonic: no move of ours before it (the design's own fail-back)
         self.on_move = on_move
+        self.busy_since: float | None = None  # when `settled` last started saying "busy" (stuck_after_s)
 
     def run(self, template: str, timeout: float = 60) -> None:
         from halab.stacks.lab_names import cluster_node_name
@@ -233,6 +238,8 @@ class _Healer:
                 last = self.adapter.read_status(res.stdout)
                 if self.step(last):
                     return last
+            except Stuck:
+                raise
             except HalabError as err:
                 last = str(err)
             time.sleep(min(poll_s, max(self.budget.left(), 0.0)))
@@ -252,6 +259,9 @@ class _Healer:
             return False
         svc = status.service(self.service)
         started = svc is not None and svc.state == "started"
+        home = started and svc is not None and svc.owner == self.baseline
+        if not home:
+            self.check_stuck(svc)
         if started and svc is not None and svc.owner == self.baseline:
             if self.moved and cmds.clear_relocation:
                 self.run(cmds.clear_relocation)
@@ -272,6 +282,23 @@ class _Healer:
             self.run(cmds.relocate_service, timeout=120)
             self.moved = True
         return False
+
+    def check_stuck(self, svc: Service | None) -> None:
+        """Raise LabError when the cluster has not been at rest for the stack's stuck_after_s without
+        a break, every member online and the service not home (so the restore goes cold at once
+        instead of waiting out its bound: measured live, 11 min on a wedged rgmanager)."""
+        cmds = self.adapter.commands
+        if not cmds.stuck_after_s or not cmds.settled:
+            return
+        if self._asks_settled(cmds.settled):
+            self.busy_since = None
+            return
+        now = time.monotonic()
+        self.busy_since = now if self.busy_since is None else self.busy_since
+        if now - self.busy_since >= cmds.stuck_after_s:
+            seen = f"{svc.state} on {svc.owner}" if svc is not None else "absent"
+            raise Stuck(f"cluster stuck: every member online but not at rest for {now - self.busy_since:.0f} s "
+                        f"({self.service} {seen})", "restore")
 
     def may_nudge(self) -> bool:
         """Enable a stopped service only where it can take: the cluster at rest (rgmanager: every

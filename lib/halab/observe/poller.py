@@ -33,7 +33,15 @@ IP_HELD = "@@HALAB-IP-HELD@@"
 
 
 POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not stall its thread long
-STATUS_MARGIN_S = 2.5  # the status command is killed on the node this long before the poll's SSH timeout
+# The status command is killed on the node this long before the poll's SSH timeout, and a poll
+# that has to reconnect waits this long for sshd's banner. Measured live (rgmanager, seed timings,
+# heartbeat-down on the owner, two TCG guests on 2 cores): one poll per node ran into the 8 s SSH
+# timeout right after the token loss (clustat's 5 s kill plus findmnt, ip and bash on a guest busy
+# with fenced and DLM recovery), the dropped connection was reopened with a 2 s banner timeout, and
+# sshd on both guests could not send its banner that fast for 20 s: both nodes unseen, NO EVIDENCE
+# on both safety checks of a correct cluster, while the client probe answered every second.
+STATUS_MARGIN_S = 3.5
+POLL_CONNECT_TIMEOUT_S = 5.0
 
 @dataclass
 class StatusPoller:
@@ -64,7 +72,8 @@ class StatusPoller:
     def poll_once(self, node: str) -> None:
         sent = self.timeline.clock()
         try:
-            res = self.lab.remote(node).run(self.command(), timeout=self.command_timeout_s, connect_timeout=2)
+            res = self.lab.remote(node).run(self.command(), timeout=self.command_timeout_s,
+                                            connect_timeout=POLL_CONNECT_TIMEOUT_S)
         except HalabError as err:
             self.timeline.record("poll", node, "unreachable", str(err)[:200], t=sent)
             return

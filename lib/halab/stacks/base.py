@@ -45,6 +45,10 @@ class Commands:
     clear_relocation: str = ""  # {service}: remove what relocate_service left behind (a move constraint)
     settled: str = ""  # exits 0 when the cluster has nothing left to do ("" when the stack cannot say)
     settle_limit_s: float = 90.0  # how long deploy and restore let `settled` say "busy" before going on
+    # A cluster whose `settled` says "busy" this long without a break, every member online and the
+    # service not home, is stuck: the restore stops waiting for it (0: the stack cannot tell stuck
+    # from slow).
+    stuck_after_s: float = 0.0
 
 
 class StackAdapter(Protocol):

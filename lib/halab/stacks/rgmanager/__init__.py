@@ -56,6 +56,11 @@ COMMANDS = Commands(
     # listens (cman rejoin 37-103 s after the harness starts it, then the agents: up to ~5 min);
     # its port opening is a membership event on the others (main.c M_PORTOPENED), hence fail-back.
     settle_limit_s=300.0,
+    # Measured live twice (the ifdown phantom branch): the rejoined node's rgmanager logged
+    # "Services Initialized" and never listened, or the survivor's relocation to it hung ("#52:
+    # Failed changing RG status"); nothing but a reset recovered. A join-to-listen takes ~150 s
+    # under TCG (agents' metadata), so not at rest for 420 s with every member online is stuck.
+    stuck_after_s=420.0,
 )
 
 
