@@ -19,6 +19,7 @@ from halab.errors import HalabError, LabError
 from halab.faults import get_fault, injected
 from halab.faults.restore import SETTLE_S, restore
 from halab.lab.lab import Lab
+from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
 from halab.observe import logs as nodelogs
 from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
@@ -357,7 +358,8 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceA
     order = [*pred.members_after, *(n.name for n in spec.nodes)]
     for node in order:
         try:
-            res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30, connect_timeout=3)
+            res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30,
+                                               connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
             offset, _err = nodelogs.clock_offset(cluster.lab, node)
             return cluster.adapter.read_fence_history(res.stdout), offset
         except HalabError:
@@ -373,7 +375,7 @@ def _text_status(cluster: LiveCluster) -> str:
     for node in cluster.lab.spec.nodes:
         for cmd in cmds:
             try:
-                res = cluster.lab.remote(node.name).run(cmd, timeout=30, connect_timeout=3)
+                res = cluster.lab.remote(node.name).run(cmd, timeout=30, connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
                 out.append(f"--- {node.name}: {cmd}\n{res.stdout}")
             except HalabError as err:
                 out.append(f"--- {node.name}: unreachable ({err})")

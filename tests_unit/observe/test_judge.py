@@ -243,6 +243,23 @@ def test_placement_and_quorum_without_a_survivor_poll_are_no_evidence() -> None:
     assert check(v, "quorum")[0] is Category.NO_EVIDENCE
 
 
+def test_placement_from_a_survivor_reset_after_its_last_status_is_no_evidence() -> None:
+    """Measured live (rgmanager, ifdown phantom branch): the predicted survivor was fenced; its status
+    from before the fence passed the placement check 100 s later, while the service was disabled."""
+    v = judge(timeline(), prediction(members_after=("node02",)), evidence())
+    cat, msg = check(v, "service placement")
+    assert cat is Category.NO_EVIDENCE
+    assert "predates its reset at 17.5 s" in msg
+
+
+def test_placement_from_a_status_long_before_the_heal_is_no_evidence() -> None:
+    skip = {("node01", float(t)) for t in range(6, 30)}
+    v = judge(timeline(skip=skip), prediction(), evidence())
+    cat, msg = check(v, "service placement")
+    assert cat is Category.NO_EVIDENCE
+    assert "the last status from node01 is from 5.0 s, 25 s before the heal" in msg
+
+
 # --- phases ---------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from halab.faults import REGISTRY
 from halab.faults.base import heal_error
 from halab.lab import domains
 from halab.lab.lab import Lab, iscsi_login, push_fence_key
-from halab.lab.remote import Unreachable
+from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S, Unreachable
 from halab.proc import Deadline, parallel
 from halab.stacks.base import get_adapter
 from halab.stacks.lab_names import lab_adapter
@@ -233,8 +233,8 @@ class _Healer:
         while not self.budget.expired():
             interrupt.check("waiting for a healthy cluster")
             try:
-                res = self.lab.remote(self.baseline).run(self.adapter.commands.status,
-                                                         timeout=self.budget.cap(20.0), connect_timeout=3)
+                res = self.lab.remote(self.baseline).run(self.adapter.commands.status, timeout=self.budget.cap(20.0),
+                                                         connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
                 last = self.adapter.read_status(res.stdout)
                 if self.step(last):
                     return last

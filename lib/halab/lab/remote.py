@@ -28,6 +28,10 @@ from halab.lab.host import Result, netns_socket
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 CONNECT_TIMEOUT_S = 5.0
+# Reading evidence from a node right after a fault (its logs, fence history, status): a TCG guest
+# that has just booted, or is busy fencing, sends sshd's banner seconds late. Measured live
+# (rgmanager, seed timings): 3 s lost the fenced node's logs and the fence history of both nodes.
+EVIDENCE_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_COMMAND_TIMEOUT_S = 30.0
 WATCHDOG_MARGIN_S = 5.0  # beyond connect + command timeouts, the watchdog cuts the link
 CONNECT_ATTEMPTS = 3  # a link reset during the handshake is retried; the whole set-up stays in 2 x connect

@@ -654,8 +654,10 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
     """Where the service ended and whether the survivors are quorate, from the last survivor poll."""
     polls = [o for o in h.polls() if o.node in pred.members_after]
     final = polls[-1].status if polls else None
+    why = f"no status poll from {'/'.join(pred.members_after) or 'any survivor'} during the fault"
+    if polls and (stale := _stale(h, polls[-1], ev)):
+        final, why = None, stale
     if final is None:
-        why = f"no status poll from {'/'.join(pred.members_after) or 'any survivor'} during the fault"
         return [failed("service placement", "outcome", C.NO_EVIDENCE, why),
                 failed("quorum", "outcome", C.NO_EVIDENCE, why)], None
     svc = final.service(ev.service)
@@ -680,6 +682,19 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
     checks.append(passed("quorum", "outcome", f"quorate={q}") if q == pred.quorate else
                   failed("quorum", "outcome", C.WRONG_OUTCOME, f"expected quorate={pred.quorate}, observed {q}"))
     return checks, owner
+
+
+def _stale(h: History, last: Observation, ev: Evidence) -> str:
+    """Why the survivors' last status cannot say where things ended ("" when it can): it came from a
+    node reset after it, or long before the heal. Measured live (rgmanager, the ifdown phantom
+    branch): the predicted survivor was fenced at 45 s, and its status from before, "service01 on
+    node01", passed the placement check at the heal, 100 s later, while service01 was disabled."""
+    reset_at = resets(h, h.until).get(last.node or "")
+    if reset_at is not None and reset_at >= last.t:
+        return f"the last status from {last.node} ({last.t:.1f} s) predates its reset at {reset_at:.1f} s"
+    if h.until - last.t > ev.max_gap_s:
+        return f"the last status from {last.node} is from {last.t:.1f} s, {h.until - last.t:.0f} s before the heal"
+    return ""
 
 
 def _other_placement(final: ClusterStatus, pred: Prediction, service: str) -> Check:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from halab.errors import HalabError
 from halab.lab.lab import Lab
+from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
 from halab.observe.timeline import Timeline
 from halab.stacks.base import StackAdapter
 from halab.stacks.types import Event
@@ -29,7 +30,7 @@ def clock_offset(lab: Lab, node: str, samples: int = 5) -> tuple[float, float]:
     best: tuple[float, float] | None = None
     for _ in range(samples):
         before = time.time()
-        res = lab.remote(node).run("date +%s.%N", timeout=10, connect_timeout=3, check=True)
+        res = lab.remote(node).run("date +%s.%N", timeout=10, connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S, check=True)
         after = time.time()
         estimate = (float(res.stdout.strip()) - (before + after) / 2, (after - before) / 2)
         if best is None or estimate[1] < best[1]:
@@ -42,7 +43,8 @@ def collect(lab: Lab, adapter: StackAdapter, node: str, since_wall: float) -> No
     try:
         offset, bound = clock_offset(lab, node)
         since = datetime.fromtimestamp(since_wall + offset, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        res = lab.remote(node).run(adapter.commands.logs_since.format(since=since), timeout=60, connect_timeout=3)
+        res = lab.remote(node).run(adapter.commands.logs_since.format(since=since), timeout=60,
+                                   connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
         events = adapter.read_events(res.stdout, reporter=node, year=datetime.now(UTC).year)
     except HalabError as err:
         return NodeLog(node, None, "", (), str(err))
