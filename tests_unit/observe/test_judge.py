@@ -711,6 +711,21 @@ def test_a_reset_node_is_dark_until_it_answers_even_when_libvirt_says_resumed_fi
     assert check(judge(tl, prediction(), evidence()), MOUNT)[0] is Category.NO_EVIDENCE
 
 
+def test_a_poll_that_straddles_the_reset_does_not_end_the_boot() -> None:
+    """Measured live (rgmanager, iscsi-block on the standby): a poll sent before the fence's reset
+    was stamped (its round trip's midpoint) 1.2 s after it; it ended the booting stretch and the
+    booting node was called unseen: NO EVIDENCE on both safety checks of a correct cluster."""
+    tl = timeline(fence_at=None)
+    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and o.t > 17.0)]
+    for what, t in (("shutdown:2", 17.5), ("stopped:1", 17.51), ("resumed:0", 18.2), ("started:0", 18.21)):
+        tl.record("libvirt", "node02", "lifecycle", what, t=t)
+    tl.record("poll", "node02", "no-status", "clustat: empty input", mounted=False, t=19.4)
+    v = judge(tl, prediction(), evidence())
+    for name in (OWNER, MOUNT):
+        cat, msg = check(v, name)
+        assert cat is None, msg
+
+
 def test_one_poll_that_ran_into_its_timeout_is_not_blindness() -> None:
     """Seen live under TCG: status polls 7-8 s apart while the group started (one poll waiting out
     its timeout). The poller was looking; a gap within POLL_TIMEOUT_S + 2 intervals is not blind."""

@@ -328,8 +328,12 @@ def dark_spans(h: History, node: str, until: float) -> list[tuple[float, float]]
             if booting is not None:
                 if what != "started":
                     continue  # a domain started afresh reports "resumed" next to "started" (seen live)
-                answer = next((p.t for p in h.items if p.source == "poll" and p.node == node and p.t > o.t
-                               and p.kind in ("status", "no-status")), until)
+                # A poll's time is its round trip's midpoint: one sent just before the reset can land
+                # up to half a poll timeout after it, answered by the node as it was before.
+                # Measured live (rgmanager, iscsi-block on the standby): such a poll 1.2 s after the
+                # fence's reset ended the boot span, and the booting node was called unseen.
+                answer = next((p.t for p in h.items if p.source == "poll" and p.node == node
+                               and p.t > o.t + POLL_TIMEOUT_S / 2 and p.kind in ("status", "no-status")), until)
                 spans.append((start, answer))
             else:
                 spans.append((start, o.t))
