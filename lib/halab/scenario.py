@@ -309,10 +309,11 @@ def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
     """
     later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
     moved = place_text(pred.services.get(cluster.design.service)) != cluster.design.preferred_node
+    hands_off = fail_back_end(pred)
     way_home = 0.0
-    if moved or fail_back_end(pred):
+    if moved or hands_off:
         way_home = 2 * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
-    return max([*later, fail_back_end(pred), 0.0]) + way_home + RESTORE_MARGIN_S
+    return max([*later, hands_off, 0.0]) + way_home + RESTORE_MARGIN_S
 
 
 def fail_back_end(pred: Prediction) -> float:

@@ -117,17 +117,18 @@ def restore(lab: Lab, service: str, baseline: str, within_s: float, progress: Pr
     cold restart (every node reset, the stack started on all nodes together), within its own bound
     (cold_restart_s), announced first and passed to `on_cold` for the timeline.
 
+    Why: measured live on rgmanager (heartbeat-down by ifdown on the standby, corosync 1.x
+    rebinding to 127.0.0.1), the rebound node's rgmanager relocated the service to the rejoining
+    node before that node's rgmanager listened and hung ('#52: Failed changing RG status'); even
+    `service rgmanager stop` hung there. Nothing short of a reset brings such a cluster back, and
+    without it every later test started on a broken cluster.
+
     The restore moves the service home itself only when the cluster did not, and not before
     `hands_off_s` after it began (the end of the design's own fail-back window, when the design
     fails back); each such move is passed to `on_move`, so the judge never credits the cluster
     with the harness's move. Why: measured live on rgmanager, the move went out the moment every
     rgmanager listened, racing rgmanager's own "Relocating ... to better node", and a design
     that does not fail back at all would have had its fail-back judged on the harness's move.
-    Why: measured live on rgmanager (heartbeat-down by ifdown on the standby, corosync 1.x
-    rebinding to 127.0.0.1), the rebound node's rgmanager relocated the service to the rejoining
-    node before that node's rgmanager listened and hung ('#52: Failed changing RG status'); even
-    `service rgmanager stop` hung there. Nothing short of a reset brings such a cluster back, and
-    without it every later test started on a broken cluster.
 
     Every step's timeout is capped by what is left of its bound (a Deadline), so the restore gives
     up at its bound; each wait says what it waits for and how long.
@@ -221,6 +222,7 @@ class _Healer:
         self.hands_off_until = hands_off_until  # monotonic: no move of ours before it (the design's own fail-back)
         self.on_move = on_move
         self.busy_since: float | None = None  # when `settled` last started saying "busy" (stuck_after_s)
+        self._settled_now: bool | None = None
 
     def run(self, template: str, timeout: float = 60) -> None:
         from halab.stacks.lab_names import cluster_node_name
@@ -249,6 +251,7 @@ class _Healer:
 
     def step(self, status: ClusterStatus) -> bool:
         """One look: True when done; otherwise does the next repair that is due."""
+        self._settled_now = None  # `settled` asked at most once per look
         if not set(self.names) <= set(status.online()):
             return False
         cmds = self.adapter.commands
@@ -262,7 +265,7 @@ class _Healer:
         home = started and svc is not None and svc.owner == self.baseline
         if not home:
             self.check_stuck(svc)
-        if started and svc is not None and svc.owner == self.baseline:
+        if home:
             if self.moved and cmds.clear_relocation:
                 self.run(cmds.clear_relocation)
                 self.progress(f"restore: {self.service} back on {self.baseline}; move constraint cleared")
@@ -284,7 +287,7 @@ class _Healer:
         return False
 
     def check_stuck(self, svc: Service | None) -> None:
-        """Raise LabError when the cluster has not been at rest for the stack's stuck_after_s without
+        """Raise Stuck when the cluster has not been at rest for the stack's stuck_after_s without
         a break, every member online and the service not home (so the restore goes cold at once
         instead of waiting out its bound: measured live, 11 min on a wedged rgmanager)."""
         cmds = self.adapter.commands
@@ -326,7 +329,11 @@ class _Healer:
         return False
 
     def _asks_settled(self, cmd: str) -> bool:
-        return at_rest(self.lab, self.baseline, cmd, self.budget.cap(20.0))
+        """The stack's settled question, asked once per look (the stuck check, the nudge, the move
+        and the home check all want it)."""
+        if self._settled_now is None:
+            self._settled_now = at_rest(self.lab, self.baseline, cmd, self.budget.cap(20.0))
+        return self._settled_now
 
     def idle(self) -> bool:
         """Whether the cluster is done moving things by itself, so a move of ours fights nothing.
