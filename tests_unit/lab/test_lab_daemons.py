@@ -251,7 +251,8 @@ def test_qemu_of_this_lab_only(tmp_path: Path, spawned: Procs) -> None:
     from halab.lab.domains import qemu_pids
 
     assert wait_for(lambda: qemu_pids(["RHCSvm01"], mine) == {"RHCSvm01": a.pid})
-    assert qemu_pids(["RHCSvm01"], other) == {"RHCSvm01": b.pid}
+    assert wait_for(lambda: qemu_pids(["RHCSvm01"], other) == {"RHCSvm01": b.pid}), \
+        "the other lab's qemu (its exec may land after ours)"
     assert qemu_pids(["RHCSvm01"], tmp_path / "third" / "nodes") == {}
 
 
