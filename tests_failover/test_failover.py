@@ -8,7 +8,7 @@ each starts from a healthy cluster of its own worker (the restore after every fa
 
 from __future__ import annotations
 
-import subprocess
+import os
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -16,6 +16,7 @@ import pytest
 
 from halab.lab.host import run as host_run
 from halab.lab.lab import FENCE_KEY_ON_NODE
+from halab.observe.hostload import Starvation
 from halab.observe.judge import judge_one
 from halab.observe.verdict import Category
 from halab.scenario import FaultRun, LiveCluster, run_fault
@@ -71,16 +72,16 @@ class TestSeedCluster:
 
     @pytest.mark.slow
     def test_a_starved_host_is_inconclusive_not_wrong(self, cluster: LiveCluster) -> None:
-        """stress-ng beside the lab (more CPU hogs than host cores, same priority as qemu): the
-        sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong outcome.
-        An idle run of the same fault (test_failover) keeps the sentinel quiet."""
-        hog = subprocess.Popen(["stress-ng", "--cpu", "8", "--timeout", "600"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        """CPU hogs beside the lab with the lab's qemu below them (hostload.Starvation) while the
+        fault runs: the sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong
+        outcome. The load ends once the fault is healed, so the restore runs on a free host. An
+        idle run of the same fault (test_failover) keeps the sentinel quiet."""
+        starve = Starvation(tuple(n.domain for n in cluster.lab.spec.nodes), hogs=2 * (os.cpu_count() or 1))
+        starve.start(timeout_s=900)
         try:
-            result = run_fault(cluster, "suspend", "standby")
+            result = run_fault(cluster, "suspend", "standby", before_restore=starve.stop)
         finally:
-            hog.terminate()
-            hog.wait(30)
+            starve.stop()
         verdict = result.judgement
         assert verdict is not None
         assert verdict.host is not None, "no CPU samples of the lab's qemu processes"

@@ -81,3 +81,52 @@ def test_lag_counts_the_sample_just_before_the_window_and_none_without_two_sampl
     assert host_lag(obs, 0.0, 10.0, bound_s=2.5, stretch_s=5.0).lag_s == pytest.approx(3.0)  # type: ignore[union-attr]
     assert host_lag(samples("node01", [0.0]), 0.0, 10.0, bound_s=2.5, stretch_s=5.0) is None
     assert host_lag([], 0.0, 10.0, bound_s=2.5, stretch_s=5.0) is None
+
+
+def _nices(pid: int) -> set[int]:
+    import os
+
+    return {os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()}
+
+
+def test_starvation_lowers_every_qemu_thread_below_the_hogs_and_stop_undoes_it(tmp_path: Path) -> None:
+    """Real processes: a two-thread stand-in named qemu with -name guest=dom; the hogs are stress-ng."""
+    import subprocess
+    import sys
+    import time
+
+    from halab.observe.hostload import Starvation
+
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start(); time.sleep(60)"
+    fake = subprocess.Popen(["bash", "-c", f"exec -a qemu-system-x86_64 {sys.executable} -c '{code}' "
+                                           "-name guest=RHCSvm09,debug-threads=on"], start_new_session=True)
+    starve = Starvation(("RHCSvm09",), hogs=1)
+    try:
+        deadline = time.monotonic() + 5
+        while qemu_pid("RHCSvm09") != fake.pid or len(_nices(fake.pid)) == 0:
+            assert time.monotonic() < deadline, "the stand-in never showed up as qemu"
+            time.sleep(0.05)
+        while len(list(Path(f"/proc/{fake.pid}/task").iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        starve.start(timeout_s=30)
+        hog = starve._hog
+        assert hog is not None and hog.poll() is None
+        assert _nices(fake.pid) == {19}, "every thread, not only the main one"
+        starve.stop()
+        assert _nices(fake.pid) == {0}
+        assert hog.poll() is not None, "the hogs end with stop()"
+        starve.stop()  # idempotent
+    finally:
+        starve.stop()
+        fake.kill()
+        fake.wait(10)
+
+
+def test_starvation_without_the_lab_qemu_is_a_clear_error_and_starts_no_hog() -> None:
+    from halab.errors import LabError
+    from halab.observe.hostload import Starvation
+
+    starve = Starvation(("no-such-domain-halab",), hogs=1)
+    with pytest.raises(LabError, match=r"no qemu process for \['no-such-domain-halab'\]"):
+        starve.start(timeout_s=5)
+    assert starve._hog is None

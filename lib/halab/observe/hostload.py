@@ -14,11 +14,16 @@ the verdict turns INCONCLUSIVE with the measured lag, where an idle run keeps th
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from halab.errors import LabError
 from halab.observe.timeline import Observation, Timeline
 from halab.observe.verdict import HostLag
 
@@ -149,3 +154,66 @@ class HostSampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+
+
+def _threads(pid: int, proc: Path = PROC) -> list[int]:
+    try:
+        return [int(t.name) for t in (proc / str(pid) / "task").iterdir() if t.name.isdigit()]
+    except OSError:
+        return []
+
+
+def _set_nice(pid: int, nice: int) -> None:
+    """Every thread of ``pid`` (Linux nice is per thread: the vCPU threads are what must wait)."""
+    for tid in _threads(pid):
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except OSError:  # the thread ended meanwhile
+            continue
+
+
+@dataclass
+class Starvation:
+    """Deliberate host load for the sentinel's live proof: CPU hogs beside the lab, the lab's
+    qemu threads one nice step below them.
+
+    Why the nice step: a guest's vCPU thread only waits while it is runnable, so hogs at the same
+    priority starve a fast-token lab but not the seed's (measured: stress-ng --cpu 8 at 20 s token
+    gave 2.46 s of wait per vCPU per 20 s, bound 10 s: a cluster with a 20 s token does not notice
+    that load, and the sentinel rightly stays quiet). With qemu below the hogs the guest falls
+    behind at any token: the run a shared runner gives a background job. ``stop`` (idempotent)
+    ends the hogs and puts the qemu threads back; call it once the fault is healed, so the
+    restore runs on a free host."""
+
+    domains: tuple[str, ...]
+    hogs: int
+    qemu_nice: int = 19
+    proc: Path = PROC
+    _hog: subprocess.Popen[bytes] | None = None
+    _pids: dict[str, int] = field(default_factory=dict)
+
+    def start(self, timeout_s: int) -> None:
+        if shutil.which("stress-ng") is None:
+            raise LabError("stress-ng is not installed (scripts/setup.sh installs it)", "host")
+        self._pids = {d: p for d in self.domains if (p := qemu_pid(d, self.proc)) is not None}
+        if len(self._pids) != len(self.domains):
+            raise LabError(f"no qemu process for {sorted(set(self.domains) - set(self._pids))}", "host")
+        self._hog = subprocess.Popen(["stress-ng", "--cpu", str(self.hogs), "--timeout", str(timeout_s)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        for pid in self._pids.values():
+            _set_nice(pid, self.qemu_nice)
+
+    def stop(self) -> None:
+        for pid in self._pids.values():
+            _set_nice(pid, 0)
+        self._pids = {}
+        hog, self._hog = self._hog, None
+        if hog is None or hog.poll() is not None:
+            return
+        try:
+            os.killpg(hog.pid, signal.SIGTERM)  # stress-ng's workers are its own children
+            hog.wait(30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(hog.pid, signal.SIGKILL)
+            hog.wait(10)
