@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -204,7 +205,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        fence_history, offset, restore_error = _collect_and_restore(cluster, run, progress, restore_must_succeed)
+        fences, restore_error = _collect_and_restore(cluster, run, progress, restore_must_succeed)
         run.cluster_s = timeline.now()
         if restore_must_succeed and restore_error is None:
             _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), 30, "the service answering again",
@@ -219,9 +220,9 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     code, records = http(lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
     run.status_after = _text_status(cluster)
     run.wall_s = time.monotonic() - started_wall
-    ev = Evidence(d.service, before, fence_history, offset, timeline.t0_wall or 0.0, run.record,
+    ev = Evidence(d.service, before, fences.history, fences.offset_s, timeline.t0_wall or 0.0, run.record,
                   records if code == 200 else None, d.preferred_node, spec.timing.poll_interval_s,
-                  lag_bound(spec.timing.token_ms)[0])
+                  lag_bound(spec.timing.token_ms)[0], fence_history_unread=fences.unread)
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     if phase_log is not None:
@@ -271,11 +272,12 @@ def _record(run: FaultRun, lab: Lab, history: Path) -> None:
 
 
 def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress, cold: bool = True
-                         ) -> tuple[tuple[FenceAction, ...] | None, float, LabError | None]:
+                         ) -> tuple[FenceRecords, LabError | None]:
     """Evidence that only the nodes hold (fence history, logs), then the cluster restore; a restore
-    that fails is on the timeline and returned, so the fault is judged all the same."""
+    that fails is on the timeline and returned, so the fault is judged all the same. A node-local
+    fence record that a rebooting node could not give before the restore is read after it."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
-    history, offset = _fence_history(cluster, pred)
+    fences = _fence_history(cluster, pred)
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
                 for n in lab.spec.nodes]
     for log in run.logs:
@@ -291,9 +293,9 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     except LabError as err:
         timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
         progress(f"restore did not reach health ({err}); judging what was observed")
-        return history, offset, err
+        return _read_unread(cluster, fences), err
     timeline.record(HARNESS, None, RESTORED)
-    return history, offset, None
+    return _read_unread(cluster, fences), None
 
 
 def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
@@ -352,20 +354,60 @@ def _probe_ok_since(timeline: Timeline, t: float) -> bool:
     return any(o.kind == "probe-ok" and o.t >= t - 5 for o in timeline.items())
 
 
-def _fence_history(cluster: LiveCluster, pred: Prediction) -> tuple[tuple[FenceAction, ...] | None, float]:
-    """Fence history from a node that stayed up (its clock offset converts the completion times);
-    None when no node could give it (the judge then has no evidence for fence claims)."""
+@dataclass(frozen=True)
+class FenceRecords:
+    """What the cluster says it fenced, as the judge reads it."""
+
+    history: tuple[FenceAction, ...] | None  # None: no node could give it
+    offset_s: float = 0.0  # node clock minus host clock of the times in it (0: already host time)
+    unread: tuple[str, ...] = ()  # nodes whose own record (a per-node stack's) could not be read
+
+
+def _fence_history(cluster: LiveCluster, pred: Prediction) -> FenceRecords:
+    """The cluster's fence record. A cluster-wide history (pacemaker) from one node that stayed up,
+    with its clock offset; a per-node record (fenced.log) from every node, merged on host time."""
     spec = cluster.lab.spec
-    order = [*pred.members_after, *(n.name for n in spec.nodes)]
-    for node in order:
+    if cluster.adapter.commands.fence_history_per_node:
+        return _merge_node_records(cluster, [n.name for n in spec.nodes], ())
+    for node in [*pred.members_after, *(n.name for n in spec.nodes)]:
         try:
             res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30,
                                                connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
             offset, _err = nodelogs.clock_offset(cluster.lab, node)
-            return cluster.adapter.read_fence_history(res.stdout), offset
+            return FenceRecords(cluster.adapter.read_fence_history(res.stdout), offset)
         except HalabError:
             continue
-    return None, 0.0
+    return FenceRecords(None)
+
+
+def _node_record(cluster: LiveCluster, node: str) -> tuple[FenceAction, ...]:
+    """One node's own fence record on host time; the node is the fencer where the line does not
+    name one (fenced writes only what it ran itself)."""
+    res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30,
+                                       connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
+    offset, _err = nodelogs.clock_offset(cluster.lab, node)
+    return tuple(replace(f, delegate=f.delegate or node, origin=f.origin or node,
+                         completed=f.completed - timedelta(seconds=offset) if f.completed else None)
+                 for f in cluster.adapter.read_fence_history(res.stdout))
+
+
+def _merge_node_records(cluster: LiveCluster, nodes: list[str], known: tuple[FenceAction, ...]) -> FenceRecords:
+    actions, unread = list(known), []
+    for node in nodes:
+        try:
+            actions.extend(_node_record(cluster, node))
+        except HalabError:
+            unread.append(node)
+    if len(unread) == len(cluster.lab.spec.nodes):
+        return FenceRecords(None, 0.0, tuple(unread))
+    return FenceRecords(tuple(actions), 0.0, tuple(unread))
+
+
+def _read_unread(cluster: LiveCluster, fences: FenceRecords) -> FenceRecords:
+    """After the restore: the per-node records that a node being fenced or booting could not give."""
+    if not fences.unread:
+        return fences
+    return _merge_node_records(cluster, list(fences.unread), fences.history or ())
 
 
 def _text_status(cluster: LiveCluster) -> str:

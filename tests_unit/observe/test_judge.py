@@ -176,6 +176,16 @@ def test_the_wrong_fencer_is_a_wrong_outcome() -> None:
     assert "fenced by node02, expected by node01" in msg
 
 
+def test_an_earlier_run_s_fence_does_not_name_this_run_s_fencer() -> None:
+    """The fence record grows over a session: an entry from an earlier test (before t0) naming
+    another fencer says nothing about who fenced the victim in this one."""
+    old = fenced_by(by="node02", at=900.0)
+    v = judge(timeline(), prediction(), evidence(t0_wall=1000.0, fence_history=(old, fenced_by(at=1018.0))))
+    assert check(v, "fenced by the predicted fencer")[0] is None
+    only_old = judge(timeline(), prediction(), evidence(t0_wall=1000.0, fence_history=(old,)))
+    assert check(only_old, "fenced by the predicted fencer")[0] is not Category.WRONG_OUTCOME
+
+
 def test_an_unknown_fencer_is_no_evidence() -> None:
     v = judge(timeline(), prediction(), evidence(fence_history=None))
     cat, msg = check(v, "fenced by the predicted fencer")
@@ -194,6 +204,14 @@ def test_false_fence_claims_unreadable_history_is_no_evidence() -> None:
     v = judge(timeline(), prediction(), evidence(fence_history=None))
     assert check(v, "no false fence claim") == (Category.NO_EVIDENCE,
                                                 "NO EVIDENCE: the fence history could not be read")
+
+
+def test_false_fence_claims_with_a_node_record_unread_is_no_evidence() -> None:
+    """rgmanager: each node's fenced.log holds only the fences it ran; one unread node's claims are unknown."""
+    v = judge(timeline(), prediction(), evidence(fence_history=(fenced_by(),), fence_history_unread=("node02",)))
+    assert check(v, "no false fence claim") == (
+        Category.NO_EVIDENCE,
+        "NO EVIDENCE: the fence record of node02 could not be read (each node records only the fences it ran)")
 
 
 def test_a_predicted_self_reboot_that_never_came_is_wrong() -> None:

@@ -53,6 +53,9 @@ class Evidence:
     preferred: str | None = None
     poll_interval_s: float = 1.0
     lag_bound_s: float | None = None  # host-load bound; None: no sentinel expected
+    # nodes whose own fence record (a per-node stack's: fenced.log) could not be read, so their
+    # claims are unknown
+    fence_history_unread: tuple[str, ...] = ()
 
     @property
     def max_gap_s(self) -> float:
@@ -600,9 +603,16 @@ def fenced_check(h: History, pred: Prediction) -> tuple[Check, tuple[str, ...]]:
                   f"expected fenced {list(want) or 'nobody'}, observed {list(got) or 'nobody'}"), got
 
 
+def _this_run(ev: Evidence) -> tuple[FenceAction, ...]:
+    """The fence record's successful entries of this run: the record keeps every earlier run's too
+    (fenced.log and pacemaker's fence history both grow over a session)."""
+    return tuple(f for f in ev.fence_history or () if f.status == "success" and f.completed is not None
+                 and f.completed.timestamp() - ev.fence_history_offset_s >= ev.t0_wall - 1.0)
+
+
 def _fencer_from(h: History, ev: Evidence, victim: str) -> tuple[str | None, str]:
-    for f in ev.fence_history or ():
-        if f.target == victim and f.status == "success" and f.delegate:
+    for f in _this_run(ev):
+        if f.target == victim and f.delegate:
             return f.delegate, f"fence history: {victim} fenced by {f.delegate}"
     for o in h.logs((EventKind.FENCE_SUCCESS, EventKind.FENCE_REQUESTED)):
         actor = field_of(o, "actor")
@@ -634,8 +644,11 @@ def false_claim_check(h: History, ev: Evidence, fenced: Sequence[str]) -> Check:
     name = "no false fence claim"
     if ev.fence_history is None:
         return failed(name, "outcome", C.NO_EVIDENCE, "the fence history could not be read")
-    claimed = sorted({f.target for f in ev.fence_history if f.status == "success" and f.completed is not None
-                      and f.completed.timestamp() - ev.fence_history_offset_s >= ev.t0_wall - 1.0})
+    if ev.fence_history_unread:
+        return failed(name, "outcome", C.NO_EVIDENCE,
+                      f"the fence record of {', '.join(ev.fence_history_unread)} could not be read "
+                      "(each node records only the fences it ran)")
+    claimed = sorted({f.target for f in _this_run(ev)})
     wrongly = [c for c in claimed if c not in fenced]
     if wrongly:
         return failed(name, "outcome", C.WRONG_OUTCOME, f"cluster reports {wrongly} fenced but no such reset happened")

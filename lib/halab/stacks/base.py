@@ -39,6 +39,10 @@ class Commands:
     quorum_device: str = ""  # quorum disk / sbd device listing ({device} where it needs one)
     ring_status: str = ""  # totem ring / knet link status
     start_together: bool = True  # start_local must run on all nodes at once
+    # fence_history prints what this node itself ran (fenced.log), not the cluster's record: the
+    # evidence is every node's, merged (a node that fenced its peer and was then fenced holds the
+    # only record of its claim)
+    fence_history_per_node: bool = False
     # Used by the cluster restore after a fault:
     stack_running: str = ""  # exits 0 exactly when the whole stack runs on the node
     clear_failures: str = ""  # forget resource failures so placement follows the design again

@@ -41,6 +41,7 @@ COMMANDS = Commands(
     disable_service="clusvcadm -d {service}",
     # rgmanager keeps no fence history: fenced's own log file is the record of every fence it ran
     fence_history="cat /var/log/cluster/fenced.log",
+    fence_history_per_node=True,
     # syslog (RHEL 6) or the kernel's journal (halab's Debian RHCS image: DLM recovery, iSCSI errors),
     # and the daemons' own files (no host in those: pass reporter= to read_events)
     logs_since="cat /var/log/messages 2>/dev/null; journalctl -k -o short-iso --since '{since}' 2>/dev/null; "
