@@ -38,7 +38,7 @@ def cluster(logs: dict[str, str | None]) -> Any:
 @pytest.fixture(autouse=True)
 def offsets(monkeypatch: pytest.MonkeyPatch) -> None:
     """node01's clock runs 2 s ahead of the host, node02's 1 s behind."""
-    monkeypatch.setattr(scenario.nodelogs, "clock_offset",
+    monkeypatch.setattr("halab.observe.logs.clock_offset",
                         lambda _lab, node: ({"node01": 2.0, "node02": -1.0}[node], 0.1))
 
 
