@@ -313,8 +313,8 @@ def test_a_failed_restore_still_judges_the_fault_and_carries_the_run(
     """Measured live: a restore that never got home used to drop the fault's verdict from the report."""
     cluster, _ = fake_run
     judged: list[str] = []
-    monkeypatch.setattr(scenario, "_collect_and_restore",
-                        lambda *_a, **_k: (scenario.FenceRecords(None), LabError("cluster not back on its baseline", "restore")))
+    not_back = LabError("cluster not back on its baseline", "restore")
+    monkeypatch.setattr(scenario, "_collect_and_restore", lambda *_a, **_k: (scenario.FenceRecords(None), not_back))
     monkeypatch.setattr(scenario, "judge", lambda *_a, **_k: judged.append("judge") or "verdict")
     with pytest.raises(scenario.RestoreFailed, match="not back on its baseline") as caught:
         scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)

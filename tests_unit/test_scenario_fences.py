@@ -46,7 +46,8 @@ def test_every_node_record_is_merged_on_host_time_with_its_node_as_the_fencer() 
     """The phantom branch measured live: node02 fenced node01 and node01 fenced node02; node02's
     log alone (what a first-answering read gave) hides node01's claim."""
     got = scenario._fence_history(cluster({"node01": NODE01_LOG, "node02": NODE02_LOG}), None)  # type: ignore[arg-type]
-    assert got.unread == () and got.offset_s == 0.0
+    assert got.unread == ()
+    assert got.offset_s == 0.0
     assert got.history is not None
     seen = sorted((f.target, f.delegate, f.completed.strftime("%H:%M:%S") if f.completed else "")
                   for f in got.history)
@@ -66,6 +67,8 @@ def test_a_node_that_cannot_answer_is_read_after_the_restore() -> None:
 
 def test_no_node_answering_is_no_record_at_all() -> None:
     got = scenario._fence_history(cluster({"node01": None, "node02": None}), None)  # type: ignore[arg-type]
-    assert got.history is None and got.unread == ("node01", "node02")
+    assert got.history is None
+    assert got.unread == ("node01", "node02")
     still = scenario._read_unread(cluster({"node01": None, "node02": None}), got)
-    assert still.history is None and still.unread == ("node01", "node02")
+    assert still.history is None
+    assert still.unread == ("node01", "node02")

@@ -110,7 +110,8 @@ def test_starvation_lowers_every_qemu_thread_below_the_hogs_and_stop_undoes_it(t
             time.sleep(0.05)
         starve.start(timeout_s=30)
         hog = starve._hog
-        assert hog is not None and hog.poll() is None
+        assert hog is not None
+        assert hog.poll() is None
         assert _nices(fake.pid) == {19}, "every thread, not only the main one"
         starve.stop()
         assert _nices(fake.pid) == {0}
