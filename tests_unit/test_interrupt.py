@@ -44,7 +44,7 @@ class Slow(Fault):
         time.sleep(HEAL_S)
         print("healed", flush=True)
 
-interrupt.install()
+interrupt.install(on_stop=interrupt.SESSION_ON_STOP)
 try:
     with injected(Slow(), None, "node01"):
         time.sleep(60)
@@ -346,3 +346,25 @@ def test_an_interrupted_test_is_broken_in_allure_not_passed(tmp_path: Path) -> N
     written = [json.loads(f.read_text()) for f in results.glob("*-result.json")]
     assert [(r["name"], r["status"]) for r in written] == [("test_first", "broken")]
     assert "interrupted" in written[0]["statusDetails"]["message"]
+
+
+def test_the_first_signal_says_what_this_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured: `halab ssh` on SIGTERM said the lab would be torn down; only a test session does that."""
+    from halab import interrupt
+    from halab.cli import ON_STOP
+
+    said: list[str] = []
+    monkeypatch.setattr(interrupt, "_say", said.append)
+    old = dict(interrupt._state)
+    try:
+        for on_stop in (ON_STOP.get("ssh", "stopping"), ON_STOP["up"]):
+            interrupt.reset()
+            interrupt._state["on_stop"] = on_stop
+            with pytest.raises(KeyboardInterrupt):
+                interrupt._handler(signal.SIGTERM, None)
+    finally:
+        interrupt.reset()
+        interrupt._state.update(old)
+    assert said == ["SIGTERM: stopping; press Ctrl-C again to stop at once",
+                    "SIGTERM: stopping; what was half-built is removed; press Ctrl-C again to stop at once"]
+    assert not any("torn down" in line for line in said[:1])

@@ -39,11 +39,18 @@ def _say(message: str) -> None:
         os.write(2, f"\n[halab] {message}\n".encode())
 
 
-def install(say: Callable[[str], None] = _say) -> bool:
-    """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C (main thread only; False elsewhere)."""
+# What a test session does on a first signal (fixtures/lab.py): its line says so.
+SESSION_ON_STOP = "stopping the run; healing what was injected (bounded), then the lab is torn down unless --keep-lab"
+
+
+def install(say: Callable[[str], None] = _say, on_stop: str = "stopping") -> bool:
+    """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C (main thread only; False elsewhere).
+    ``on_stop``: what this process does on a first signal, as its line says it (a test session
+    heals and tears down; `halab ssh` only ends)."""
     if threading.current_thread() is not threading.main_thread():
         return False
     del say  # messages go to stderr directly: a terminal writer is not safe in a handler
+    _state["on_stop"] = on_stop
     for sig in SIGNALS:
         signal.signal(sig, _handler)
     _state["installed"] = True
@@ -66,8 +73,7 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
              "(`halab down` removes it, the next session's sweep heals it)")
         kill_groups()
         os._exit(128 + signum)
-    _say(f"{name}: stopping the run; healing what was injected (bounded), then the lab is torn down "
-         "unless --keep-lab; press Ctrl-C again to stop at once")
+    _say(f"{name}: {_state.get('on_stop') or 'stopping'}; press Ctrl-C again to stop at once")
     if int(_state["deferred"]) > 0:  # type: ignore[call-overload]
         _state["pending"] = name
         return

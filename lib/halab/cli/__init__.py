@@ -28,6 +28,12 @@ COMMANDS: dict[str, str] = {
     "deploy": "deploy",
 }
 
+# What a first signal does to a command that changes the lab (the others simply end).
+ON_STOP: dict[str, str] = {
+    "up": "stopping; what was half-built is removed",
+    "deploy": "stopping the deploy; the lab stays up (`halab down` removes it)",
+}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="halab", description=__doc__.splitlines()[0] if __doc__ else None)
@@ -47,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    interrupt.install()  # SIGTERM / SIGHUP end a command like Ctrl-C (its finally blocks run)
+    # SIGTERM / SIGHUP end a command like Ctrl-C (its finally blocks run)
+    interrupt.install(on_stop=ON_STOP.get(args.command, "stopping"))
     # every line a command prints (plans, progress, errors) passes the one redaction
     with redacted_stdio(env_secrets()):
         try:
