@@ -102,6 +102,12 @@ def timeline(**kw: object) -> Timeline:
     return Story(**kw).build()  # type: ignore[arg-type]
 
 
+# An unseen stretch the safety checks must call blind: longer than one poll lost to its timeout
+# (Evidence.max_gap_s), on a history long enough to hold it.
+BLIND_S = int(Evidence(SVC, ClusterStatus(True, (), ())).max_gap_s) + 4
+LONG = 45.0
+
+
 def fenced_by(victim: str = "node02", by: str = "node01", at: float = 18.0) -> FenceAction:
     return FenceAction(victim, "reboot", "success", delegate=by, completed=datetime.fromtimestamp(at, UTC))
 
@@ -410,9 +416,9 @@ def test_two_owners_at_once_is_split_brain() -> None:
 
 
 def test_polls_without_a_status_are_not_ignored_by_the_owner_check() -> None:
-    skip = {("node01", float(t)) for t in range(3, 17)}  # 14 s unseen: beyond a timed-out poll + 2 intervals
-    tl = timeline(skip=skip)
-    for t in range(5, 15):  # meanwhile node02's own view says node02 runs it: node01 may too, unseen
+    skip = {("node01", float(t)) for t in range(3, 3 + BLIND_S)}  # beyond one poll lost to its timeout
+    tl = timeline(skip=skip, fence_at=None, healed=LONG)
+    for t in range(5, BLIND_S):  # meanwhile node02's own view says node02 runs it: node01 may too, unseen
         tl.record("poll", "node02", "status", status=status(BOTH, "node02"), mounted=False, t=t + 0.6)
     v = judge(tl, prediction(), evidence())
     cat, msg = check(v, OWNER)
@@ -438,9 +444,9 @@ def _silent_status(tl: Timeline, node: str, t: float, mounted: bool, holds_ip: b
 def _both_status_silent(holds_ip: tuple[bool | None, bool | None]) -> Timeline:
     """Measured live (rgmanager, iscsi-block on the owner): clustat answered on neither node for
     12 s while the fence was pending; the polls still read the mount (and now the IP)."""
-    tl = timeline(fence_at=None)
-    tl._items = [o for o in tl._items if not (o.source == "poll" and 3.0 <= o.t < 17.0)]
-    for t in range(3, 17):
+    tl = timeline(fence_at=None, healed=LONG)
+    tl._items = [o for o in tl._items if not (o.source == "poll" and 3.0 <= o.t < 3.0 + BLIND_S)]
+    for t in range(3, 3 + BLIND_S):
         _silent_status(tl, "node01", float(t), True, holds_ip[0])
         _silent_status(tl, "node02", t + 0.3, False, holds_ip[1])
     return tl
@@ -475,10 +481,10 @@ def test_data_lun_mounted_on_two_nodes() -> None:
 
 
 def test_unreachable_running_node_leaves_the_mount_check_without_evidence() -> None:
-    tl = timeline(fence_at=None)
-    keep = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 5 < o.t < 20)]
+    tl = timeline(fence_at=None, healed=LONG)
+    keep = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 5 < o.t < 6 + BLIND_S)]
     tl._items = keep
-    for t in range(6, 20):
+    for t in range(6, 6 + BLIND_S):
         tl.record("poll", "node02", "unreachable", "timeout", t=float(t))
     v = judge(tl, prediction(fenced=()), evidence(fence_history=()))
     cat, msg = check(v, MOUNT)
@@ -612,9 +618,9 @@ def test_an_acceptable_alternative_is_accepted() -> None:
 def test_when_nothing_holds_the_nearest_candidate_is_reported() -> None:
     """Measured live (rgmanager, iscsi-block): the cluster took the alternative's path and only a
     safety check lacked evidence; the report must name that, not the main prediction's misses."""
-    tl = timeline(fence_at=None)
-    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 5 < o.t < 20)]
-    for t in range(6, 20):
+    tl = timeline(fence_at=None, healed=LONG)
+    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 5 < o.t < 6 + BLIND_S)]
+    for t in range(6, 6 + BLIND_S):
         tl.record("poll", "node02", "unreachable", "timeout", t=float(t))
     alt = prediction(fenced=(), windows={"detect": Window(4.5, 14.0)})
     main = prediction(alternatives=(alt,))
@@ -700,10 +706,10 @@ def test_a_probe_answer_from_an_unknown_host_is_no_start_elsewhere() -> None:
 
 
 def test_a_starved_host_turns_a_blinded_safety_check_inconclusive() -> None:
-    # both nodes 14 s unseen (beyond a timed-out poll + 2 intervals): either may have run it
-    skip = {(n, t + dt) for t in range(3, 17) for n, dt in (("node01", 0.0), ("node02", 0.3))}
-    tl = timeline(skip=skip)
-    cpu(tl, [0.9] * 30)
+    # both nodes unseen beyond one poll lost to its timeout: either may have run it
+    skip = {(n, t + dt) for t in range(3, 3 + BLIND_S) for n, dt in (("node01", 0.0), ("node02", 0.3))}
+    tl = timeline(skip=skip, fence_at=None, healed=LONG)
+    cpu(tl, [0.9] * int(LONG))
     v = judge(tl, prediction(), evidence(lag_bound_s=1.25))
     cat, msg = check(v, OWNER)
     assert cat is Category.INCONCLUSIVE
@@ -750,6 +756,21 @@ def test_one_poll_that_ran_into_its_timeout_is_not_blindness() -> None:
     skip = {("node01", float(t)) for t in range(3, 10)}  # no status from 2 s to 10 s
     v = judge(timeline(skip=skip), prediction(), evidence())
     assert check(v, OWNER)[0] is None
+
+
+def test_one_poll_lost_with_its_reconnect_on_a_busy_node_is_not_blindness() -> None:
+    """Measured live (rgmanager, seed timings, heartbeat-down on the standby): node02 answered at
+    24.2 s, its next poll (sent 27.6 s) ran into the 8 s timeout, the one after it reconnected and
+    answered at 42.2 s, while node01 (the owner) was seen every second: an 18 s gap, within one
+    poll lost to its timeout. The old bound (10 s) made that NO EVIDENCE on a correct cluster."""
+    tl = timeline(fence_at=None, healed=50.0)
+    tl._items = [o for o in tl._items if not (o.node == "node02" and o.source == "poll" and 24.5 < o.t < 42.0)]
+    tl.record("poll", "node02", "unreachable", "command timed out after 8 s", t=27.6)
+    tl.record("poll", "node02", "no-status", "clustat line 1: empty input", mounted=False, holds_ip=False, t=42.2)
+    v = judge(tl, prediction(fenced=()), evidence(fence_history=()))
+    for name in (OWNER, MOUNT):
+        cat, msg = check(v, name)
+        assert cat is None, msg
 
 
 # --- a design with several services: each one's placement is judged -----------------------------

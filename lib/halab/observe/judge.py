@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from halab.observe.hostload import host_lag
-from halab.observe.poller import POLL_TIMEOUT_S
+from halab.observe.poller import POLL_CONNECT_TIMEOUT_S, POLL_TIMEOUT_S
 from halab.observe.timeline import Observation, PhaseResult, Timeline
 from halab.observe.verdict import Category, Check, HostLag, Verdict, failed, passed
 from halab.oracle import Prediction
@@ -60,10 +60,15 @@ class Evidence:
     @property
     def max_gap_s(self) -> float:
         """Longest stretch a running node may go unseen before a safety check calls itself blind:
-        one poll that ran into its own timeout (the poller was waiting on the node, not looking
-        away) plus the intervals on either side of it. Seen live under TCG: polls 7-8 s apart
-        while a group started, which a bound of a few intervals called blind."""
-        return POLL_TIMEOUT_S + 2 * self.poll_interval_s
+        one poll lost to its own timeout (the poller was waiting on the node, not looking away).
+        Polls are stamped at their round trip's midpoint, so around the lost one lie half of the
+        poll before and half of the poll after (each at most half a timeout), the intervals, and
+        the reconnect the poll after a timed-out one makes. Measured live (rgmanager, seed timings,
+        heartbeat-down on the standby): node02 answered at 24.2 s, its next poll timed out, the one
+        after reconnected and answered at 42.2 s: 18 s, which the old bound (one timeout plus two
+        intervals, 10 s) called blind on a correct cluster."""
+        return POLL_TIMEOUT_S / 2 + self.poll_interval_s + POLL_TIMEOUT_S + POLL_CONNECT_TIMEOUT_S \
+            + self.poll_interval_s + POLL_TIMEOUT_S / 2
 
 
 # --- the history -------------------------------------------------------------------------------
