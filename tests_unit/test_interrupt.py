@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from halab import scenario
+from halab import interrupt, scenario
 from halab.errors import LabError
 from halab.faults import heal_quietly
 from halab.faults.base import Fault
@@ -229,10 +229,11 @@ def test_no_second_restore_on_the_error_path(fake_run: tuple[Any, list[str]], mo
 # --- a pytest session with halab's plugins: SIGTERM ends it, no next test ---------------------------
 
 SESSION_TESTS = """
+import os
 import time
 
 def test_first():
-    print("started first", flush=True)
+    open(os.environ["HALAB_TEST_MARK"], "w").close()
     time.sleep(60)
 
 def test_second():
@@ -240,17 +241,29 @@ def test_second():
 """
 
 
+def _wait_file(path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while not path.exists():
+        assert time.monotonic() < deadline, "the first test never started"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("capture", ["-s", "--capture=fd"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
-def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.Signals, tmp_path: Path) -> None:
+def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.Signals, capture: str,
+                                                                    tmp_path: Path) -> None:
+    """With pytest's capture on too: the line saying what halab does next reaches the terminal
+    (measured: it went into the interrupted test's captured output)."""
     root = LIB.parent
     (tmp_path / "test_session.py").write_text(SESSION_TESTS)
-    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}"}
-    args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
+    mark = tmp_path / "started-first"
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}", "HALAB_TEST_MARK": str(mark)}
+    args = [sys.executable, "-m", "pytest", capture, "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
             "-p", "fixtures.lab", "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
     proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:
-        _wait_line(proc, "started first")
+        _wait_file(mark)
         started = time.monotonic()
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=20)
@@ -261,6 +274,7 @@ def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.
         proc.wait(5)
     assert "started second" not in out
     assert "KeyboardInterrupt" in out
+    assert f"[halab] {sig.name}: {interrupt.SESSION_ON_STOP}" in out
     assert proc.returncode == 2  # pytest's "interrupted"
 
 
@@ -329,14 +343,15 @@ def test_an_interrupted_test_is_broken_in_allure_not_passed(tmp_path: Path) -> N
     root = LIB.parent
     (tmp_path / "test_session.py").write_text(SESSION_TESTS)
     results = tmp_path / "allure-results"
-    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}"}
+    mark = tmp_path / "started-first"
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}", "HALAB_TEST_MARK": str(mark)}
     args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
             "-p", "fixtures.lab", "-p", "fixtures.failover", "--alluredir", str(results),
             "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
     proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:
-        _wait_line(proc, "started first")
+        _wait_file(mark)
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
     finally:
@@ -350,7 +365,6 @@ def test_an_interrupted_test_is_broken_in_allure_not_passed(tmp_path: Path) -> N
 
 def test_the_first_signal_says_what_this_process_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """Measured: `halab ssh` on SIGTERM said the lab would be torn down; only a test session does that."""
-    from halab import interrupt
     from halab.cli import ON_STOP
 
     said: list[str] = []

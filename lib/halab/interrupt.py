@@ -34,23 +34,25 @@ class Interrupted(HalabError):
 
 
 def _say(message: str) -> None:
-    """Straight to stderr: safe inside a signal handler, seen even with pytest's capture on."""
+    """Straight to the terminal's stderr with one write: safe inside a signal handler. Under
+    pytest, fd 2 is the capture's file during a test; install() is given the saved original."""
     with contextlib.suppress(OSError):
-        os.write(2, f"\n[halab] {message}\n".encode())
+        os.write(int(_state.get("out_fd", 2)), f"\n[halab] {message}\n".encode())  # type: ignore[call-overload]
 
 
 # What a test session does on a first signal (fixtures/lab.py): its line says so.
 SESSION_ON_STOP = "stopping the run; healing what was injected (bounded), then the lab is torn down unless --keep-lab"
 
 
-def install(say: Callable[[str], None] = _say, on_stop: str = "stopping") -> bool:
+def install(say: Callable[[str], None] = _say, on_stop: str = "stopping", out_fd: int = 2) -> bool:
     """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C (main thread only; False elsewhere).
     ``on_stop``: what this process does on a first signal, as its line says it (a test session
-    heals and tears down; `halab ssh` only ends)."""
+    heals and tears down; `halab ssh` only ends). ``out_fd``: where that line goes."""
     if threading.current_thread() is not threading.main_thread():
         return False
     del say  # messages go to stderr directly: a terminal writer is not safe in a handler
     _state["on_stop"] = on_stop
+    _state["out_fd"] = out_fd
     for sig in SIGNALS:
         signal.signal(sig, _handler)
     _state["installed"] = True
