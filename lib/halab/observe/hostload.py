@@ -8,8 +8,9 @@ observer thread samples it for each node's qemu process onto the timeline; the j
 INCONCLUSIVE when the per-vCPU wait over any token-long stretch of the fault exceeds half of it
 (``lag_bound``).
 
-Demonstrate live: run `stress-ng --cpu 4 --timeout 300` beside the lab during a failover test;
-the verdict turns INCONCLUSIVE with the measured lag, where an idle run keeps the sentinel quiet.
+Demonstrated live by ``Starvation`` (tests_failover: CPU hogs beside the lab, the lab's qemu one
+nice step below them, while the fault runs): the verdict turns INCONCLUSIVE with the measured
+lag, where an idle run keeps the sentinel quiet.
 """
 
 from __future__ import annotations
