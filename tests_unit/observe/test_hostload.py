@@ -83,14 +83,15 @@ def test_lag_counts_the_sample_just_before_the_window_and_none_without_two_sampl
     assert host_lag([], 0.0, 10.0, bound_s=2.5, stretch_s=5.0) is None
 
 
-def _nices(pid: int) -> set[int]:
+def _policies(pid: int) -> set[int]:
     import os
 
-    return {os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()}
+    return {os.sched_getscheduler(int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()}
 
 
-def test_starvation_lowers_every_qemu_thread_below_the_hogs_and_stop_undoes_it(tmp_path: Path) -> None:
+def test_starvation_puts_every_qemu_thread_under_sched_idle_and_stop_undoes_it(tmp_path: Path) -> None:
     """Real processes: a two-thread stand-in named qemu with -name guest=dom; the hogs are stress-ng."""
+    import os
     import subprocess
     import sys
     import time
@@ -103,7 +104,7 @@ def test_starvation_lowers_every_qemu_thread_below_the_hogs_and_stop_undoes_it(t
     starve = Starvation(("RHCSvm09",), hogs=1)
     try:
         deadline = time.monotonic() + 5
-        while qemu_pid("RHCSvm09") != fake.pid or len(_nices(fake.pid)) == 0:
+        while qemu_pid("RHCSvm09") != fake.pid or len(_policies(fake.pid)) == 0:
             assert time.monotonic() < deadline, "the stand-in never showed up as qemu"
             time.sleep(0.05)
         while len(list(Path(f"/proc/{fake.pid}/task").iterdir())) < 2 and time.monotonic() < deadline:
@@ -112,9 +113,9 @@ def test_starvation_lowers_every_qemu_thread_below_the_hogs_and_stop_undoes_it(t
         hog = starve._hog
         assert hog is not None
         assert hog.poll() is None
-        assert _nices(fake.pid) == {19}, "every thread, not only the main one"
+        assert _policies(fake.pid) == {os.SCHED_IDLE}, "every thread, not only the main one"
         starve.stop()
-        assert _nices(fake.pid) == {0}
+        assert _policies(fake.pid) == {os.SCHED_OTHER}
         assert hog.poll() is not None, "the hogs end with stop()"
         starve.stop()  # idempotent
     finally:
