@@ -7,6 +7,7 @@ the lab does not have is mapped as the module says, each change in one line, no 
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,36 @@ def test_the_second_lab_maps_a_three_node_design_with_two_groups() -> None:
     assert [lv.target for lv in d.design.cib.fence_levels] == ["node01", "node02", "node03"]
     assert "not-a-real-password" not in d.cib_xml.decode()
     assert run_pcmk_checks(d.user) == []
+
+
+def test_a_design_with_corosync_crypto_gets_one_fresh_authkey_that_no_command_shows() -> None:
+    """Measured live: web3's corosync.conf (crypto_cipher aes256, crypto_hash sha256) ended the
+    deploy with `systemctl start corosync` failing: corosync 3 will not start without the key."""
+    from types import SimpleNamespace
+
+    from halab.deploy.pacemaker import AUTHKEY, needs_authkey, put_authkey
+
+    assert needs_authkey(lab_design(load_spec("web3")).corosync_conf)
+    assert not needs_authkey(lab_design(load_spec("seed")).corosync_conf)
+
+    class Node:
+        def __init__(self) -> None:
+            self.files: dict[str, tuple[str, int]] = {}
+            self.commands: list[str] = []
+
+        def put_text(self, text: str, path: str, mode: int = 0o644, timeout: float = 30.0) -> None:
+            self.files[path] = (text, mode)
+
+        def run(self, cmd: str, **_kw: object) -> None:
+            self.commands.append(cmd)
+
+    nodes = {n: Node() for n in ("node01", "node02", "node03")}
+    put_authkey(SimpleNamespace(remote=nodes.__getitem__), list(nodes))  # type: ignore[arg-type]
+    keys = {node.files[f"{AUTHKEY}.b64"] for node in nodes.values()}
+    assert len(keys) == 1, "one key for the whole lab"
+    (key, mode), = keys
+    assert mode == 0o400
+    assert len(base64.b64decode(key)) == 256
+    for node in nodes.values():
+        assert all(key.strip() not in c for c in node.commands)
+        assert any(f"base64 -d {AUTHKEY}.b64 > {AUTHKEY}.new" in c for c in node.commands)

@@ -9,12 +9,15 @@ boot: a fenced node stays out until the harness rejoins it.
 
 from __future__ import annotations
 
+import base64
+import os
 import shlex
 import time
 from collections.abc import Callable
 
 from lxml import etree
 
+from halab.cib.corosync import read_corosync
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.reader import parse_xml
 from halab.deploy.rest import wait_at_rest
@@ -30,6 +33,27 @@ START_TIMEOUT_S = 240.0
 # cibadmin scopes in load order: a constraint or fencing level must name an existing resource
 SCOPES = ("crm_config", "rsc_defaults", "op_defaults", "resources", "constraints", "fencing-topology")
 Design = LabDesign  # what the scenario and fixtures hold: the one design object
+AUTHKEY = "/etc/corosync/authkey"
+AUTHKEY_BYTES = 256  # corosync-keygen's default length (2048 bits)
+
+
+def needs_authkey(corosync_conf: str) -> bool:
+    """corosync 3 encrypts and signs knet traffic when totem names a crypto_cipher or crypto_hash
+    other than none, and then will not start without /etc/corosync/authkey (measured live: the
+    web3 design's aes256/sha256 ended the deploy with "systemctl start corosync ... failed")."""
+    totem = read_corosync(corosync_conf).totem
+    return any(totem.get(key, "none") != "none" for key in ("crypto_cipher", "crypto_hash"))
+
+
+def put_authkey(lab: Lab, names: list[str]) -> None:
+    """One fresh key for the lab's nodes (the design's own key is the user's secret and is not
+    asked for). It travels as a file created 0400 and never on a command line or in a log."""
+    key = base64.b64encode(os.urandom(AUTHKEY_BYTES)).decode()
+    for n in names:
+        remote = lab.remote(n)
+        remote.put_text(key + "\n", f"{AUTHKEY}.b64", mode=0o400)
+        remote.run(f"umask 077 && base64 -d {AUTHKEY}.b64 > {AUTHKEY}.new && mv -f {AUTHKEY}.new {AUTHKEY} "
+                   f"&& rm -f {AUTHKEY}.b64", timeout=30, check=True)
 
 
 def design_of(spec: LabSpec) -> LabDesign:
@@ -110,6 +134,9 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
         lab.remote(n).run("systemctl stop pacemaker corosync 2>/dev/null; rm -f /var/lib/pacemaker/cib/cib*",
                           timeout=120)
         lab.remote(n).put_text(design.corosync_conf, "/etc/corosync/corosync.conf")
+    if needs_authkey(design.corosync_conf):
+        progress(f"deploy: corosync crypto on: a fresh {AUTHKEY} on {', '.join(names)}")
+        put_authkey(lab, names)
     for device, fstype in data_devices(design):
         progress(f"deploy: {fstype} on {device}")
         lab.remote(first).run(f"wipefs -a {shlex.quote(device)} >/dev/null; "
@@ -149,6 +176,8 @@ def render(design: LabDesign, spec: LabSpec) -> str:
            "", "== 1. mapping onto the lab =="]
     out += [f"- {line}" for line in design.mapping] or ["- nothing to change"]
     out += ["", f"== 2. /etc/corosync/corosync.conf on {', '.join(names)} ==", design.corosync_conf.rstrip()]
+    if needs_authkey(design.corosync_conf):
+        out += [f"# crypto on: one fresh random {AUTHKEY} ({AUTHKEY_BYTES} bytes, mode 0400) on every node (not shown)"]
     out += ["", f"== 3. file systems, once, on {design.preferred_node} =="]
     out += [f"wipefs -a {dev} >/dev/null; mkfs.{fs} -q -F {dev}" for dev, fs in data_devices(design)]
     out += ["", f"== 4. corosync + pacemaker started on {' & '.join(names)} at once ==",
