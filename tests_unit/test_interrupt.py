@@ -382,3 +382,23 @@ def test_the_first_signal_says_what_this_process_does(monkeypatch: pytest.Monkey
     assert said == ["SIGTERM: stopping; press Ctrl-C again to stop at once",
                     "SIGTERM: stopping; what was half-built is removed; press Ctrl-C again to stop at once"]
     assert not any("torn down" in line for line in said[:1])
+
+
+def test_a_service_that_does_not_answer_after_the_restore_still_judges_the_fault(
+        fake_run: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured live (web3, heartbeat-down on the owner): the restore ended, the service did not
+    answer within 30 s, and the LabError went up before the judge ran: the verdict was lost."""
+    cluster, _ = fake_run
+    calls: list[str] = []
+
+    def wait(_cond: Any, _within: float, what: str, *_a: Any) -> None:
+        calls.append(what)
+        if what == "the service answering again":
+            raise LabError("the service answering again not seen within 30 s", "observe")
+
+    monkeypatch.setattr(scenario, "_wait", wait)
+    monkeypatch.setattr(scenario, "_collect_and_restore", lambda *_a, **_k: (scenario.FenceRecords(()), None))
+    monkeypatch.setattr(scenario, "judge", lambda *_a, **_k: "verdict")
+    with pytest.raises(scenario.RestoreFailed, match="answering again") as caught:
+        scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
+    assert caught.value.run.judgement == "verdict"
