@@ -375,24 +375,27 @@ def _fence_history(cluster: LiveCluster, pred: Prediction) -> FenceRecords:
         return _merge_node_records(cluster, [n.name for n in spec.nodes], ())
     for node in [*pred.members_after, *(n.name for n in spec.nodes)]:
         try:
-            res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30,
-                                               connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
-            offset, _err = nodelogs.clock_offset(cluster.lab, node)
-            return FenceRecords(cluster.adapter.read_fence_history(res.stdout), offset)
+            return FenceRecords(*_read_record(cluster, node))
         except HalabError:
             continue
     return FenceRecords(None)
 
 
-def _node_record(cluster: LiveCluster, node: str) -> tuple[FenceAction, ...]:
-    """One node's own fence record on host time; the node is the fencer where the line does not
-    name one (fenced writes only what it ran itself)."""
+def _read_record(cluster: LiveCluster, node: str) -> tuple[tuple[FenceAction, ...], float]:
+    """The fence record as ``node`` gives it, and that node's clock offset (its times are its own)."""
     res = cluster.lab.remote(node).run(cluster.adapter.commands.fence_history, timeout=30,
                                        connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
     offset, _err = nodelogs.clock_offset(cluster.lab, node)
+    return cluster.adapter.read_fence_history(res.stdout), offset
+
+
+def _node_record(cluster: LiveCluster, node: str) -> tuple[FenceAction, ...]:
+    """One node's own fence record on host time; the node is the fencer where the line does not
+    name one (fenced writes only what it ran itself)."""
+    actions, offset = _read_record(cluster, node)
     return tuple(replace(f, delegate=f.delegate or node, origin=f.origin or node,
                          completed=f.completed - timedelta(seconds=offset) if f.completed else None)
-                 for f in cluster.adapter.read_fence_history(res.stdout))
+                 for f in actions)
 
 
 def _merge_node_records(cluster: LiveCluster, nodes: list[str], known: tuple[FenceAction, ...]) -> FenceRecords:

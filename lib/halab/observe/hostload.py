@@ -15,6 +15,7 @@ lag, where an idle run keeps the sentinel quiet.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -216,5 +217,6 @@ class Starvation:
             os.killpg(hog.pid, signal.SIGTERM)  # stress-ng's workers are its own children
             hog.wait(30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(hog.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # the group may be gone already
+                os.killpg(hog.pid, signal.SIGKILL)
             hog.wait(10)
