@@ -30,14 +30,14 @@ def test_the_hold_covers_the_race_alternative_that_ends_later() -> None:
     assert with_alt > 105.2  # harness-driven windows (node-rejoined) never extend the hold
 
 
-def _cluster() -> object:
+def _cluster(chain: tuple[str, ...] = ("service01",)) -> object:
     from types import SimpleNamespace
 
     from halab.spec import load_spec
 
     spec = load_spec("seed").with_timing("fast")
-    return SimpleNamespace(design=SimpleNamespace(preferred_node="node01", service="service01"),
-                           lab=SimpleNamespace(spec=spec))
+    return SimpleNamespace(design=SimpleNamespace(preferred_node="node01", service="service01",
+                                                  restart_chain=chain), lab=SimpleNamespace(spec=spec))
 
 
 def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_fence() -> None:
@@ -54,6 +54,19 @@ def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_
     # a predicted fail-back: the harness moves the service only after its window, then goes home
     fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
     assert restore_budget(fenced, _cluster()) == 331.0 + 2 * 50.0 + SETTLE_S + RESTORE_MARGIN_S  # type: ignore[arg-type]
+
+
+def test_the_way_home_counts_every_group_that_moves_with_the_service() -> None:
+    """Measured live on web3 (db, then web colocated with it): the way home stops and starts both
+    groups, and web may still be starting when the restore takes a busy cluster as it is."""
+    from halab.faults.restore import SETTLE_S
+    from halab.scenario import RESTORE_MARGIN_S, answer_again_s, restore_budget
+
+    moved = _pred({"detect": Window(14.5, 38.0)}, fenced=(), services={"service01": "node02"})
+    two = _cluster(("db", "web"))
+    assert restore_budget(moved, two) == RESTORE_MARGIN_S + 2 * 2 * 50.0 + SETTLE_S  # type: ignore[arg-type]
+    assert answer_again_s(two) == 50.0  # type: ignore[arg-type]
+    assert answer_again_s(_cluster()) == 30.0  # type: ignore[arg-type]
 
 
 def test_the_restore_leaves_the_fail_back_to_the_cluster_until_its_latest_window() -> None:

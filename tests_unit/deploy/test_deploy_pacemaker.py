@@ -8,6 +8,7 @@ the lab does not have is mapped as the module says, each change in one line, no 
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,28 @@ def test_the_second_lab_maps_a_three_node_design_with_two_groups() -> None:
     assert [lv.target for lv in d.design.cib.fence_levels] == ["node01", "node02", "node03"]
     assert "not-a-real-password" not in d.cib_xml.decode()
     assert run_pcmk_checks(d.user) == []
+
+
+def test_the_restart_chain_is_every_group_that_moves_with_the_service() -> None:
+    """Measured live on web3: the restore's way home moved db, and web (colocated with db, ordered
+    after it) stopped and started too; a budget for one group ran out. The clone stays put."""
+    from halab.cib.model import Colocation, Order
+
+    web3 = lab_design(load_spec("web3"))
+    assert web3.restart_chain == ("db", "web")
+    assert lab_design(load_spec("seed")).restart_chain == ("service01",)
+    cib = web3.design.cib
+    unordered = replace(web3, design=replace(web3.design, cib=replace(cib, colocations=(), orders=())))
+    assert unordered.restart_chain == ("db",)
+    only_order = replace(web3, design=replace(web3.design, cib=replace(
+        cib, colocations=(), orders=(Order("o", "db", "web"),))))
+    assert only_order.restart_chain == ("db", "web")
+    optional = replace(web3, design=replace(web3.design, cib=replace(
+        cib, colocations=(), orders=(Order("o", "db", "web", kind="Optional"),))))
+    assert optional.restart_chain == ("db",)
+    reverse = replace(web3, design=replace(web3.design, cib=replace(
+        cib, colocations=(Colocation("c", "db", "web", 100),), orders=())))
+    assert reverse.restart_chain == ("db",)  # db follows web: moving db does not move web
 
 
 def test_a_design_with_corosync_crypto_gets_one_fresh_authkey_that_no_command_shows() -> None:

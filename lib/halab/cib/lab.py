@@ -97,6 +97,29 @@ class LabDesign:
         return {r.id: placement.get(r.primitives()[0].id, ()) for r in self.design.services()}
 
     @property
+    def restart_chain(self) -> tuple[str, ...]:
+        """The followed service and every service that stops and starts again when it moves: those
+        colocated with it or ordered after it (mandatory), transitively; clones stay where they are.
+
+        Why: the restore's way home moves the followed service, and pacemaker stops and starts
+        each group of that chain in turn (web3: db, then web). Measured live on web3, a budget for
+        one group ran out while the second was still starting."""
+        services = {r.id for r in self.design.services()}
+        cib = self.design.cib
+        chain = [self.service]
+        grown = True
+        while grown:
+            grown = False
+            for rid in sorted(services - set(chain)):
+                colocated = any(c.rsc == rid and c.with_rsc in chain and c.score > 0 for c in cib.colocations)
+                ordered = any(o.then == rid and o.first in chain and o.kind.lower() == "mandatory"
+                              for o in cib.orders)
+                if colocated or ordered:
+                    chain.append(rid)
+                    grown = True
+        return tuple(chain)
+
+    @property
     def allowed_nodes(self) -> tuple[str, ...]:
         """Nodes the service may run on: no -INFINITY location (opt-in clusters: a positive one)."""
         ids = {self.service, *(p.id for p in self.service_rsc.primitives())}

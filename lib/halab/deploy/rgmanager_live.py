@@ -50,6 +50,11 @@ class Design:
     fs_monitor_interval_s: int = FS_CHECK_INTERVAL_S
     fs_monitor_timeout_s: int = FS_CHECK_TIMEOUT_S
 
+    @property
+    def restart_chain(self) -> tuple[str, ...]:
+        """What stops and starts when the service moves: the service alone (one rgmanager service)."""
+        return (self.service,)
+
 
 def design_of(spec: LabSpec) -> Design:
     """The first service of cluster.conf and its failover domain, cluster names mapped to lab names."""
