@@ -21,6 +21,7 @@ from halab.faults import get_fault, injected
 from halab.faults.restore import SETTLE_S, restore
 from halab.lab.lab import Lab
 from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
+from halab.lab.snapshot import Saved, revert
 from halab.observe import logs as nodelogs
 from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
@@ -53,12 +54,17 @@ from halab.stacks.types import ClusterStatus, FenceAction
 Progress = Callable[[str], None]
 SETTLE_GRACE_S = 3.0  # keep watching this long after the last predicted phase was seen
 RESTORE_MARGIN_S = 120.0
+SNAPSHOT_NOT_JUDGED = ("node-rejoined and fail-back are not judged: --reset snapshot puts the saved cluster "
+                       "back, so the cluster never rejoins or fails back on its own")
 
 
 @dataclass
 class LiveCluster:
+    """A deployed cluster; ``saved`` when faults are reset by snapshot (``--reset snapshot``)."""
+
     lab: Lab
     design: Design | RgDesign
+    saved: Saved | None = None
 
     @property
     def adapter(self) -> StackAdapter:
@@ -161,6 +167,8 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
     except HalabError as err:
         progress(f"precondition: cluster status not readable ({err}); restoring")
     progress("precondition: cluster not healthy; restoring it first")
+    if cluster.saved is not None:
+        revert(cluster.lab, cluster.saved, progress)
     return restore(cluster.lab, d.service, d.preferred_node, within_s=600, progress=progress)
 
 
@@ -181,6 +189,8 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
     pred = prediction_in_lab_names(predict(spec, fault_id, target, owners=owners), spec)
+    if cluster.saved is not None:
+        pred = pred.without_harness_phases(SNAPSHOT_NOT_JUDGED)
     timeline = Timeline()
     run = FaultRun(fault_id, target, role, pred, timeline, status_before=_text_status(cluster))
     run.record = f"rec-{uuid.uuid4().hex[:12]}"
@@ -205,15 +215,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
             before_restore()
-        fences, restore_error = _collect_and_restore(cluster, run, progress, restore_must_succeed)
-        run.cluster_s = timeline.now()
-        if restore_must_succeed and restore_error is None:
-            try:
-                _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster),
-                      "the service answering again", progress)
-            except LabError as err:  # the fault is judged all the same (measured live on web3: lost)
-                timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
-                restore_error = err
+        fences, restore_error, records = _reset(cluster, run, progress, restore_must_succeed)
     # No restore on the error path: the fault healed in `injected`; an interrupt (Ctrl-C, SIGTERM,
     # SIGHUP) must end the session within seconds, and after any other error the next test's
     # precondition restores the cluster (a second restore here would double a failed one's bound).
@@ -221,11 +223,10 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         for obs in reversed(observers):
             obs.stop()
     timeline.t_healed = restore_started
-    code, records = http(lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
     run.status_after = _text_status(cluster)
     run.wall_s = time.monotonic() - started_wall
     ev = Evidence(d.service, before, fences.history, fences.offset_s, timeline.t0_wall or 0.0, run.record,
-                  records if code == 200 else None, d.preferred_node, spec.timing.poll_interval_s,
+                  records, d.preferred_node, spec.timing.poll_interval_s,
                   lag_bound(spec.timing.token_ms)[0], fence_history_unread=fences.unread)
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
@@ -288,8 +289,10 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
         nodelogs.add_to_timeline(timeline, log)
         timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
     within = restore_budget(pred, cluster)
-    timeline.record(HARNESS, None, RESTORE)
+    timeline.record(HARNESS, None, RESTORE, "snapshot" if cluster.saved is not None else "")
     try:
+        if cluster.saved is not None:
+            revert(lab, cluster.saved, progress)
         restore(lab, d.service, d.preferred_node, within_s=within, progress=progress,
                 on_cold=lambda why: timeline.record(HARNESS, None, RESTORE_COLD, why[:300]), cold=cold,
                 hands_off_s=fail_back_end(pred),
@@ -321,6 +324,42 @@ def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
     if moved or hands_off:  # a stop and a start of every group that moves with the service
         way_home = 2 * len(cluster.design.restart_chain) * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
     return max([*later, hands_off, 0.0]) + way_home + RESTORE_MARGIN_S
+
+
+def _reset(cluster: LiveCluster, run: FaultRun, progress: Progress, must_succeed: bool
+           ) -> tuple[FenceRecords, LabError | None, str | None]:
+    """After the heal: the evidence only the nodes hold, the cluster put back (restore, or snapshot
+    revert and the restore's look), the service answering again, and the records the service
+    holds (None when it did not answer: the data check then has nothing)."""
+    lab, d, timeline = cluster.lab, cluster.design, run.timeline
+    read_back = None
+    if cluster.saved is not None:  # the revert takes the LUNs back to before the record was written
+        read_back = _read_back_before_revert(cluster, timeline, progress)
+    fences, restore_error = _collect_and_restore(cluster, run, progress, must_succeed)
+    run.cluster_s = timeline.now()
+    if must_succeed and restore_error is None:
+        try:
+            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster),
+                  "the service answering again", progress)
+        except LabError as err:  # the fault is judged all the same (measured live on web3: lost)
+            timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
+            restore_error = err
+    code, records = read_back if read_back is not None else http(lab.paths.netns, d.service_ip, d.app_port,
+                                                                 "GET", "/")
+    return fences, restore_error, records if code == 200 else None
+
+
+def _read_back_before_revert(cluster: LiveCluster, timeline: Timeline, progress: Progress) -> tuple[int, str]:
+    """The service's records, read where the fault left it running (the data check), before a
+    snapshot revert takes the data LUN back to before the record was written; waits at most
+    answer_again_s for an answer (a service that does not answer gives the check nothing)."""
+    d = cluster.design
+    try:
+        _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster),
+              "the service answering before the reset", progress)
+    except LabError as err:
+        progress(f"data check: {err}")
+    return http(cluster.lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
 
 
 def answer_again_s(cluster: LiveCluster) -> float:

@@ -280,6 +280,35 @@ def act(domain: str, action: str) -> None:
         _call(f"{action} {domain}", fn, 60)
 
 
+SNAPSHOT_CALL_S = 180.0  # one internal snapshot save or load: the guest's RAM to or from its qcow2 (TCG)
+
+
+def snapshot_save(domain: str, name: str) -> None:
+    """An internal snapshot of ``domain`` with its memory (a paused domain stays paused); an older
+    one of the same name is replaced."""
+    import libvirt
+
+    xml = f"<domainsnapshot><name>{escape(name)}</name></domainsnapshot>"
+    with connection() as conn:
+        dom = _call(f"look up {domain}", lambda: conn.lookupByName(domain))
+        with contextlib.suppress(libvirt.libvirtError):
+            old = dom.snapshotLookupByName(name)
+            _call(f"delete snapshot {name} of {domain}", old.delete, SNAPSHOT_CALL_S)
+        _call(f"snapshot {domain}", lambda: dom.snapshotCreateXML(xml, 0), SNAPSHOT_CALL_S)
+
+
+def snapshot_load(domain: str, name: str) -> None:
+    """``domain`` back to its snapshot ``name`` (memory and disk), left paused: whatever state it was
+    in (running, paused, shut off by a fence)."""
+    import libvirt
+
+    with connection() as conn:
+        dom = _call(f"look up {domain}", lambda: conn.lookupByName(domain))
+        snap = _call(f"snapshot {name} of {domain}", lambda: dom.snapshotLookupByName(name))
+        _call(f"revert {domain} to {name}",
+              lambda: dom.revertToSnapshot(snap, libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED), SNAPSHOT_CALL_S)
+
+
 def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
     """Destroy and undefine the given domains if present (idempotent)."""
     import libvirt
@@ -291,8 +320,8 @@ def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
             return False
         with contextlib.suppress(libvirt.libvirtError):
             dom.destroy()
-        with contextlib.suppress(libvirt.libvirtError):
-            dom.undefine()
+        with contextlib.suppress(libvirt.libvirtError):  # a --reset snapshot lab: its snapshots' metadata too
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
         return True
 
     with connection(uri) as conn:

@@ -8,7 +8,7 @@ reasoning) so a judge can accept any of them instead of the oracle guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -95,6 +95,15 @@ class Prediction:
     def outcomes(self) -> tuple[Prediction, ...]:
         """This prediction and every acceptable alternative, primary first."""
         return (self, *self.alternatives)
+
+    def without_harness_phases(self, why: str) -> Prediction:
+        """This prediction (and its alternatives) with no harness-driven phase to judge, and why:
+        a reset that never lets the cluster rejoin and fail back on its own cannot time them."""
+        if not any(p in alt.windows for alt in self.outcomes() for p in HARNESS_PHASES):
+            return self
+        return replace(self, windows={p: w for p, w in self.windows.items() if p not in HARNESS_PHASES},
+                       reasoning=(*self.reasoning, why),
+                       alternatives=tuple(a.without_harness_phases(why) for a in self.alternatives))
 
     def to_json(self) -> dict[str, Any]:
         return {
