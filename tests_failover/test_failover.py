@@ -72,14 +72,14 @@ class TestSeedCluster:
 
     @pytest.mark.slow
     def test_a_starved_host_is_inconclusive_not_wrong(self, cluster: LiveCluster) -> None:
-        """CPU hogs beside the lab with the lab's qemu below them (hostload.Starvation) while the
-        fault runs: the sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong
+        """CPU hogs beside the lab with the lab's qemu below them (hostload.Starvation) from the
+        injection until the heal: the sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong
         outcome. The load ends once the fault is healed, so the restore runs on a free host. An
         idle run of the same fault (test_failover) keeps the sentinel quiet."""
         starve = Starvation(tuple(n.domain for n in cluster.lab.spec.nodes), hogs=2 * (os.cpu_count() or 1))
-        starve.start(timeout_s=900)
         try:
-            result = run_fault(cluster, "suspend", "standby", before_restore=starve.stop)
+            result = run_fault(cluster, "suspend", "standby", before_restore=starve.stop,
+                               at_inject=lambda: starve.start(timeout_s=900))
         finally:
             starve.stop()
         verdict = result.judgement

@@ -174,9 +174,11 @@ def ensure_healthy(cluster: LiveCluster, progress: Progress = print) -> ClusterS
 
 def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress = print,
               before_restore: Callable[[], None] | None = None, phase_log: Path | None = None,
-              restore_must_succeed: bool = True) -> FaultRun:
+              restore_must_succeed: bool = True, at_inject: Callable[[], None] | None = None) -> FaultRun:
     """Run one fault on the node with `role`; `before_restore` runs once the fault is healed and
-    before the cluster is restored (a test that broke something on purpose mends it there).
+    before the cluster is restored (a test that broke something on purpose mends it there);
+    `at_inject` right before the fault goes in (after the precondition and the first statuses:
+    measured live, host load started before them starved the precondition's own status call).
     `phase_log`: the phase-records file (reports/phase-history.jsonl) this run's phases go to.
 
     With ``restore_must_succeed=False`` (a deliberately broken cluster) a restore that does not
@@ -208,7 +210,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {place_text(pred.services.get(d.service))}; "
                  f"holding the fault at most {deadline:.0f} s")
-        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id)):
+        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id, at_inject)):
             _hold(timeline, pred, cluster, deadline)
         timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
@@ -261,8 +263,11 @@ def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]
             HostSampler(timeline, domains))
 
 
-def _mark_inject(timeline: Timeline, target: str, fault_id: str) -> None:
+def _mark_inject(timeline: Timeline, target: str, fault_id: str, at_inject: Callable[[], None] | None = None
+                 ) -> None:
     """t0 and the injection mark, right before the fault goes in."""
+    if at_inject is not None:
+        at_inject()
     timeline.mark_t0()
     timeline.record(HARNESS, target, INJECT, fault_id)
 
