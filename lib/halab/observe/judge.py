@@ -645,6 +645,34 @@ def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[st
     return passed(name, "outcome", f"{'/'.join(pred.fenced)} fenced by {pred.fenced_by}")
 
 
+FENCE_DELAY_SLACK_S = 1.0  # a log line's time against libvirt's: stamping and scheduling residue
+
+
+def fence_delay_check(h: History, pred: Prediction, fenced: Sequence[str]) -> Check:
+    """The predicted victim went off no sooner than its fence's delay after the request: the
+    design's tie-break did its work. Why: a delay on the wrong node makes the race's other side
+    certain, an outcome the oracle accepts as a lost race (the delay is shorter than the agent's
+    run); only the victim going off before its delay had passed shows the mistake."""
+    name = "the fence waited the design's delay"
+    if pred.fence_delay_s <= 0 or not pred.fenced:
+        return passed(name, "outcome", "no fence delay predicted")
+    offs = resets(h, h.until)
+    for victim in pred.fenced:
+        if victim not in fenced or victim not in offs:
+            continue  # the victim check already says so
+        t_req, why, unc = _fence_requested(h, replace(pred, fenced=(victim,)))
+        if t_req is None:
+            return failed(name, "outcome", C.NO_EVIDENCE, f"when the fence of {victim} was requested is unknown: {why}")
+        waited = offs[victim] - t_req
+        if waited < pred.fence_delay_s - unc - FENCE_DELAY_SLACK_S:
+            return failed(name, "outcome", C.TOO_EARLY,
+                          f"{victim} went off {waited:.1f} s after its fence was requested ({t_req:.1f} s); the "
+                          f"design delays that fence {pred.fence_delay_s:g} s (pcmk_delay_base / "
+                          f"priority-fencing-delay): the delay did not apply to it", why)
+    return passed(name, "outcome", f"{'/'.join(pred.fenced)} went off at least {pred.fence_delay_s:g} s after "
+                  "the request, as the design's delay says")
+
+
 def false_claim_check(h: History, ev: Evidence, fenced: Sequence[str]) -> Check:
     name = "no false fence claim"
     if ev.fence_history is None:
@@ -780,7 +808,8 @@ def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> V
     fenced_c, fenced = fenced_check(h, pred)
     placement, owner = placement_checks(h, pred, ev)
     host, lag = host_check(h, ev)
-    checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), false_claim_check(h, ev, fenced),
+    checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), fence_delay_check(h, pred, fenced),
+              false_claim_check(h, ev, fenced),
               self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
     return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag)
 

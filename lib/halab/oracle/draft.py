@@ -24,6 +24,7 @@ class Draft:
     fenced: tuple[str, ...] = ()
     fenced_by: str | None = None
     self_reboot: tuple[str, ...] = ()
+    fence_delay_s: float = 0.0  # the least the victim's fence waits before its agent runs
     quorate: bool = True
     members_after: tuple[str, ...] = ()
     spans: dict[str, Span] = field(default_factory=dict)
@@ -83,6 +84,7 @@ class Draft:
             windows=windows,
             reasoning=tuple(self.reasoning) + tuple(self.width_notes(windows)),
             alternatives=alternatives,
+            fence_delay_s=self.fence_delay_s,
         )
 
 

@@ -77,6 +77,9 @@ class Prediction:
     windows: Mapping[str, Window]
     reasoning: tuple[str, ...]
     alternatives: tuple[Prediction, ...] = field(default=())
+    # the least the predicted victim's fence waits between its request and the agent's run (the
+    # design's tie-break: pcmk_delay_base, priority-fencing-delay); 0 when nothing delays it
+    fence_delay_s: float = 0.0
 
     def __post_init__(self) -> None:
         # Frozen all the way down: a judge must not be able to edit the expectation it checks.
@@ -119,4 +122,5 @@ class Prediction:
             "windows": {k: w.to_json() for k, w in self.windows.items()},
             "reasoning": list(self.reasoning),
             "alternatives": [a.to_json() for a in self.alternatives],
+            **({"fence_delay_s": self.fence_delay_s} if self.fence_delay_s else {}),
         }

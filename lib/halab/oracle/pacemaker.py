@@ -268,7 +268,7 @@ class _Model:
                         f"fence-requested + delay {delay.label()} + agent run {agent.label()}",
                         wide=f"fence_virsh's run time range {agent.label()} (timing profile fence_agent_s) adds to "
                              f"the request's spread")
-        dr.fenced, dr.fenced_by = (victim,), fencer
+        dr.fenced, dr.fenced_by, dr.fence_delay_s = (victim,), fencer, delay.lo
         self.rejoin(dr, victim)
         return done
 
