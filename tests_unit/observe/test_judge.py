@@ -355,6 +355,26 @@ def test_a_fence_delay_without_the_request_s_time_is_no_evidence() -> None:
     assert "when the fence of node02 was requested is unknown" in msg
 
 
+PREMISE = "the outcome's premise"
+
+
+def test_an_outcome_that_rests_on_a_failure_needs_that_failure_logged() -> None:
+    """The mutant migration-threshold-1: one app failure moves the service; the oracle accepts a
+    move only when the app failed to start again, which must then be in a log."""
+    from halab.oracle.model import Premise
+
+    premise = Premise("service-start-failed", "node02", "the app failed to start again on node02")
+    tl = timeline()
+    cat, msg = check(judge_one(tl, prediction(premise=premise), evidence()), PREMISE)
+    assert cat is Category.WRONG_OUTCOME
+    assert "needs the app failed to start again on node02; no node logged it" in msg
+    tl.record("log", "node01", "service-start-failed", "node=node02 service=service01-app", t=9.0)
+    assert check(judge_one(tl, prediction(premise=premise), evidence()), PREMISE)[0] is None
+    blind = judge_one(timeline(logs=False), prediction(premise=premise), evidence())
+    assert check(blind, PREMISE)[0] is Category.NO_EVIDENCE
+    assert check(judge_one(timeline(), prediction(), evidence()), PREMISE)[0] is None
+
+
 def test_fence_requested_without_readable_logs_is_no_evidence() -> None:
     v = judge(timeline(logs=False), prediction(windows={"fence-requested": Window(10.0, 20.0)}), evidence())
     cat, msg = check(v, "phase fence-requested")

@@ -72,6 +72,9 @@ def test_app_failure_restart_or_move() -> None:
         p = predict(seed(), "app-failure", "node01", stack=stack)
         places = {o.services["service01"] for o in p.outcomes()}
         assert len(places) == 2, stack
+    moved = predict(seed(), "app-failure", "node01").alternatives[0]
+    assert moved.premise is not None  # the move is acceptable only after a logged failed start
+    assert (moved.premise.event, moved.premise.node) == ("service-start-failed", "node01")
 
 
 def test_rgmanager_storage_loss_without_qdisk_failed_or_relocated() -> None:

@@ -322,6 +322,19 @@ def test_pacemaker_journal_with_microseconds_and_offsets() -> None:
             "node01",
             None,
         ),
+        (  # a failed start is its own kind: an alternative outcome rests on it (the judge's premise)
+            "pacemaker-controld[2]: error: Result of start operation for service01-app on node01: error",
+            K.SERVICE_START_FAILED,
+            "node01",
+            None,
+        ),
+        (
+            "crmd[3]: error: process_lrm_event: Operation service01-app_start_0: unknown error (node=node01, "
+            "call=14, rc=1, cib-update=50, confirmed=true)",
+            K.SERVICE_START_FAILED,
+            "node01",
+            None,
+        ),
         (
             "crmd[3]: notice: process_lrm_event: Operation service01-ip_start_0: ok (node=node01, call=12, rc=0, "
             "cib-update=45, confirmed=true)",

@@ -26,6 +26,7 @@ C = Category
 SIMULTANEOUS_S = 1.0  # two polls this close in time count as "at the same time"
 # Log events that show the cluster noticed the fault (the earliest one counts, with polls).
 DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSHIP, EventKind.SERVICE_FAILED,
+                 EventKind.SERVICE_START_FAILED,
                  EventKind.QDISK_EVICTION, EventKind.STORAGE_ERROR)
 # Harness marks on the timeline (source "harness").
 HARNESS = "harness"
@@ -645,6 +646,21 @@ def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[st
     return passed(name, "outcome", f"{'/'.join(pred.fenced)} fenced by {pred.fenced_by}")
 
 
+def premise_check(h: History, pred: Prediction) -> Check:
+    """The evidence an outcome rests on was seen (an alternative that needs a failure first)."""
+    name = "the outcome's premise"
+    premise = pred.premise
+    if premise is None:
+        return passed(name, "outcome", "this outcome rests on nothing but the fault")
+    if not h.logs_read():
+        return failed(name, "outcome", C.NO_EVIDENCE, f"this outcome needs {premise.says}: no node's log could be read")
+    seen = [o for o in h.logs((EventKind(premise.event),)) if field_of(o, "node") == premise.node]
+    if not seen:
+        return failed(name, "outcome", C.WRONG_OUTCOME,
+                      f"this outcome needs {premise.says}; no node logged it (the cluster got here without it)")
+    return passed(name, "outcome", f"{premise.says}: log on {seen[0].node} at {seen[0].t:.1f} s")
+
+
 FENCE_DELAY_SLACK_S = 1.0  # a log line's time against libvirt's: stamping and scheduling residue
 
 
@@ -809,7 +825,7 @@ def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> V
     placement, owner = placement_checks(h, pred, ev)
     host, lag = host_check(h, ev)
     checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), fence_delay_check(h, pred, fenced),
-              false_claim_check(h, ev, fenced),
+              premise_check(h, pred), false_claim_check(h, ev, fenced),
               self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
     return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from halab.oracle.model import Prediction, ServicePlace, Window
+from halab.oracle.model import Prediction, Premise, ServicePlace, Window
 from halab.oracle.timeline import Slack, Span
 
 
@@ -25,6 +25,7 @@ class Draft:
     fenced_by: str | None = None
     self_reboot: tuple[str, ...] = ()
     fence_delay_s: float = 0.0  # the least the victim's fence waits before its agent runs
+    premise: Premise | None = None  # evidence the outcome needs (see Premise)
     quorate: bool = True
     members_after: tuple[str, ...] = ()
     spans: dict[str, Span] = field(default_factory=dict)
@@ -85,6 +86,7 @@ class Draft:
             reasoning=tuple(self.reasoning) + tuple(self.width_notes(windows)),
             alternatives=alternatives,
             fence_delay_s=self.fence_delay_s,
+            premise=self.premise,
         )
 
 

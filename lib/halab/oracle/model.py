@@ -62,6 +62,17 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True)
+class Premise:
+    """What must be seen for an outcome to be acceptable at all: a log event (an EventKind value)
+    about a node. Why: an alternative that rests on something going wrong first (the app cannot
+    start again) must not excuse the same outcome reached without it (migration-threshold=1)."""
+
+    event: str
+    node: str
+    says: str  # in ops' words: "the app failed to start again on node01"
+
+
+@dataclass(frozen=True)
 class Prediction:
     """What a correct cluster must do after ``fault`` on ``target`` (names as the cluster config has them)."""
 
@@ -80,6 +91,7 @@ class Prediction:
     # the least the predicted victim's fence waits between its request and the agent's run (the
     # design's tie-break: pcmk_delay_base, priority-fencing-delay); 0 when nothing delays it
     fence_delay_s: float = 0.0
+    premise: Premise | None = None  # evidence this outcome needs (alternatives that rest on a failure)
 
     def __post_init__(self) -> None:
         # Frozen all the way down: a judge must not be able to edit the expectation it checks.
@@ -123,4 +135,6 @@ class Prediction:
             "reasoning": list(self.reasoning),
             "alternatives": [a.to_json() for a in self.alternatives],
             **({"fence_delay_s": self.fence_delay_s} if self.fence_delay_s else {}),
+            **({"premise": {"event": self.premise.event, "node": self.premise.node, "says": self.premise.says}}
+               if self.premise else {}),
         }

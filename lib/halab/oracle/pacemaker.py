@@ -21,10 +21,11 @@ from halab.errors import ConfigError, NotApplicable
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
-from halab.oracle.model import BLOCKED, FAILED, Prediction, ServicePlace
+from halab.oracle.model import BLOCKED, FAILED, Prediction, Premise, ServicePlace
 from halab.oracle.timeline import Slack, Span
 from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cut, network_name, storage_cut
 from halab.spec import LabSpec, TimingProfile
+from halab.stacks.types import EventKind
 
 STACK = "pacemaker"
 DAEMONS = ("corosync", "pacemaker-controld")
@@ -577,7 +578,10 @@ class _Model:
                "is not reached by one failure")
         others = tuple(n for n in d.nodes if n != self.target)
         moved.say("alternative: the app fails to start again: start-failure-is-fatal bans "
-                  f"{self.target} and the group moves (no fail-back while the fail count stands)")
+                  f"{self.target} and the group moves (no fail-back while the fail count stands); "
+                  f"acceptable only if a failed start of the app on {self.target} is logged")
+        moved.premise = Premise(EventKind.SERVICE_START_FAILED.value, self.target,
+                                f"the app failed to start again on {self.target}")
         self.take_over(moved, detect + d.stop + d.start, others,
                        "monitor failure + failed restart + group stop")
         return self.done(dr, (self.done(moved),))

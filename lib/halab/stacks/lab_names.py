@@ -93,6 +93,7 @@ def prediction_in_lab_names(pred: Prediction, spec: LabSpec) -> Prediction:
         fenced_by=one(pred.fenced_by), self_reboot=tuple(names.get(n, n) for n in pred.self_reboot),
         services={k: place(v) for k, v in pred.services.items()},
         members_after=tuple(names.get(n, n) for n in pred.members_after),
+        premise=replace(pred.premise, node=names.get(pred.premise.node, pred.premise.node)) if pred.premise else None,
         alternatives=tuple(prediction_in_lab_names(a, spec) for a in pred.alternatives))
 
 

@@ -118,6 +118,7 @@ class EventKind(str, Enum):  # noqa: UP042 -- str() stays as the skeleton had it
     SERVICE_STOPPING = "service-stopping"
     SERVICE_STOPPED = "service-stopped"
     SERVICE_FAILED = "service-failed"
+    SERVICE_START_FAILED = "service-start-failed"  # a start operation failed (not a monitor or a stop)
     SERVICE_RECOVERING = "service-recovering"
     SERVICE_RELOCATING = "service-relocating"
     SERVICE_TAKEOVER = "service-takeover"

@@ -80,13 +80,16 @@ SERVICE: tuple[Pattern, ...] = (
             flags=re.I),
     pattern(K.SERVICE_STOPPED, rf"^Result of stop operation for {_RSC} on (?P<node>\S+): {_OK}\b", *CONTROLD,
             flags=re.I),
-    pattern(K.SERVICE_FAILED, rf"^Result of (?:start|stop) operation for {_RSC} on (?P<node>\S+): (?!{_OK}\b)",
+    pattern(K.SERVICE_START_FAILED, rf"^Result of start operation for {_RSC} on (?P<node>\S+): (?!{_OK}\b)",
+            *CONTROLD, flags=re.I),
+    pattern(K.SERVICE_FAILED, rf"^Result of stop operation for {_RSC} on (?P<node>\S+): (?!{_OK}\b)",
             *CONTROLD, flags=re.I),
     pattern(K.SERVICE_FAILED, rf"^Result of monitor operation for {_RSC} on (?P<node>\S+): "
             r"(?!(?:\d+ \()?(?:ok|cancelled|promoted|master)\b)", *CONTROLD, flags=re.I),
     pattern(K.SERVICE_STARTED, rf"^Operation {_RSC}_start_\d+: ok \(node=(?P<node>[^,]+),", *CONTROLD),
     pattern(K.SERVICE_STOPPED, rf"^Operation {_RSC}_stop_\d+: ok \(node=(?P<node>[^,]+),", *CONTROLD),
-    pattern(K.SERVICE_FAILED, rf"^Operation {_RSC}_(?:start|stop)_\d+: (?!ok\b)[^(]+\(node=(?P<node>[^,]+),", *CONTROLD),
+    pattern(K.SERVICE_START_FAILED, rf"^Operation {_RSC}_start_\d+: (?!ok\b)[^(]+\(node=(?P<node>[^,]+),", *CONTROLD),
+    pattern(K.SERVICE_FAILED, rf"^Operation {_RSC}_stop_\d+: (?!ok\b)[^(]+\(node=(?P<node>[^,]+),", *CONTROLD),
     pattern(K.SERVICE_RELOCATING, rf"^(?:LogActions:\s+|\*\s+)?Move\s+{_RSC}\s+\(\s*(?:Started\s+)?\S+\s+->\s+(?P<node>[^\s)]+)",
             *SCHEDULERD),
     pattern(K.SERVICE_RECOVERING, rf"^(?:LogActions:\s+|\*\s+)?Recover\s+{_RSC}\s+\(\s*(?:Started\s+)?"
