@@ -299,14 +299,15 @@ def snapshot_save(domain: str, name: str) -> None:
 
 def snapshot_load(domain: str, name: str) -> None:
     """``domain`` back to its snapshot ``name`` (memory and disk), left paused: whatever state it was
-    in (running, paused, shut off by a fence)."""
+    in (running, paused, shut off by a fence). Forced: the state it leaves is always thrown away."""
     import libvirt
 
     with connection() as conn:
         dom = _call(f"look up {domain}", lambda: conn.lookupByName(domain))
         snap = _call(f"snapshot {name} of {domain}", lambda: dom.snapshotLookupByName(name))
         _call(f"revert {domain} to {name}",
-              lambda: dom.revertToSnapshot(snap, libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED), SNAPSHOT_CALL_S)
+              lambda: dom.revertToSnapshot(snap, libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED
+                                           | libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE), SNAPSHOT_CALL_S)
 
 
 def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
