@@ -1,7 +1,7 @@
 """halab's figures: lab build and teardown, qemu memory, and the failover suite's overhead.
 
     .venv/bin/python bench/bench.py lab [--rebuild-image]       # image, up, down, RSS
-    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast] [--repeat 5]
+    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast] [--repeat 5] [--reset snapshot]
     .venv/bin/python bench/bench.py ranges                     # profile ranges from reports/phase-history.jsonl
     .venv/bin/python bench/bench.py rhcs [--rebuild]            # RHCS compile + image: time, sizes
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from halab.deploy import pacemaker, rgmanager_live
@@ -21,6 +22,7 @@ from halab.errors import HalabError
 from halab.faults import SEED_FAULTS
 from halab.lab import domains
 from halab.lab import lab as labmod
+from halab.lab import snapshot
 from halab.lab.image import ensure_image
 from halab.observe import records
 from halab.scenario import LiveCluster, run_fault
@@ -106,6 +108,9 @@ def bench_failover(args: argparse.Namespace) -> int:
         t = time.monotonic()
         live = LiveCluster(lab, _deploy(spec.stack)(lab, progress=lambda m: None))
         figure("deploy + start cluster (all nodes together)", time.monotonic() - t, "s")
+        if args.reset == "snapshot":
+            live = replace(live, saved=snapshot.take(lab, progress=lambda m: None))
+            figure("cluster saved at rest (nodes paused together)", live.saved.taken_s, "s")
         for fault, role, rnd in ((f, r, i) for i in range(args.repeat) for f in faults
                                  for r in args.targets.split(",")):
             run = run_fault(live, fault, role, progress=lambda m: None, phase_log=PHASE_LOG)
@@ -135,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     fo.add_argument("--timing", default="fast")
     fo.add_argument("--repeat", type=int, default=1, help="rounds of the whole matrix (false-alarm runs: 5)")
     fo.add_argument("--stack", default="pacemaker", choices=("pacemaker", "rgmanager"))
+    fo.add_argument("--reset", default="restore", choices=("restore", "snapshot"),
+                    help="how the cluster is put back after each fault (README: --reset)")
     rh = sub.add_parser("rhcs")
     rh.add_argument("--rebuild", action="store_true", help="compile and build the image from scratch")
     rg = sub.add_parser("ranges")
