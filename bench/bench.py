@@ -1,7 +1,8 @@
 """halab's figures: lab build and teardown, qemu memory, and the failover suite's overhead.
 
     .venv/bin/python bench/bench.py lab [--rebuild-image]       # image, up, down, RSS
-    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast] [--repeat 5] [--reset snapshot]
+    .venv/bin/python bench/bench.py failover [--faults seed] [--targets owner] [--timing fast] [--repeat 5]
+    .venv/bin/python bench/bench.py failover --reset snapshot   # the same, the cluster saved at rest and loaded again
     .venv/bin/python bench/bench.py ranges                     # profile ranges from reports/phase-history.jsonl
     .venv/bin/python bench/bench.py rhcs [--rebuild]            # RHCS compile + image: time, sizes
 
@@ -20,9 +21,8 @@ from pathlib import Path
 from halab.deploy import pacemaker, rgmanager_live
 from halab.errors import HalabError
 from halab.faults import SEED_FAULTS
-from halab.lab import domains
+from halab.lab import domains, snapshot
 from halab.lab import lab as labmod
-from halab.lab import snapshot
 from halab.lab.image import ensure_image
 from halab.observe import records
 from halab.scenario import LiveCluster, run_fault
