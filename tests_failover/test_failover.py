@@ -33,7 +33,8 @@ class TestSeedCluster:
             pytest.fail(verdict.message(), pytrace=False)
 
     @pytest.mark.slow
-    def test_broken_fence_is_a_failed_verdict(self, cluster: LiveCluster) -> None:
+    def test_broken_fence_is_a_failed_verdict(self, cluster: LiveCluster,
+                                              show_run: Callable[[FaultRun], None]) -> None:
         lab = cluster.lab
         good_key = lab.paths.fence_key.read_text()
         wrong = lab.paths.state / "wrong_fence_key"
@@ -56,6 +57,7 @@ class TestSeedCluster:
             put_key(good_key)
             wrong.unlink(missing_ok=True)
             wrong.with_suffix(".pub").unlink(missing_ok=True)
+        show_run(result)
         assert result.judgement is not None
         messages = [c.message for c in result.judgement.failures()]
         assert not result.judgement.ok, "a fence that cannot succeed must not pass"
@@ -71,7 +73,8 @@ class TestSeedCluster:
 
 
     @pytest.mark.slow
-    def test_a_starved_host_is_inconclusive_not_wrong(self, cluster: LiveCluster) -> None:
+    def test_a_starved_host_is_inconclusive_not_wrong(self, cluster: LiveCluster,
+                                                       show_run: Callable[[FaultRun], None]) -> None:
         """CPU hogs beside the lab with the lab's qemu below them (hostload.Starvation) from the
         injection until the heal: the sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong
         outcome. The load ends once the fault is healed, so the restore runs on a free host. An
@@ -82,6 +85,7 @@ class TestSeedCluster:
                                at_inject=lambda: starve.start(timeout_s=900))
         finally:
             starve.stop()
+        show_run(result)
         verdict = result.judgement
         assert verdict is not None
         assert verdict.host is not None, "no CPU samples of the lab's qemu processes"

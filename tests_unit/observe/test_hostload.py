@@ -24,8 +24,8 @@ def fake_proc(root: Path, pid: int, domain: str, threads: dict[int, tuple[str, i
 
 
 def test_the_bound_is_half_a_token_over_a_token_long_stretch() -> None:
-    assert lag_bound(5000) == (2.5, 5.0)
-    assert lag_bound(20000) == (10.0, 20.0)
+    assert lag_bound(5000) == (1.0, 5.0)
+    assert lag_bound(20000) == (4.0, 20.0)
 
 
 def test_qemu_pid_and_vcpu_run_delay_from_proc(tmp_path: Path) -> None:
