@@ -204,8 +204,8 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
     spec = load_spec("seed")
     lab = SimpleNamespace(spec=spec, paths=LabPaths(spec.name))
     design = SimpleNamespace(service="service01", preferred_node="node01", service_ip="192.168.7.99",
-                             app_port=8080, mountpoint="/data01")
-    cluster = SimpleNamespace(lab=lab, design=design, adapter=None)
+                             app_port=8080, mountpoint="/data01", restart_chain=("service01",))
+    cluster = SimpleNamespace(lab=lab, design=design, adapter=None, saved=None)
     return cluster, restores
 
 
