@@ -333,26 +333,24 @@ def test_fence_requested_must_name_the_predicted_victim_and_fencer() -> None:
 DELAY = "the fence waited the design's delay"
 
 
-def test_a_victim_off_before_its_fence_delay_passed_is_too_early() -> None:
+def test_a_fence_that_did_not_wait_its_delay_is_too_early() -> None:
     """The mutant fence-delay-wrong-node: the tie-break delay moved to the other node makes the
     race's other side certain, an outcome the oracle accepts (the delay is shorter than the agent's
-    run); only the victim going off before the design's delay shows the mistake. node02 goes off
-    at 17.5 s (Story)."""
+    run). Measured live: timing cannot tell (the victim went off more than the delay after the
+    first request anyway); the fencer's "Delaying" line for the victim can."""
     tl = timeline()
-    fence_request(tl, 12.0, "node02", "node01")
     cat, msg = check(judge_one(tl, prediction(fence_delay_s=8.0), evidence()), DELAY)
     assert cat is Category.TOO_EARLY
-    assert "node02 went off 5.5 s after its fence was requested (12.0 s); the design delays that fence 8 s" in msg
-    waited = timeline()
-    fence_request(waited, 9.0, "node02", "node01")
-    assert check(judge_one(waited, prediction(fence_delay_s=8.0), evidence()), DELAY)[0] is None
-    assert check(judge_one(tl, prediction(), evidence()), DELAY)[0] is None  # no delay in the design
+    assert "the fence of node02 ran without the design's 8 s delay" in msg
+    tl.record("log", "node01", "fence-delayed", "node=node02 actor=node01", t=12.0)
+    assert check(judge_one(tl, prediction(fence_delay_s=8.0), evidence()), DELAY)[0] is None
+    assert check(judge_one(timeline(), prediction(), evidence()), DELAY)[0] is None  # no delay in the design
 
 
-def test_a_fence_delay_without_the_request_s_time_is_no_evidence() -> None:
-    cat, msg = check(judge_one(timeline(), prediction(fence_delay_s=8.0), evidence()), DELAY)
+def test_a_fence_delay_without_the_fencer_s_log_is_no_evidence() -> None:
+    cat, msg = check(judge_one(timeline(logs=False), prediction(fence_delay_s=8.0), evidence()), DELAY)
     assert cat is Category.NO_EVIDENCE
-    assert "when the fence of node02 was requested is unknown" in msg
+    assert "the log of node01 (the fencer) could not be read" in msg
 
 
 PREMISE = "the outcome's premise"

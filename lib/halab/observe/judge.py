@@ -661,32 +661,32 @@ def premise_check(h: History, pred: Prediction) -> Check:
     return passed(name, "outcome", f"{premise.says}: log on {seen[0].node} at {seen[0].t:.1f} s")
 
 
-FENCE_DELAY_SLACK_S = 1.0  # a log line's time against libvirt's: stamping and scheduling residue
-
-
 def fence_delay_check(h: History, pred: Prediction, fenced: Sequence[str]) -> Check:
-    """The predicted victim went off no sooner than its fence's delay after the request: the
-    design's tie-break did its work. Why: a delay on the wrong node makes the race's other side
-    certain, an outcome the oracle accepts as a lost race (the delay is shorter than the agent's
-    run); only the victim going off before its delay had passed shows the mistake."""
+    """The predicted victim's fence waited the design's delay: the fencer logged the delay for that
+    victim (pacemaker-fenced: "Delaying 'reboot' action targeting <victim> using <device> for Ns").
+
+    Why: a delay on the wrong node makes the race's other side certain, an outcome the oracle
+    accepts as a lost race (the delay is shorter than the agent's run). Measured live (the mutant
+    fence-delay-wrong-node, fast profile): node01 went off more than 8 s after the first request
+    without any delay (DC election, device queries and the agent's own start take that long), so
+    timing cannot tell; only the fencer's own line says whether the delay applied."""
     name = "the fence waited the design's delay"
     if pred.fence_delay_s <= 0 or not pred.fenced:
         return passed(name, "outcome", "no fence delay predicted")
-    offs = resets(h, h.until)
     for victim in pred.fenced:
-        if victim not in fenced or victim not in offs:
+        if victim not in fenced:
             continue  # the victim check already says so
-        t_req, why, unc = _fence_requested(h, replace(pred, fenced=(victim,)))
-        if t_req is None:
-            return failed(name, "outcome", C.NO_EVIDENCE, f"when the fence of {victim} was requested is unknown: {why}")
-        waited = offs[victim] - t_req
-        if waited < pred.fence_delay_s - unc - FENCE_DELAY_SLACK_S:
-            return failed(name, "outcome", C.TOO_EARLY,
-                          f"{victim} went off {waited:.1f} s after its fence was requested ({t_req:.1f} s); the "
-                          f"design delays that fence {pred.fence_delay_s:g} s (pcmk_delay_base / "
-                          f"priority-fencing-delay): the delay did not apply to it", why)
-    return passed(name, "outcome", f"{'/'.join(pred.fenced)} went off at least {pred.fence_delay_s:g} s after "
-                  "the request, as the design's delay says")
+        delays = [o for o in h.logs((EventKind.FENCE_DELAYED,)) if field_of(o, "node") == victim]
+        if delays:
+            continue
+        if pred.fenced_by is not None and pred.fenced_by not in h.logs_read():
+            return failed(name, "outcome", C.NO_EVIDENCE,
+                          f"whether the fence of {victim} waited its delay is unknown: the log of {pred.fenced_by} "
+                          "(the fencer) could not be read")
+        return failed(name, "outcome", C.TOO_EARLY,
+                      f"the fence of {victim} ran without the design's {pred.fence_delay_s:g} s delay "
+                      f"(pcmk_delay_base / priority-fencing-delay): no fencer logged a delay for {victim}")
+    return passed(name, "outcome", f"the fence of {'/'.join(pred.fenced)} waited its delay (fencer's log)")
 
 
 def false_claim_check(h: History, ev: Evidence, fenced: Sequence[str]) -> Check:
