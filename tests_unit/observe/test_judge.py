@@ -303,6 +303,17 @@ def test_a_predicted_phase_that_never_happens_fails(phase: str) -> None:
     assert any(phase in m and m.startswith(("TOO SLOW", "TOO EARLY")) for m in failing(v))
 
 
+def test_a_kernel_storage_error_is_not_the_cluster_noticing() -> None:
+    """The kernel's iSCSI error comes at replacement_timeout whatever the cluster does; detect is
+    the cluster's own check failing (the mutant fs-monitor-too-rare: a monitor every 120 s)."""
+    windows = {"detect": Window(14.5, 38.0)}
+    tl = timeline(detect_at=100.0, healed=120.0)
+    tl.record("log", "node01", "storage-error", "node=node01", t=25.0, uncertainty=0.2)
+    assert check(judge_one(tl, prediction(windows=windows), evidence()), "phase detect")[0] is Category.TOO_SLOW
+    tl.record("log", "node01", "service-failed", "node=node01 service=service01-fs", t=30.0, uncertainty=0.2)
+    assert check(judge_one(tl, prediction(windows=windows), evidence()), "phase detect")[0] is None
+
+
 def test_detect_without_any_poll_or_log_is_no_evidence() -> None:
     tl = Timeline()
     tl.t0_mono, tl.t0_wall = tl.mono_start, tl.wall_start
