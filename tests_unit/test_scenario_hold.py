@@ -54,6 +54,8 @@ def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_
     # a predicted fail-back: the harness moves the service only after its window, then goes home
     fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
     assert restore_budget(fenced, _cluster()) == 331.0 + 2 * 50.0 + SETTLE_S + RESTORE_MARGIN_S  # type: ignore[arg-type]
+    # a broken cluster (a mutant) is deployed afresh after its run: no time for the way home
+    assert restore_budget(fenced, _cluster(), way_home=False) == 331.0 + RESTORE_MARGIN_S  # type: ignore[arg-type]
 
 
 def test_the_way_home_counts_every_group_that_moves_with_the_service() -> None:

@@ -293,7 +293,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)
         timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
-    within = restore_budget(pred, cluster)
+    within = restore_budget(pred, cluster, way_home=cold)
     timeline.record(HARNESS, None, RESTORE, "snapshot" if cluster.saved is not None else "")
     try:
         if cluster.saved is not None:
@@ -310,7 +310,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     return _read_unread(cluster, fences), None
 
 
-def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
+def restore_budget(pred: Prediction, cluster: LiveCluster, way_home: bool = True) -> float:
     """How long the restore after a fault may take: the latest harness-driven window (a fenced
     node's rejoin and fail-back), plus, when the service moved, the harness's own way home after
     that (cleanup, then a stop and a start on its preferred node of each group that moves with it:
@@ -321,14 +321,19 @@ def restore_budget(pred: Prediction, cluster: LiveCluster) -> float:
     I/O recovered, so the fail-back (a stop and a 30-50 s group start under TCG) could not fit.
     Where the design fails back, the harness moves the service only after the fail-back window
     (fail_back_end), so its way home comes after that window too.
+
+    ``way_home=False`` (a deliberately broken cluster, deployed afresh after its run): only the
+    harness-driven windows the judge still needs, no time for the harness's own way home. Measured
+    live (the rgmanager mutant qdisk-label-mismatch): a 901 s bound spent waiting for a home the
+    broken cluster did not reach, before a redeploy that puts it there anyway.
     """
     later = [w.latest for p, w in pred.windows.items() if p in HARNESS_PHASES]
     moved = place_text(pred.services.get(cluster.design.service)) != cluster.design.preferred_node
     hands_off = fail_back_end(pred)
-    way_home = 0.0
-    if moved or hands_off:  # a stop and a start of every group that moves with the service
-        way_home = 2 * len(cluster.design.restart_chain) * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
-    return max([*later, hands_off, 0.0]) + way_home + RESTORE_MARGIN_S
+    home_s = 0.0
+    if way_home and (moved or hands_off):  # a stop and a start of every group that moves with the service
+        home_s = 2 * len(cluster.design.restart_chain) * cluster.lab.spec.timing.resource_start_s[1] + SETTLE_S
+    return max([*later, hands_off, 0.0]) + home_s + RESTORE_MARGIN_S
 
 
 def _reset(cluster: LiveCluster, run: FaultRun, progress: Progress, must_succeed: bool
