@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from halab.clusterconf.edit import Edit, apply_edits
-from halab.errors import HalabError, LabError, SpecError
+from halab.errors import LabError, SpecError
 from halab.lab.lab import Lab
 from halab.spec import LABS_DIR
 
@@ -207,15 +207,18 @@ def _wait_qdiskd_settled(lab: Lab, names: list[str], within_s: float = QDISKD_SE
     raise LabError(f"qdiskd neither registered nor gave up within {within_s:.0f} s (last: {seen})", names[0])
 
 
-def revert(cluster: LiveCluster, progress: Callable[[str], None] = print, within_s: float = 300.0) -> None:
-    """Undo a mutant: nodes back (bounded, best effort), then the design deployed afresh."""
-    from halab.faults.restore import restore
+def revert(cluster: LiveCluster, progress: Callable[[str], None] = print) -> None:
+    """Undo a mutant: every fault healed and every node awake and answering (the session sweep,
+    bounded), then the design deployed afresh (the deploy stops what runs and starts it anew).
 
-    d = cluster.design
-    try:
-        restore(cluster.lab, d.service, d.preferred_node, within_s=within_s, progress=progress)
-    except HalabError as err:
-        progress(f"mutant revert: the cluster did not settle ({err}); deploying afresh anyway")
+    Why not the restore first: a mutated cluster cannot reach the design's baseline. Measured live
+    (rgmanager, qdisk-label-mismatch): the restore spent its 300 s bound, then a cold restart, and
+    cman would not start with the mutated cluster.conf; 7 min before the deploy that fixes it."""
+    from halab.faults.restore import sweep_session
+
+    missing = sweep_session(cluster.lab, progress=progress)
+    if missing:
+        progress(f"mutant revert: no answer from {', '.join(missing)}; deploying afresh anyway")
     if cluster.lab.spec.stack == "rgmanager":
         from halab.deploy.rgmanager_live import deploy as deploy_rgmanager
 
