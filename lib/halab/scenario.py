@@ -341,7 +341,7 @@ def _reset(cluster: LiveCluster, run: FaultRun, progress: Progress, must_succeed
     """After the heal: the evidence only the nodes hold, the cluster put back (restore, or snapshot
     revert and the restore's look), the service answering again, and the records the service
     holds (None when it did not answer: the data check then has nothing)."""
-    lab, d, timeline = cluster.lab, cluster.design, run.timeline
+    timeline = run.timeline
     read_back = None
     if cluster.saved is not None:  # the revert takes the LUNs back to before the record was written
         read_back = _read_back_before_revert(cluster, timeline, progress)
@@ -349,13 +349,11 @@ def _reset(cluster: LiveCluster, run: FaultRun, progress: Progress, must_succeed
     run.cluster_s = timeline.now()
     if must_succeed and restore_error is None:
         try:
-            _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster),
-                  "the service answering again", progress)
+            _wait_answering(cluster, timeline, "the service answering again", progress)
         except LabError as err:  # the fault is judged all the same (measured live on web3: lost)
             timeline.record(HARNESS, None, RESTORE_FAILED, str(err)[:300])
             restore_error = err
-    code, records = read_back if read_back is not None else http(lab.paths.netns, d.service_ip, d.app_port,
-                                                                 "GET", "/")
+    code, records = read_back if read_back is not None else _records(cluster)
     return fences, restore_error, records if code == 200 else None
 
 
@@ -363,12 +361,21 @@ def _read_back_before_revert(cluster: LiveCluster, timeline: Timeline, progress:
     """The service's records, read where the fault left it running (the data check), before a
     snapshot revert takes the data LUN back to before the record was written; waits at most
     answer_again_s for an answer (a service that does not answer gives the check nothing)."""
-    d = cluster.design
     try:
-        _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster),
-              "the service answering before the reset", progress)
+        _wait_answering(cluster, timeline, "the service answering before the reset", progress)
     except LabError as err:
         progress(f"data check: {err}")
+    return _records(cluster)
+
+
+def _wait_answering(cluster: LiveCluster, timeline: Timeline, what: str, progress: Progress) -> None:
+    """The client probe answered in the last moments, waited for at most answer_again_s."""
+    _wait(lambda: _probe_ok_since(timeline, timeline.now() - 0.1), answer_again_s(cluster), what, progress)
+
+
+def _records(cluster: LiveCluster) -> tuple[int, str]:
+    """The records the service holds (its GET /): what the data check compares."""
+    d = cluster.design
     return http(cluster.lab.paths.netns, d.service_ip, d.app_port, "GET", "/")
 
 

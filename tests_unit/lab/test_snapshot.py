@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from halab.lab import domains, snapshot, virt
+from halab.lab import domains, snapshot, target, virt
 from halab.oracle.model import HARNESS_PHASES, Prediction, Window
 
 TGT_SHOW = """Target 1: iqn.2011-08.com.example.yourhost:tgt01
@@ -35,8 +35,8 @@ TGT_SHOW = """Target 1: iqn.2011-08.com.example.yourhost:tgt01
 
 
 def test_the_target_connections_are_read_from_tgtadm_show() -> None:
-    assert snapshot.connections(TGT_SHOW) == [(3, 0), (5, 0)]
-    assert snapshot.connections("Target 1: iqn.x\n    I_T nexus information:\n") == []
+    assert target.connections(TGT_SHOW) == [(3, 0), (5, 0)]
+    assert target.connections("Target 1: iqn.x\n    I_T nexus information:\n") == []
 
 
 class _Recorder:
@@ -74,20 +74,19 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                            remote=lambda n: remotes[n], close=lambda: rec("close ssh"), events=rec.events,
                            luns=live)
     monkeypatch.setattr(snapshot.target, "backing_files", lambda spec, paths: live)
-    monkeypatch.setattr(snapshot.target, "show", lambda paths: TGT_SHOW)
-    monkeypatch.setattr(snapshot.target, "control_port", lambda paths: 3260)
+    monkeypatch.setattr(target, "show", lambda paths: TGT_SHOW)
+    monkeypatch.setattr(target, "control_port", lambda paths: 3260)
+    monkeypatch.setattr(target, "_tgtadm", lambda port, *args, check=True: rec(" ".join(args)))
     monkeypatch.setattr(domains, "act", lambda d, action: rec(f"{action} {d}"))
     monkeypatch.setattr(domains, "state", lambda d: "paused")
     monkeypatch.setattr(domains, "snapshot_save", lambda d, name: rec(f"save {d}"))
     monkeypatch.setattr(domains, "snapshot_load", lambda d, name: rec(f"load {d}"))
 
-    def run(argv: list[str], timeout: float, check: bool = True) -> None:
+    def run(argv: list[str], timeout: float, check: bool = True) -> None:  # snapshot's only command: cp
         assert timeout > 0
-        if argv[0] == "cp":
-            Path(argv[3]).write_bytes(Path(argv[2]).read_bytes())
-            rec(f"copy {Path(argv[2]).name}->{Path(argv[3]).parent.name}")
-        else:
-            rec(" ".join(argv[5:]))
+        assert argv[0] == "cp"
+        Path(argv[3]).write_bytes(Path(argv[2]).read_bytes())
+        rec(f"copy {Path(argv[2]).name}->{Path(argv[3]).parent.name}")
 
     monkeypatch.setattr(snapshot, "run", run)
     import halab.faults.restore as restore_mod

@@ -286,12 +286,12 @@ SNAPSHOT_CALL_S = 180.0  # one internal snapshot save or load: the guest's RAM t
 def snapshot_save(domain: str, name: str) -> None:
     """An internal snapshot of ``domain`` with its memory (a paused domain stays paused); an older
     one of the same name is replaced."""
-
     xml = f"<domainsnapshot><name>{escape(name)}</name></domainsnapshot>"
     with connection() as conn:
         dom = _call(f"look up {domain}", lambda: conn.lookupByName(domain))
         if name in _call(f"snapshots of {domain}", dom.snapshotListNames):  # a lookup of a missing one
-            old = dom.snapshotLookupByName(name)                           # prints libvirt's error line
+            old = _call(f"snapshot {name} of {domain}",                    # prints libvirt's error line
+                        lambda: dom.snapshotLookupByName(name))
             _call(f"delete snapshot {name} of {domain}", old.delete, SNAPSHOT_CALL_S)
         _call(f"snapshot {domain}", lambda: dom.snapshotCreateXML(xml, 0), SNAPSHOT_CALL_S)
 

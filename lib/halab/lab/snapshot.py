@@ -24,7 +24,6 @@ What it costs: the cluster's own rejoin and fail-back after the fault never happ
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +98,7 @@ def revert(lab: Lab, saved: Saved, progress: Progress = print, within_s: float =
     _every(lab, lambda d: domains.snapshot_load(d, saved.name))  # each is left paused
     for live, copy in saved.luns:
         _copy(copy, live)
-    drop_connections(lab)
+    target.drop_connections(lab.paths)
     _every(lab, lambda d: domains.act(d, "resume"))
     lab.close()  # every SSH connection opened after the save ended with it
     names = [n.name for n in lab.spec.nodes]
@@ -113,26 +112,3 @@ def revert(lab: Lab, saved: Saved, progress: Progress = print, within_s: float =
 def set_clock(lab: Lab, node: str) -> None:
     """The guest's wall clock from the host's: a guest resumes at the instant it was saved."""
     lab.remote(node).run(f"date -u -s @{time.time():.3f} >/dev/null", timeout=CLOCK_S, check=True)
-
-
-CONNECTION = re.compile(r"(?:I_T nexus|Session):\s*(\d+)|Connection:\s*(\d+)")
-
-
-def connections(show: str) -> list[tuple[int, int]]:
-    """(session, connection) pairs of ``tgtadm --mode target --op show``."""
-    out: list[tuple[int, int]] = []
-    session: int | None = None
-    for m in CONNECTION.finditer(show):
-        if m.group(1) is not None:
-            session = int(m.group(1))
-        elif session is not None:
-            out.append((session, int(m.group(2))))
-    return out
-
-
-def drop_connections(lab: Lab) -> None:
-    """Every iSCSI connection of the lab's target closed on tgtd's side (the initiators log in again)."""
-    port = target.control_port(lab.paths)
-    for sid, cid in connections(target.show(lab.paths)):
-        run(["tgtadm", "-C", str(port), "--lld", "iscsi", "--op", "delete", "--mode", "conn", "--tid",
-             str(target.TID), "--sid", str(sid), "--cid", str(cid)], timeout=20, check=False)

@@ -11,6 +11,7 @@ in the lab's state folder.
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 from halab.lab import daemons
@@ -115,3 +116,27 @@ def show(paths: LabPaths) -> str:
     """`tgtadm --mode target --op show` of this lab's tgtd, as the stack readers parse it."""
     return run(["tgtadm", "-C", str(control_port(paths)), "--lld", "iscsi", "--mode", "target", "--op", "show"],
                timeout=20, check=False).stdout
+
+
+CONNECTION = re.compile(r"(?:I_T nexus|Session):\s*(\d+)|Connection:\s*(\d+)")
+
+
+def connections(show_text: str) -> list[tuple[int, int]]:
+    """(session, connection) pairs of ``tgtadm --mode target --op show``."""
+    out: list[tuple[int, int]] = []
+    session: int | None = None
+    for m in CONNECTION.finditer(show_text):
+        if m.group(1) is not None:
+            session = int(m.group(1))
+        elif session is not None:
+            out.append((session, int(m.group(2))))
+    return out
+
+
+def drop_connections(paths: LabPaths) -> None:
+    """Every iSCSI connection of the lab's target closed on tgtd's side (the initiators log in
+    again): what a snapshot reset needs before the guests resume on connections tgtd moved on from."""
+    port = control_port(paths)
+    for sid, cid in connections(show(paths)):
+        _tgtadm(port, "--op", "delete", "--mode", "conn", "--tid", str(TID), "--sid", str(sid), "--cid", str(cid),
+                check=False)
