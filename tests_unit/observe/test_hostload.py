@@ -76,6 +76,14 @@ def test_lag_is_per_vcpu_and_ignores_a_restarted_process() -> None:
     assert host_lag(fenced, 0.0, 3.0, bound_s=2.5, stretch_s=5.0).lag_s == pytest.approx(0.2)  # type: ignore[union-attr]
 
 
+def test_a_node_s_samples_stop_counting_at_its_end() -> None:
+    busy_late = samples("node01", [0.0, 0.01, 0.02, 0.9, 1.8, 2.7, 3.6])
+    assert host_lag(busy_late, 0.0, 7.0, bound_s=2.5, stretch_s=5.0).starved  # type: ignore[union-attr]
+    cut = host_lag(busy_late, 0.0, 7.0, bound_s=2.5, stretch_s=5.0, ends={"node01": 2.5})
+    assert cut is not None
+    assert cut.lag_s == pytest.approx(0.02)
+
+
 def test_lag_counts_the_sample_just_before_the_window_and_none_without_two_samples() -> None:
     obs = samples("node01", [0.0, 3.0], start=-0.5)
     assert host_lag(obs, 0.0, 10.0, bound_s=2.5, stretch_s=5.0).lag_s == pytest.approx(3.0)  # type: ignore[union-attr]

@@ -654,6 +654,31 @@ def test_an_idle_host_keeps_the_sentinel_quiet() -> None:
     assert not v.host.starved
 
 
+def test_a_fenced_node_booting_again_does_not_count_but_its_wait_before_the_reset_does() -> None:
+    # node02 is reset by the fence at 17.5 s; its new qemu then waits for the host while it boots
+    # (CI, suspend on the owner: 1.81 s per 5 s on the booting victim); node01's vCPUs stay idle.
+    tl = timeline(healed=30.0)
+    cpu(tl, [0.01] * 30, node="node01")
+    cpu(tl, [0.01] * 18 + [0.9] * 12, node="node02")
+    v = judge(tl, prediction(), evidence(lag_bound_s=1.25))
+    assert v.ok, failing(v)
+    assert "node02 counted until its reset at 17.5 s" in check(v, "host: the lab got its CPU")[1]
+    early = timeline(healed=30.0)
+    cpu(early, [0.01] * 30, node="node01")
+    cpu(early, [0.01] * 10 + [0.9] * 20, node="node02")  # starved while it still raced for the fence
+    assert check(judge(early, prediction(), evidence(lag_bound_s=1.25)), "host: the lab got its CPU")[0] \
+        is Category.INCONCLUSIVE
+
+
+def test_a_survivor_starved_by_the_fenced_node_booting_is_inconclusive() -> None:
+    tl = timeline(healed=30.0)
+    cpu(tl, [0.01] * 18 + [0.9] * 12, node="node01")
+    cpu(tl, [0.01] * 18 + [0.9] * 12, node="node02")
+    cat, msg = check(judge(tl, prediction(), evidence(lag_bound_s=1.25)), "host: the lab got its CPU")
+    assert cat is Category.INCONCLUSIVE
+    assert "on node01" in msg
+
+
 def test_no_cpu_samples_is_no_evidence() -> None:
     v = judge(timeline(), prediction(), evidence(lag_bound_s=1.25))
     assert check(v, "host: the lab got its CPU")[0] is Category.NO_EVIDENCE

@@ -793,11 +793,14 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
     name = "host: the lab got its CPU"
     if ev.lag_bound_s is None:
         return passed(name, "host", "no host-load sentinel expected"), None
-    lag = host_lag(h.items, 0.0, h.until, ev.lag_bound_s)
+    reset = resets(h, h.until)
+    lag = host_lag(h.items, 0.0, h.until, ev.lag_bound_s, ends=reset)
     if lag is None:
         return failed(name, "host", C.NO_EVIDENCE, "no qemu CPU samples recorded during the fault"), None
+    booting = "".join(f"; {n} counted until its reset at {t:.1f} s (a booting node runs no judged timer)"
+                      for n, t in sorted(reset.items()))
     text = (f"worst vCPU run-queue wait {lag.lag_s:.2f} s on {lag.node} over a token-long stretch "
-            f"(bound {lag.bound_s:.2f} s, {lag.samples} samples)")
+            f"(bound {lag.bound_s:.2f} s, {lag.samples} samples){booting}")
     if lag.starved:
         return failed(name, "host", C.INCONCLUSIVE, f"host starved: {text}"), lag
     return passed(name, "host", text), lag
