@@ -99,32 +99,40 @@ def bench_rhcs(args: argparse.Namespace) -> int:
     return 0
 
 
+def say(message: str) -> None:
+    """The harness's progress lines, timestamped on stderr: where a figure's seconds went."""
+    print(f"# {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 def bench_failover(args: argparse.Namespace) -> int:
     spec = load_spec(args.lab).with_stack(args.stack).with_timing(args.timing)
     faults = list(SEED_FAULTS) if args.faults == "seed" else args.faults.split(",")
     started = time.monotonic()
-    lab = labmod.up(spec, progress=lambda m: None)
+    lab = labmod.up(spec, progress=say)
     try:
         t = time.monotonic()
-        live = LiveCluster(lab, _deploy(spec.stack)(lab, progress=lambda m: None))
+        live = LiveCluster(lab, _deploy(spec.stack)(lab, progress=say))
         figure("deploy + start cluster (all nodes together)", time.monotonic() - t, "s")
         if args.reset == "snapshot":
-            live = replace(live, saved=snapshot.take(lab, progress=lambda m: None))
+            live = replace(live, saved=snapshot.take(lab, progress=say))
             figure("cluster saved at rest (nodes paused together)", live.saved.taken_s, "s")
         for fault, role, rnd in ((f, r, i) for i in range(args.repeat) for f in faults
                                  for r in args.targets.split(",")):
-            run = run_fault(live, fault, role, progress=lambda m: None, phase_log=PHASE_LOG)
+            run = run_fault(live, fault, role, progress=say, phase_log=PHASE_LOG)
             j = run.judgement
             verdict = f"round {rnd + 1}: " + (("PASS" if j.ok else j.headline()) if j else "no verdict")
             figure(f"{fault}[{run.target}-{role}] test wall", run.wall_s, "s", verdict)
             figure("  cluster fault-to-healthy", run.cluster_s, "s")
             figure("  harness overhead", run.wall_s / max(run.cluster_s, 1e-3), "x", f"goal <= {OVERHEAD_GOAL}")
+            if j and j.host:
+                figure("  host: worst vCPU wait per token stretch", j.host.lag_s, "s",
+                       f"on {j.host.node}, bound {j.host.bound_s:.2f}")
             for p in j.phases if j else ():
                 note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
                 figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)
     finally:
         lab.close()
-        labmod.down(spec, progress=lambda m: None)
+        labmod.down(spec, progress=say)
     figure("whole matrix incl. lab up/down", time.monotonic() - started, "s")
     return 0
 

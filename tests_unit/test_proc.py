@@ -231,3 +231,33 @@ def test_a_remote_command_is_bounded_on_the_node_too(monkeypatch: pytest.MonkeyP
     remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
     remote.run("clusvcadm -d 'service01'; echo $x", timeout=20.5)
     assert ran == ["timeout -k 5 23 bash -c 'clusvcadm -d '\"'\"'service01'\"'\"'; echo $x'"]
+
+
+def test_wait_port_says_when_port_22_opened_and_none_when_it_never_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    import halab.lab.remote as remote_mod
+
+    tries: list[float] = []
+
+    class Sock:
+        def close(self) -> None:
+            pass
+
+    def connect(netns: str, address: str, port: int, timeout: float) -> Sock:
+        assert port == 22
+        assert timeout > 0
+        tries.append(timeout)
+        if len(tries) < 3:
+            raise ConnectionError("refused")
+        return Sock()
+
+    monkeypatch.setattr(remote_mod, "netns_socket", connect)
+    remote = Remote("node01", "127.0.0.1", "halab-unit", Path("/nonexistent-key"))
+    took = remote.wait_port(10.0, poll_s=0.01)
+    assert took is not None
+    assert len(tries) == 3
+
+    def refuse(netns: str, address: str, port: int, timeout: float) -> Sock:
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(remote_mod, "netns_socket", refuse)
+    assert remote.wait_port(0.1, poll_s=0.01) is None

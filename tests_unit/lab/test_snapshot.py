@@ -62,6 +62,9 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         def __init__(self, name: str) -> None:
             self.name = name
 
+        def wait_port(self, within_s: float) -> float:
+            return 0.05
+
         def wait_ssh(self, within_s: float) -> float:
             rec(f"ssh {self.name}")
             return 0.1

@@ -230,6 +230,21 @@ class Remote:
                 why = f"no answer within {bound:.0f} s" if fired["cut"] else f"{type(err).__name__}: {err}"
                 raise Unreachable(f"upload to {path}: {why}", self.name) from None
 
+    def wait_port(self, within_s: float, poll_s: float = 0.5) -> float | None:
+        """Seconds until the node's port 22 accepts a TCP connection (None: not within ``within_s``).
+
+        Why apart from ``wait_ssh``: it tells a guest whose network is not back from one whose sshd
+        is slow to answer (the snapshot reset's SSH wait is measured with both)."""
+        started = time.monotonic()
+        while (left := started + within_s - time.monotonic()) > 0:
+            interrupt.check(f"waiting for port 22 on {self.name}")
+            try:
+                netns_socket(self.netns, self.address, 22, max(0.2, min(2.0, left))).close()
+                return time.monotonic() - started
+            except ConnectionError:
+                time.sleep(max(0.0, min(poll_s, started + within_s - time.monotonic())))
+        return None
+
     def wait_ssh(self, within_s: float, poll_s: float = 2.0) -> float:
         """Wait until the node answers `true` over SSH; returns the seconds it took.
 
