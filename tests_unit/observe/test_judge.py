@@ -670,6 +670,16 @@ def test_a_fenced_node_booting_again_does_not_count_but_its_wait_before_the_rese
         is Category.INCONCLUSIVE
 
 
+def test_a_node_that_reset_itself_counts_until_its_reset() -> None:
+    tl = timeline(fence_at=None, healed=30.0)
+    tl.record("libvirt", "node02", "reboot", "watchdog", t=12.0)
+    cpu(tl, [0.01] * 30, node="node01")
+    cpu(tl, [0.01] * 13 + [0.9] * 17, node="node02")
+    msg = check(judge(tl, prediction(), evidence(lag_bound_s=1.25)), "host: the lab got its CPU")[1]
+    assert "node02 counted until its reset at 12.0 s" in msg
+    assert not msg.startswith("INCONCLUSIVE")
+
+
 def test_a_survivor_starved_by_the_fenced_node_booting_is_inconclusive() -> None:
     tl = timeline(healed=30.0)
     cpu(tl, [0.01] * 18 + [0.9] * 12, node="node01")

@@ -793,7 +793,8 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
     name = "host: the lab got its CPU"
     if ev.lag_bound_s is None:
         return passed(name, "host", "no host-load sentinel expected"), None
-    reset = resets(h, h.until)
+    reset = dict(self_reboots(h, h.until))
+    reset.update({n: min(t, reset.get(n, t)) for n, t in resets(h, h.until).items()})
     lag = host_lag(h.items, 0.0, h.until, ev.lag_bound_s, ends=reset)
     if lag is None:
         return failed(name, "host", C.NO_EVIDENCE, "no qemu CPU samples recorded during the fault"), None
