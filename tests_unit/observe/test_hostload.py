@@ -48,6 +48,7 @@ def test_the_sampler_puts_samples_on_the_timeline(tmp_path: Path) -> None:
     (o,) = tl.items()
     assert (o.source, o.node, o.kind) == ("host", "node01", "cpu")
     assert parse(o) == (2.0, 1)
+    assert o.detail.endswith("pid=4242")
 
 
 def samples(node: str, cumulative: list[float], vcpus: int = 1, start: float = 0.0) -> list[Observation]:
@@ -82,6 +83,19 @@ def test_a_node_s_samples_stop_counting_at_its_end() -> None:
     cut = host_lag(busy_late, 0.0, 7.0, bound_s=2.5, stretch_s=5.0, ends={"node01": 2.5})
     assert cut is not None
     assert cut.lag_s == pytest.approx(0.02)
+
+
+def test_samples_of_another_qemu_or_another_thread_count_are_not_compared() -> None:
+    # a fence restarted qemu (pid 7), which named its vCPU threads only after its first sample
+    # (all 5 threads summed: 0.3 s), then 2 vCPUs at 8 s in total: no wait in any stretch
+    obs = [Observation(0.0, "host", "node01", "cpu", "run_delay_s=40.0 vcpus=2 pid=5"),
+           Observation(1.0, "host", "node01", "cpu", "run_delay_s=0.3 vcpus=5 pid=7"),
+           Observation(2.0, "host", "node01", "cpu", "run_delay_s=8.0 vcpus=2 pid=7"),
+           Observation(3.0, "host", "node01", "cpu", "run_delay_s=8.1 vcpus=2 pid=7")]
+    lag = host_lag(obs, 0.0, 3.0, bound_s=1.0, stretch_s=5.0)
+    assert lag is not None
+    assert lag.lag_s == pytest.approx(0.05)
+    assert not lag.starved
 
 
 def test_lag_counts_the_sample_just_before_the_window_and_none_without_two_samples() -> None:

@@ -30,7 +30,7 @@ from halab.observe.timeline import Observation, Timeline
 from halab.observe.verdict import HostLag
 
 PROC = Path("/proc")
-KIND = "cpu"  # observations: source "host", node, kind "cpu", detail "run_delay_s=<x> vcpus=<n>"
+KIND = "cpu"  # observations: source "host", node, kind "cpu", detail "run_delay_s=<x> vcpus=<n> pid=<p>"
 # Starved: over a token-long stretch a vCPU waited for a host CPU more than a fifth of the time.
 # Measured here (2 cores, TCG; the phase records' host_lag_s): idle runs wait 6-9 % of a token-long
 # stretch (fast 0.32-0.37 s per 5 s, seed 1.0-1.8 s per 20 s); with hogs beside the lab
@@ -65,7 +65,8 @@ def qemu_pid(domain: str, proc: Path = PROC) -> int | None:
 
 def run_delay(pid: int, proc: Path = PROC) -> tuple[float, int] | None:
     """Summed run_delay (s) of the process's vCPU threads ("CPU n/TCG|KVM"; all threads when the
-    names are not set) and their count; None when the process is gone."""
+    names are not set: a qemu just starting has not named them yet) and their count; None when the
+    process is gone."""
     tasks = proc / str(pid) / "task"
     delays: list[tuple[str, float]] = []
     try:
@@ -90,6 +91,15 @@ def parse(o: Observation) -> tuple[float, int] | None:
         return None
 
 
+def series(o: Observation) -> str:
+    """Which counters a sample summed: its qemu pid and thread count. Two samples are compared only
+    within one series. Why: a fence starts a new qemu whose counters begin at zero, and a qemu just
+    started sums all its threads until the vCPU threads are named; a difference across either is
+    no wait at all (the first snapshot trial's 7.91 s per 5 s stretch was longer than the stretch)."""
+    values = dict(part.partition("=")[::2] for part in o.detail.split())
+    return f"{values.get('pid', '')}/{values.get('vcpus', '')}"
+
+
 def host_lag(items: Iterable[Observation], t_from: float, t_to: float, bound_s: float,
              stretch_s: float | None = None, ends: Mapping[str, float] | None = None) -> HostLag | None:
     """The worst per-vCPU run-queue wait over any stretch of ``stretch_s`` (default: the token,
@@ -102,13 +112,13 @@ def host_lag(items: Iterable[Observation], t_from: float, t_to: float, bound_s: 
     where it matters: on the survivors' vCPUs, which keep counting."""
     stretch = stretch_s if stretch_s is not None else bound_s / LAG_FRACTION_OF_TOKEN
     ends = ends or {}
-    per_node: dict[str, list[tuple[float, float, int]]] = {}
+    per_node: dict[str, list[tuple[float, float, int, str]]] = {}
     for o in items:
         if o.source != "host" or o.kind != KIND or o.node is None:
             continue
         got = parse(o)
         if got is not None:
-            per_node.setdefault(o.node, []).append((o.t, *got))
+            per_node.setdefault(o.node, []).append((o.t, *got, series(o)))
     worst: HostLag | None = None
     count = 0
     for node, samples in sorted(per_node.items()):
@@ -118,11 +128,13 @@ def host_lag(items: Iterable[Observation], t_from: float, t_to: float, bound_s: 
         inside = before + [s for s in samples if t_from <= s[0] <= end]
         count += len(inside)
         for i in range(len(inside) - 1):
-            ta, da, na = inside[i]
+            ta, da, na, sa = inside[i]
             for j in range(i + 1, len(inside)):
-                tb, db, nb = inside[j]
+                tb, db, nb, sb = inside[j]
                 if j > i + 1 and tb - ta > stretch + 1e-9:
                     break  # adjacent samples always count: a sampling gap is itself a sign of load
+                if sb != sa:
+                    continue
                 lag = max(0.0, db - da) / max(1, min(na, nb))
                 if worst is None or lag > worst.lag_s:
                     worst = HostLag(lag, bound_s, node, 0)
@@ -151,7 +163,7 @@ class HostSampler:
                 self._pids.pop(domain, None)  # domain off or restarted (a fence): look it up again
                 continue
             self._pids[domain] = pid  # type: ignore[assignment]
-            self.timeline.record("host", node, KIND, f"run_delay_s={got[0]:.6f} vcpus={got[1]}")
+            self.timeline.record("host", node, KIND, f"run_delay_s={got[0]:.6f} vcpus={got[1]} pid={pid}")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
