@@ -384,6 +384,50 @@ def test_an_outcome_that_rests_on_a_failure_needs_that_failure_logged() -> None:
     assert check(judge_one(timeline(), prediction(), evidence()), PREMISE)[0] is None
 
 
+def master_premise(node: str) -> object:
+    from halab.oracle.model import Premise
+
+    return Premise("qdisk-master", node, f"{node} the qdisk master when the fault began", at_t0=True)
+
+
+def test_a_state_at_t0_is_the_latest_log_of_it_before_the_fault() -> None:
+    """master-wins-off, live: node02 assumed the master role during the reload, node01 took it back
+    13 s before the fault; only the latest line before t0 says who held it."""
+    tl = timeline()
+    tl.record("log", "node02", "qdisk-master", "node=node02", t=-32.0)
+    tl.record("log", "node02", "qdisk-master", "node=node01", t=-13.2)
+    tl.record("log", "node02", "qdisk-master", "node=node02", t=5.0)  # after t0: not the state at t0
+    assert check(judge_one(tl, prediction(premise=master_premise("node01")), evidence()), PREMISE)[0] is None
+    cat, msg = check(judge_one(tl, prediction(premise=master_premise("node02")), evidence()), PREMISE)
+    assert cat is Category.WRONG_OUTCOME
+    assert msg.endswith("the logs say node01 (log on node02 at -13.2 s)")
+
+
+def test_a_state_at_t0_no_log_shows_is_no_evidence() -> None:
+    tl = timeline()
+    tl.record("log", "node02", "qdisk-master", "node=node02", t=5.0)
+    cat, msg = check(judge_one(tl, prediction(premise=master_premise("node02")), evidence()), PREMISE)
+    assert cat is Category.NO_EVIDENCE
+    assert "no node's log says so before the fault" in msg
+    blind = judge_one(timeline(logs=False), prediction(premise=master_premise("node02")), evidence())
+    assert check(blind, PREMISE)[0] is Category.NO_EVIDENCE
+
+
+def test_the_nearest_failing_candidate_is_never_one_whose_premise_the_logs_deny() -> None:
+    """Live (master-wins-off): the other master's outcome failed fewer checks, and the report
+    blamed the service instead of the standby fencing the owner."""
+    tl = timeline(fence_at=None, healed=30.0)
+    tl.record("log", "node02", "qdisk-master", "node=node01", t=-13.0)
+    main = prediction(premise=master_premise("node01"), fenced=("node02",))
+    near = prediction(premise=master_premise("node02"), fenced=(), fenced_by=None,
+                      windows={"detect": Window(4.5, 14.0)})  # fails its premise alone
+    assert len(judge_one(tl, near, evidence(fence_history=())).failures()) == 1
+    v = judge(tl, replace(main, alternatives=(near,)), evidence(fence_history=()))
+    assert not v.ok
+    assert v.against == 0
+    assert "WRONG OUTCOME: expected fenced ['node02'], observed nobody" in failing(v)
+
+
 def test_fence_requested_without_readable_logs_is_no_evidence() -> None:
     v = judge(timeline(logs=False), prediction(windows={"fence-requested": Window(10.0, 20.0)}), evidence())
     cat, msg = check(v, "phase fence-requested")

@@ -67,6 +67,32 @@ def test_qdisk_master_unknown_gives_both_winners() -> None:
     assert any("qdisk master" in reasons(a) for a in p.alternatives)
 
 
+def test_an_outcome_only_one_qdisk_master_leads_to_rests_on_that_master_at_t0() -> None:
+    p = predict(seed(), "heartbeat-block", "node01", stack="rgmanager")
+    premises = {o.fenced: o.premise for o in p.outcomes()}
+    for fenced, master in ((("node02h",), "node01h"), (("node01h",), "node02h")):
+        premise = premises[fenced]
+        assert premise is not None
+        assert (premise.event, premise.node, premise.at_t0) == ("qdisk-master", master, True)
+    pinned = predict(seed(), "heartbeat-block", "node01", stack="rgmanager", qdisk_master="node01")
+    assert all(o.premise is None for o in pinned.outcomes())  # the harness named the master itself
+
+
+def test_an_outcome_every_master_leads_to_rests_on_none() -> None:
+    from halab.oracle.model import Prediction
+    from halab.oracle.rgmanager import _master_premised
+
+    p = predict(seed(), "heartbeat-block", "node01", stack="rgmanager", qdisk_master="node01")
+    same = _master_premised(p, "node01h", (p,))
+    assert same.premise is None
+    alone = _master_premised(p, "node01h", ())
+    assert alone.premise is None  # one possible master: nothing to tell apart
+    other: Prediction = predict(seed(), "heartbeat-block", "node01", stack="rgmanager", qdisk_master="node02")
+    told = _master_premised(p, "node01h", other.outcomes())
+    assert told.premise is not None
+    assert told.premise.node == "node01h"
+
+
 def test_app_failure_restart_or_move() -> None:
     for stack in ("pacemaker", "rgmanager"):
         p = predict(seed(), "app-failure", "node01", stack=stack)

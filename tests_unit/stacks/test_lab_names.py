@@ -42,3 +42,17 @@ def test_the_prediction_speaks_lab_names_like_the_observations() -> None:
     assert raw.target == "node01h"
     assert pred.target == "node01"
     assert all(not n.endswith("h") for n in (*pred.fenced, *pred.members_after))
+
+
+def test_qdiskd_s_node_ids_come_back_as_lab_names() -> None:
+    """qdiskd names nodes by id; who held the master role at t0 is a premise the judge reads."""
+    spec = load_spec("seed").with_stack("rgmanager")
+    text = ("Dec 01 17:46:49 qdiskd Assuming master role\n"
+            "Dec 01 17:47:08 qdiskd Node 1 is the master\n"
+            "Dec 01 17:48:47 qdiskd Node 9 evicted\n")
+    events = lab_adapter(spec).read_events(text, reporter="node02", year=2026)
+    assert [(e.kind.value, e.node) for e in events] == [
+        ("qdisk-master", "node02"), ("qdisk-master", "node01"), ("qdisk-eviction", "9")]
+    assert lab_adapter(load_spec("seed")).ids == {}  # pacemaker: no qdiskd, no ids
+    premised = prediction_in_lab_names(predict(spec, "heartbeat-block", "node01"), spec)
+    assert {o.premise.node for o in premised.outcomes() if o.premise} == {"node01", "node02"}

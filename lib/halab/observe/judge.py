@@ -19,7 +19,7 @@ from halab.observe.poller import POLL_CONNECT_TIMEOUT_S, POLL_TIMEOUT_S
 from halab.observe.timeline import Observation, PhaseResult, Timeline
 from halab.observe.verdict import Category, Check, HostLag, Verdict, failed, passed
 from halab.oracle import Prediction
-from halab.oracle.model import BLOCKED, FAILED, HARNESS_PHASES
+from halab.oracle.model import BLOCKED, FAILED, HARNESS_PHASES, Premise
 from halab.stacks.types import ClusterStatus, EventKind, FenceAction
 
 C = Category
@@ -39,6 +39,7 @@ RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node
 RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
 OFF_EVENTS = ("stopped", "shutdown", "crashed")
+PREMISE = "the outcome's premise"
 FROZEN_EVENTS = ("suspended",)
 ON_EVENTS = ("started", "resumed")
 
@@ -651,17 +652,34 @@ def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[st
 
 def premise_check(h: History, pred: Prediction) -> Check:
     """The evidence an outcome rests on was seen (an alternative that needs a failure first)."""
-    name = "the outcome's premise"
+    name = PREMISE
     premise = pred.premise
     if premise is None:
         return passed(name, "outcome", "this outcome rests on nothing but the fault")
     if not h.logs_read():
         return failed(name, "outcome", C.NO_EVIDENCE, f"this outcome needs {premise.says}: no node's log could be read")
+    if premise.at_t0:
+        return _state_at_t0(h, name, premise)
     seen = [o for o in h.logs((EventKind(premise.event),)) if field_of(o, "node") == premise.node]
     if not seen:
         return failed(name, "outcome", C.WRONG_OUTCOME,
                       f"this outcome needs {premise.says}; no node logged it (the cluster got here without it)")
     return passed(name, "outcome", f"{premise.says}: log on {seen[0].node} at {seen[0].t:.1f} s")
+
+
+def _state_at_t0(h: History, name: str, premise: Premise) -> Check:
+    """The latest ``premise.event`` before t0, in any node's log, is about ``premise.node``."""
+    before = [o for o in h.items if o.source == "log" and o.kind == premise.event and o.t < 0.0]
+    if not before:
+        return failed(name, "outcome", C.NO_EVIDENCE,
+                      f"this outcome needs {premise.says}: no node's log says so before the fault")
+    last = max(before, key=lambda o: o.t)
+    holder = field_of(last, "node")
+    if holder != premise.node:
+        return failed(name, "outcome", C.WRONG_OUTCOME,
+                      f"this outcome needs {premise.says}; the logs say {holder} (log on {last.node} at "
+                      f"{last.t:.1f} s)")
+    return passed(name, "outcome", f"{premise.says}: log on {last.node} at {last.t:.1f} s")
 
 
 def fence_delay_check(h: History, pred: Prediction, fenced: Sequence[str]) -> Check:
@@ -852,4 +870,11 @@ def judge(timeline: Timeline, pred: Prediction, ev: Evidence) -> Verdict:
         if other.ok:
             return other
         verdicts.append(other)
-    return min(verdicts, key=lambda v: (len(v.failures()), v.against))
+    return min(verdicts, key=lambda v: (_premise_denied(v), len(v.failures()), v.against))
+
+
+def _premise_denied(v: Verdict) -> bool:
+    """The logs deny what this candidate rests on: it is not the path the cluster took, however
+    few of its other checks fail (master-wins-off, live: the other master's outcome was nearer by
+    count, and the report blamed the service instead of the standby fencing the owner)."""
+    return any(c.name == PREMISE and c.category is C.WRONG_OUTCOME for c in v.checks)

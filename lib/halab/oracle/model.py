@@ -65,11 +65,17 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
 class Premise:
     """What must be seen for an outcome to be acceptable at all: a log event (an EventKind value)
     about a node. Why: an alternative that rests on something going wrong first (the app cannot
-    start again) must not excuse the same outcome reached without it (migration-threshold=1)."""
+    start again) must not excuse the same outcome reached without it (migration-threshold=1).
+
+    ``at_t0``: a state the cluster was in when the fault began, not something that happened in it:
+    the latest such event before t0 must be about ``node``. Why: which node held the qdisk master
+    role decides the side that keeps quorum on a heartbeat split; an outcome for the other master
+    must not excuse a standby that fenced the owner (master-wins-off, measured live)."""
 
     event: str
     node: str
     says: str  # in ops' words: "the app failed to start again on node01"
+    at_t0: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class Prediction:
             "reasoning": list(self.reasoning),
             "alternatives": [a.to_json() for a in self.alternatives],
             **({"fence_delay_s": self.fence_delay_s} if self.fence_delay_s else {}),
-            **({"premise": {"event": self.premise.event, "node": self.premise.node, "says": self.premise.says}}
+            **({"premise": {"event": self.premise.event, "node": self.premise.node, "says": self.premise.says,
+                            **({"at_t0": True} if self.premise.at_t0 else {})}}
                if self.premise else {}),
         }

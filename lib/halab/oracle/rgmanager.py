@@ -17,11 +17,12 @@ from halab.faults.effect import CLUSTER_DAEMON, LINK_DOWN, Act, Effect
 from halab.oracle import broken, rgdesign
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft
-from halab.oracle.model import FAILED, Prediction, ServicePlace
+from halab.oracle.model import FAILED, Prediction, Premise, ServicePlace
 from halab.oracle.rgdesign import HUNG_IO_MODES, RgDesign, RgService
 from halab.oracle.timeline import Slack, Span, earliest_of, latest_of
 from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cut, storage_cut
 from halab.spec import LabSpec
+from halab.stacks.types import EventKind
 
 STACK = "rgmanager"
 DAEMONS = ("corosync", "qdiskd", "rgmanager")
@@ -130,8 +131,12 @@ class _Rg:
         return self.d.nodes
 
     def for_masters(self, build: _Build) -> Prediction:
-        """The primary outcome assumes the lowest-id master; other masters give alternatives."""
-        outs = [build(m) for m in self.masters()]
+        """The primary outcome assumes the lowest-id master; other masters give alternatives.
+        An outcome only one master leads to rests on that master at t0 (a premise the judge
+        reads from qdiskd's log lines before the fault)."""
+        built = [build(m) for m in self.masters()]
+        outs = [_master_premised(out, m, tuple(o for other in built if other is not out for o in other.outcomes()))
+                for m, out in zip(self.masters(), built, strict=True)]
         primary, rest = outs[0], outs[1:]
         alts = [*primary.alternatives]
         for m, out in zip(self.masters()[1:], rest, strict=True):
@@ -839,6 +844,22 @@ def _differs(a: Prediction, b: Prediction) -> bool:
         dict(b.services),
         b.windows.keys(),
     ) or any(a.windows[k] != b.windows[k] for k in a.windows)
+
+
+def _master_premised(p: Prediction, master: str | None, others: tuple[Prediction, ...]) -> Prediction:
+    """``p`` and its alternatives, each that no other master leads to resting on ``master`` at t0."""
+    from dataclasses import replace
+
+    if master is None or not others:
+        return p
+
+    def premised(o: Prediction) -> Prediction:
+        if o.premise is not None or not all(_differs(o, x) for x in others):
+            return o
+        return replace(o, premise=Premise(EventKind.QDISK_MASTER.value, master,
+                                          f"{master} the qdisk master when the fault began", at_t0=True))
+
+    return replace(premised(p), alternatives=tuple(premised(a) for a in p.alternatives))
 
 
 def _tag(p: Prediction, why: str) -> Prediction:

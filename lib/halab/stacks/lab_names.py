@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from halab.errors import HalabError
 from halab.oracle.model import Prediction, ServicePlace
 from halab.spec import LabSpec
 from halab.stacks.base import Commands, StackAdapter, get_adapter
@@ -29,12 +30,29 @@ def name_map(spec: LabSpec) -> dict[str, str]:
     return out
 
 
+def node_ids(spec: LabSpec) -> dict[str, str]:
+    """cluster.conf node id (as printed: "1") -> lab name. Why: qdiskd names nodes by id ("Node 1
+    is the master", "Node 2 evicted"), and who held the qdisk master role at t0 decides which
+    outcome a heartbeat split may take (the oracle's premise)."""
+    if spec.stack != "rgmanager":
+        return {}
+    from halab.clusterconf.reader import load_cluster_conf
+
+    names = name_map(spec)
+    try:
+        nodes = load_cluster_conf(spec.cluster_conf_path()).nodes
+    except HalabError:  # no cluster.conf: nothing to map (check-config reports it)
+        return {}
+    return {str(n.nodeid): names[n.name] for n in nodes if n.nodeid is not None and n.name in names}
+
+
 class LabNamedAdapter:
     """A stack adapter whose readers answer in lab node names."""
 
-    def __init__(self, inner: StackAdapter, names: dict[str, str]) -> None:
+    def __init__(self, inner: StackAdapter, names: dict[str, str], ids: dict[str, str] | None = None) -> None:
         self.inner = inner
         self.names = names
+        self.ids = ids or {}
         self.name: str = inner.name
         self.commands: Commands = inner.commands
 
@@ -60,7 +78,9 @@ class LabNamedAdapter:
         return replace(v, local_node=self.lab_name(v.local_node), members=tuple(self._member(m) for m in v.members))
 
     def read_events(self, text: str, reporter: str | None = None, year: int | None = None) -> list[Event]:
-        return [replace(e, reporter=self.lab_name(e.reporter), node=self.lab_name(e.node), actor=self.lab_name(e.actor))
+        """Events in lab names; a node given by its id (qdiskd's lines) by the name the id has."""
+        return [replace(e, reporter=self.lab_name(e.reporter), actor=self.lab_name(e.actor),
+                        node=self.ids.get(e.node) if e.node in self.ids else self.lab_name(e.node))
                 for e in self.inner.read_events(text, reporter, year)]
 
     def read_fence_history(self, text: str) -> tuple[FenceAction, ...]:
@@ -73,7 +93,7 @@ class LabNamedAdapter:
 
 def lab_adapter(spec: LabSpec) -> LabNamedAdapter:
     """The spec's stack adapter, answering in the spec's node names."""
-    return LabNamedAdapter(get_adapter(spec.stack), name_map(spec))
+    return LabNamedAdapter(get_adapter(spec.stack), name_map(spec), node_ids(spec))
 
 
 def prediction_in_lab_names(pred: Prediction, spec: LabSpec) -> Prediction:
