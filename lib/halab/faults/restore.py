@@ -50,22 +50,15 @@ def sweep(lab: Lab, from_host: bool | None = None) -> None:
     `from_host` limits it to the faults healed from the host (True) or inside the nodes (False):
     the restore heals host-side first, so that SSH to the nodes works, then the rest.
     """
-    classes = [c for c in REGISTRY.values() if from_host is None or c.healed_from_host == from_host]
-    for fault_cls in (c for c in classes if c.healed_from_host):  # host-side first: SSH works after
+    unreachable: set[str] = set()  # a node that did not answer once is not asked again (bounded sweep)
+    for fault_cls in REGISTRY.values():
+        if from_host is not None and fault_cls.healed_from_host != from_host:
+            continue
         for node in lab.spec.nodes:
-            heal_error(fault_cls(), lab, node.name)
-    in_guest = [c for c in classes if not c.healed_from_host]
-
-    def on_node(name: str) -> None:
-        """Every in-guest heal on one node, one SSH call each; a node that did not answer once is
-        not asked again (bounded). The nodes go in parallel: each restore runs this sweep, and one
-        heal after another on every node in turn cost a second or two per call under TCG."""
-        for fault_cls in in_guest:
-            if isinstance(heal_error(fault_cls(), lab, name), Unreachable):
-                return
-
-    if in_guest:
-        parallel(on_node, [n.name for n in lab.spec.nodes])
+            if not fault_cls.healed_from_host and node.name in unreachable:
+                continue
+            if isinstance(heal_error(fault_cls(), lab, node.name), Unreachable):
+                unreachable.add(node.name)
 
 
 def sweep_session(lab: Lab, progress: Progress = print) -> list[str]:

@@ -158,9 +158,9 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
     """Discovery + login with the profile's replacement_timeout; returns the LUN paths seen.
 
     A node whose session is there and whose LUN paths exist is left alone (one short call). Why:
-    the restore runs this on every node after every fault; its step from SSH answering to "waiting
-    for all nodes online" (the in-guest sweep, then discovery, login and ``udevadm settle`` on one
-    node after the other) took 43-51 s after a snapshot load that itself took 17-18 s."""
+    the restore runs this on every node after every fault, and after a snapshot load discovery and
+    ``udevadm settle`` ran while the guests re-established their sessions: the restore's step from
+    SSH to "waiting for all nodes online" took 43-51 s, where the load itself took 17-18 s."""
     remote = lab.remotes[node.name]
     portal = lab.spec.network(lab.spec.storage.network).host
     iqn = lab.spec.storage.target
