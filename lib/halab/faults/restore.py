@@ -187,7 +187,8 @@ def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progres
     progress(f"restore: waiting for SSH on {', '.join(names)} (at most {budget.left():.0f} s)")
     parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
     sweep(lab, from_host=False)  # links up, firewall rules gone, on nodes that answer now
-    parallel(lambda n: iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0)), names)
+    for n in names:
+        iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
     start = names if start_all else [n for n in names if not _stack_running(lab, n, budget)]
     adapter = get_adapter(lab.spec.stack)
     if start:

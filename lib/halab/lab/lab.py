@@ -155,22 +155,12 @@ def push_fence_key(lab: Lab, node: str) -> None:
 
 
 def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
-    """Discovery + login with the profile's replacement_timeout; returns the LUN paths seen.
-
-    A node whose session is there and whose LUN paths exist is left alone (one short call). Why:
-    the restore runs this on every node after every fault, and after a snapshot load discovery and
-    ``udevadm settle`` ran while the guests re-established their sessions: the restore's step from
-    SSH to "waiting for all nodes online" took 43-51 s, where the load itself took 17-18 s."""
+    """Discovery + login with the profile's replacement_timeout; returns the LUN paths seen."""
     remote = lab.remotes[node.name]
     portal = lab.spec.network(lab.spec.storage.network).host
     iqn = lab.spec.storage.target
     rt = lab.spec.timing.iscsi_replacement_timeout_s
     q = shlex.quote
-    paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
-    ready = remote.run(f"iscsiadm -m session 2>/dev/null | grep -qF -- {q(iqn)} && "
-                       + " && ".join(f"test -b {q(p)}" for p in paths), timeout=min(20.0, max(timeout_s, 1.0)))
-    if ready.ok:
-        return paths
     remote.run(
         f"iscsiadm -m discovery -t sendtargets -p {q(str(portal))} >/dev/null && "
         f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} -o update "
@@ -179,6 +169,7 @@ def iscsi_login(lab: Lab, node: Node, timeout_s: float = 60.0) -> list[str]:
         f"(iscsiadm -m session 2>/dev/null | grep -qF -- {q(iqn)} || "
         f"iscsiadm -m node -T {q(iqn)} -p {q(str(portal))} --login)",
         timeout=timeout_s, check=True)
+    paths = [lab.lun_path(lun.lun) for lun in lab.spec.storage.luns]
     remote.run("udevadm settle -t 20; for p in " + " ".join(q(p) for p in paths) + "; do "
                "i=0; while [ ! -b \"$p\" ] && [ $i -lt 40 ]; do sleep 0.5; i=$((i+1)); done; "
                "test -b \"$p\" || exit 1; done",
