@@ -25,10 +25,12 @@ from halab.lab import domains, snapshot
 from halab.lab import lab as labmod
 from halab.lab.image import ensure_image
 from halab.observe import records
-from halab.scenario import LiveCluster, run_fault
+from halab.report.redact import redact, secrets_of_lab
+from halab.scenario import FaultRun, LiveCluster, run_fault
 from halab.spec import load_spec
 
 PHASE_LOG = Path(__file__).resolve().parents[1] / "reports" / records.HISTORY_FILE
+EVIDENCE_DIR = PHASE_LOG.parent / "bench-evidence"
 # the live runs' records kept with the code: what the profiles' measured ranges rest on
 MEASURED_LOG = Path(__file__).resolve().parent / "measured" / records.HISTORY_FILE
 UP_BUDGET_S = 90.0
@@ -104,6 +106,21 @@ def say(message: str) -> None:
     print(f"# {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def keep_evidence(run: FaultRun, lab: labmod.Lab, rnd: int) -> Path:
+    """A run that did not pass keeps its verdict and every node's log under reports/bench-evidence/
+    (redacted). Why: the next fault's reset throws the cluster's state away, and with it the only
+    account of why this run failed (session 9: service01 still "partial" 65.7 s after a fence,
+    cause unknown because nothing was kept)."""
+    out = EVIDENCE_DIR / f"round{rnd}-{run.fault}-{run.target}-{run.role}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    j = run.judgement
+    text = "\n".join([j.headline() if j else "no verdict", *(str(c) for c in (j.checks if j else ())), "",
+                      *(f"--- {log.node}\n{log.text or log.error}" for log in run.logs)])
+    out.write_text(redact(text, secrets_of_lab(lab.paths)) + "\n")
+    say(f"evidence of a run that did not pass: {out}")
+    return out
+
+
 def bench_failover(args: argparse.Namespace) -> int:
     spec = load_spec(args.lab).with_stack(args.stack).with_timing(args.timing)
     faults = list(SEED_FAULTS) if args.faults == "seed" else args.faults.split(",")
@@ -114,8 +131,9 @@ def bench_failover(args: argparse.Namespace) -> int:
         live = LiveCluster(lab, _deploy(spec.stack)(lab, progress=say))
         figure("deploy + start cluster (all nodes together)", time.monotonic() - t, "s")
         if args.reset == "snapshot":
-            live = replace(live, saved=snapshot.take(lab, progress=say))
-            figure("cluster saved at rest (nodes paused together)", live.saved.taken_s, "s")
+            saved = snapshot.take(lab, progress=say)
+            live = replace(live, saved=saved)
+            figure("cluster saved at rest (nodes paused together)", saved.taken_s, "s")
         for fault, role, rnd in ((f, r, i) for i in range(args.repeat) for f in faults
                                  for r in args.targets.split(",")):
             run = run_fault(live, fault, role, progress=say, phase_log=PHASE_LOG)
@@ -127,6 +145,8 @@ def bench_failover(args: argparse.Namespace) -> int:
             if j and j.host:
                 figure("  host: worst vCPU wait per token stretch", j.host.lag_s, "s",
                        f"on {j.host.node}, bound {j.host.bound_s:.2f}")
+            if not (j and j.ok):
+                keep_evidence(run, lab, rnd + 1)
             for p in j.phases if j else ():
                 note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
                 figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)
