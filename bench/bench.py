@@ -18,6 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from halab import interrupt
 from halab.deploy import pacemaker, rgmanager_live
 from halab.errors import HalabError
 from halab.faults import SEED_FAULTS
@@ -210,4 +211,10 @@ def bench_ranges(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # SIGTERM/SIGINT/SIGHUP stop a bench like a test session: heal, tear the lab down (finally)
+    interrupt.install(on_stop=interrupt.SESSION_ON_STOP)
+    try:
+        sys.exit(main())
+    except (KeyboardInterrupt, interrupt.Interrupted) as stop:
+        print(f"bench: stopped ({stop}); the lab was torn down", file=sys.stderr)
+        sys.exit(130)
