@@ -216,5 +216,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except (KeyboardInterrupt, interrupt.Interrupted) as stop:
-        print(f"bench: stopped ({stop}); the lab was torn down", file=sys.stderr)
+        print(f"bench: stopped ({stop})", file=sys.stderr)
         sys.exit(130)
