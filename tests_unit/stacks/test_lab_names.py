@@ -56,3 +56,4 @@ def test_qdiskd_s_node_ids_come_back_as_lab_names() -> None:
     assert lab_adapter(load_spec("seed")).ids == {}  # pacemaker: no qdiskd, no ids
     premised = prediction_in_lab_names(predict(spec, "heartbeat-block", "node01"), spec)
     assert {o.premise.node for o in premised.outcomes() if o.premise} == {"node01", "node02"}
+    assert all(o.premise.says.startswith(o.premise.node + " ") for o in premised.outcomes() if o.premise)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from halab.errors import HalabError
-from halab.oracle.model import Prediction, ServicePlace
+from halab.oracle.model import Prediction, Premise, ServicePlace
 from halab.spec import LabSpec
 from halab.stacks.base import Commands, StackAdapter, get_adapter
 from halab.stacks.types import ClusterStatus, Event, FenceAction, Member, Votes
@@ -113,8 +113,16 @@ def prediction_in_lab_names(pred: Prediction, spec: LabSpec) -> Prediction:
         fenced_by=one(pred.fenced_by), self_reboot=tuple(names.get(n, n) for n in pred.self_reboot),
         services={k: place(v) for k, v in pred.services.items()},
         members_after=tuple(names.get(n, n) for n in pred.members_after),
-        premise=replace(pred.premise, node=names.get(pred.premise.node, pred.premise.node)) if pred.premise else None,
+        premise=_premise(pred.premise, names),
         alternatives=tuple(prediction_in_lab_names(a, spec) for a in pred.alternatives))
+
+
+def _premise(premise: Premise | None, names: dict[str, str]) -> Premise | None:
+    """The premise's node, and the node as its words name it, in lab names."""
+    if premise is None:
+        return None
+    node = names.get(premise.node, premise.node)
+    return replace(premise, node=node, says=premise.says.replace(premise.node, node))
 
 
 def cluster_node_name(spec: LabSpec, lab_name: str) -> str:
