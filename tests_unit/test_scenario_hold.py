@@ -30,6 +30,9 @@ def test_the_hold_covers_the_race_alternative_that_ends_later() -> None:
     assert with_alt > 105.2  # harness-driven windows (node-rejoined) never extend the hold
 
 
+START = 88.0  # the seed lab's fast profile: resource_start_s upper bound (labs/seed/lab.toml)
+
+
 def _cluster(chain: tuple[str, ...] = ("service01",)) -> object:
     from types import SimpleNamespace
 
@@ -48,12 +51,12 @@ def test_the_restore_has_time_for_the_way_home_when_the_service_moved_without_a_
 
     moved = _pred({"detect": Window(14.5, 38.0), "service-started": Window(16.5, 213.0)}, fenced=(),
                   services={"service01": "node02"})
-    assert restore_budget(moved, _cluster()) == RESTORE_MARGIN_S + 2 * 50.0 + SETTLE_S  # type: ignore[arg-type]
+    assert restore_budget(moved, _cluster()) == RESTORE_MARGIN_S + 2 * START + SETTLE_S  # type: ignore[arg-type]
     stayed = replace(moved, services={"service01": "node01"})
     assert restore_budget(stayed, _cluster()) == RESTORE_MARGIN_S  # type: ignore[arg-type]
     # a predicted fail-back: the harness moves the service only after its window, then goes home
     fenced = replace(moved, windows={"node-rejoined": Window(9.5, 221.0), "fail-back": Window(11.5, 331.0)})
-    assert restore_budget(fenced, _cluster()) == 331.0 + 2 * 50.0 + SETTLE_S + RESTORE_MARGIN_S  # type: ignore[arg-type]
+    assert restore_budget(fenced, _cluster()) == 331.0 + 2 * START + SETTLE_S + RESTORE_MARGIN_S  # type: ignore[arg-type]
     # a broken cluster (a mutant) is deployed afresh after its run: no time for the way home
     assert restore_budget(fenced, _cluster(), way_home=False) == 331.0 + RESTORE_MARGIN_S  # type: ignore[arg-type]
 
@@ -66,8 +69,8 @@ def test_the_way_home_counts_every_group_that_moves_with_the_service() -> None:
 
     moved = _pred({"detect": Window(14.5, 38.0)}, fenced=(), services={"service01": "node02"})
     two = _cluster(("db", "web"))
-    assert restore_budget(moved, two) == RESTORE_MARGIN_S + 2 * 2 * 50.0 + SETTLE_S  # type: ignore[arg-type]
-    assert answer_again_s(two) == 50.0  # type: ignore[arg-type]
+    assert restore_budget(moved, two) == RESTORE_MARGIN_S + 2 * 2 * START + SETTLE_S  # type: ignore[arg-type]
+    assert answer_again_s(two) == START  # type: ignore[arg-type]
     assert answer_again_s(_cluster()) == 30.0  # type: ignore[arg-type]
 
 
