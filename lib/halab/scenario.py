@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 from halab.deploy.pacemaker import Design
@@ -66,9 +66,10 @@ class LiveCluster:
     design: Design | RgDesign
     saved: Saved | None = None
 
-    @property
+    @cached_property
     def adapter(self) -> StackAdapter:
-        """The stack's readers, answering in lab node names (cluster.conf may say node01h)."""
+        """The stack's readers, answering in lab node names (cluster.conf may say node01h); built
+        once per cluster (it reads cluster.conf for qdiskd's node ids)."""
         return lab_adapter(self.lab.spec)
 
     def status(self, node: str | None = None) -> ClusterStatus:

@@ -83,8 +83,12 @@ def run_delay(pid: int, proc: Path = PROC) -> tuple[float, int] | None:
     return (sum(vcpus), len(vcpus)) if vcpus else None
 
 
+def _fields(o: Observation) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in o.detail.split())
+
+
 def parse(o: Observation) -> tuple[float, int] | None:
-    values = dict(part.partition("=")[::2] for part in o.detail.split())
+    values = _fields(o)
     try:
         return float(values["run_delay_s"]), int(values["vcpus"])
     except (KeyError, ValueError):
@@ -96,7 +100,7 @@ def series(o: Observation) -> str:
     within one series. Why: a fence starts a new qemu whose counters begin at zero, and a qemu just
     started sums all its threads until the vCPU threads are named; a difference across either is
     no wait at all (the first snapshot trial's 7.91 s per 5 s stretch was longer than the stretch)."""
-    values = dict(part.partition("=")[::2] for part in o.detail.split())
+    values = _fields(o)
     return f"{values.get('pid', '')}/{values.get('vcpus', '')}"
 
 

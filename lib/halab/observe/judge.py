@@ -811,8 +811,9 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
     name = "host: the lab got its CPU"
     if ev.lag_bound_s is None:
         return passed(name, "host", "no host-load sentinel expected"), None
-    reset = dict(self_reboots(h, h.until))
-    reset.update({n: min(t, reset.get(n, t)) for n, t in resets(h, h.until).items()})
+    reset: dict[str, float] = {}
+    for node, t in (*self_reboots(h, h.until).items(), *resets(h, h.until).items()):
+        reset[node] = min(t, reset.get(node, t))  # the first reset, by a fence or by itself
     lag = host_lag(h.items, 0.0, h.until, ev.lag_bound_s, ends=reset)
     if lag is None:
         return failed(name, "host", C.NO_EVIDENCE, "no qemu CPU samples recorded during the fault"), None

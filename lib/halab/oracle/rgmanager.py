@@ -135,8 +135,8 @@ class _Rg:
         An outcome only one master leads to rests on that master at t0 (a premise the judge
         reads from qdiskd's log lines before the fault)."""
         built = [build(m) for m in self.masters()]
-        outs = [_master_premised(out, m, tuple(o for other in built if other is not out for o in other.outcomes()))
-                for m, out in zip(self.masters(), built, strict=True)]
+        outs = [_master_premised(out, m, tuple(o for j, other in enumerate(built) if j != i for o in other.outcomes()))
+                for i, (m, out) in enumerate(zip(self.masters(), built, strict=True))]
         primary, rest = outs[0], outs[1:]
         alts = [*primary.alternatives]
         for m, out in zip(self.masters()[1:], rest, strict=True):
