@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property, partial
@@ -26,9 +26,11 @@ from halab.observe import logs as nodelogs
 from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
 from halab.observe.judge import (
+    EFFECT,
     HARNESS,
     HEAL,
     INJECT,
+    INJECTED,
     LOGS,
     RESTORE,
     RESTORE_COLD,
@@ -211,8 +213,9 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {place_text(pred.services.get(d.service))}; "
                  f"holding the fault at most {deadline:.0f} s")
-        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id, at_inject)):
-            _hold(timeline, pred, cluster, deadline)
+        with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id, at_inject),
+                      on_effect=partial(_mark_effect, timeline, target, progress)):
+            _hold(timeline, pred, cluster, deadline + timeline.now())  # the windows count from the effect
         timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
@@ -273,6 +276,29 @@ def _mark_inject(timeline: Timeline, target: str, fault_id: str, at_inject: Call
     timeline.record(HARNESS, target, INJECT, fault_id)
 
 
+def _mark_effect(timeline: Timeline, target: str, progress: Progress, node_clock: float | None) -> None:
+    """The injection returned: with the target's clock right after an in-guest command, if any."""
+    took = timeline.now()
+    timeline.record(HARNESS, target, INJECTED, "" if node_clock is None else f"node clock {node_clock:.6f}")
+    progress(f"fault in place {took:.2f} s after t0 (the injection's round trip)")
+
+
+def _record_effect(timeline: Timeline, target: str, logs: Sequence[nodelogs.NodeLog]) -> None:
+    """When the fault took effect, on host time, once the target's clock offset is measured: its
+    clock after the in-guest command minus the offset (+- the offset's error), kept between t0 and
+    the command's return. Nothing when there is no node clock or no offset: the judge then takes
+    the whole span from t0 to the return."""
+    returned = next((o for o in timeline.items() if o.source == HARNESS and o.kind == INJECTED
+                     and o.node == target and o.detail.startswith("node clock ")), None)
+    log = next((lg for lg in logs if lg.node == target and lg.offset_s is not None), None)
+    if returned is None or log is None or log.offset_s is None or timeline.t0_wall is None:
+        return
+    wall = float(returned.detail.removeprefix("node clock ")) - log.offset_s
+    wall = min(max(wall, timeline.t0_wall), timeline.t0_wall + returned.t)
+    timeline.record(HARNESS, target, EFFECT, f"{target}'s clock after the command, offset {log.offset_s:+.3f} s",
+                    t=timeline.at_wall(wall), uncertainty=log.offset_err_s)
+
+
 def _record(run: FaultRun, lab: Lab, history: Path) -> None:
     """Append the run's phase times to the phase records (what bench/ derives ranges from)."""
     if run.judgement is None:
@@ -291,6 +317,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     fences = _fence_history(cluster, pred)
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
                 for n in lab.spec.nodes]
+    _record_effect(timeline, run.target, run.logs)
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)
         timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])

@@ -12,13 +12,14 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
 
 from halab.errors import LabError, NotApplicable
 from halab.faults import REGISTRY, SEED_FAULTS, effect_of, get_fault, heal_quietly, injected
-from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd
+from halab.faults.base import RULE_TAG, Fault, node_clock, remove_tagged_rules_cmd
 from halab.faults.domain import PowerOff, Suspend
 from halab.faults.effect import CLUSTER_DAEMON, CUT_STORAGE, Act, Effect, cut_network
 from halab.faults.firewall import HeartbeatBlock, IscsiBlock, IscsiBlockBoth, tagged
@@ -39,6 +40,10 @@ SEED_DIGEST = Path(__file__).resolve().parents[3] / "shared" / "seed" / "DIGEST.
 # --- doubles ---------------------------------------------------------------------------------
 
 
+STAMP = " && date +%s.%N"  # what ssh_stamped appends: the node's clock right after the effect
+NODE_CLOCK = 1796149513.676
+
+
 @dataclass
 class RecordingRemote:
     name: str
@@ -47,8 +52,9 @@ class RecordingRemote:
     def run(self, cmd: str, timeout: float = 30.0, check: bool = False, connect_timeout: float = 5.0) -> Any:
         assert timeout > 0
         assert connect_timeout > 0
-        self.calls.append(cmd)
-        return None
+        stamped = cmd.endswith(STAMP)
+        self.calls.append(cmd.removesuffix(STAMP))
+        return SimpleNamespace(stdout=f"some output\n{NODE_CLOCK}\n" if stamped else "")
 
 
 @pytest.fixture(scope="module")
@@ -288,6 +294,28 @@ def test_precheck_reason_is_not_applicable() -> None:
 
 
 # --- the node faults' commands -------------------------------------------------------------------
+
+
+def test_in_guest_faults_return_the_nodes_clock_after_the_effect(lab: Lab) -> None:
+    """The SSH round trip before the effect took seconds under TCG: the judge counts from the effect."""
+    assert HeartbeatDown().inject(lab, "node01") == NODE_CLOCK
+    assert IscsiBlock().inject(lab, "node01") == NODE_CLOCK
+    assert KillDaemon().inject(lab, "node02") == NODE_CLOCK
+
+
+def test_node_clock_is_the_last_line_and_a_missing_one_is_an_error() -> None:
+    assert node_clock("iptables: warning\n1796149513.676123\n") == pytest.approx(1796149513.676123)
+    with pytest.raises(ValueError, match="no node clock"):
+        node_clock("")
+    with pytest.raises(ValueError, match="no node clock"):
+        node_clock("bash: date: command not found")
+
+
+def test_injected_hands_on_what_inject_returned(lab: Lab) -> None:
+    seen: list[float | None] = []
+    with injected(HeartbeatDown(), lab, "node01", on_effect=seen.append):
+        assert seen == [NODE_CLOCK]
+    assert calls(lab, "node01") == ["ip link set hb down", "ip link set hb up"]
 
 
 def test_link_faults(lab: Lab) -> None:

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 import pytest
 
 from halab.observe.judge import (
+    EFFECT,
     HARNESS,
     HEAL,
     INJECT,
+    INJECTED,
     LOGS,
     RESTORE,
     RESTORE_MOVE,
@@ -443,6 +445,52 @@ def test_a_log_phase_just_outside_is_ok_within_its_clock_uncertainty() -> None:
     (p,) = v.phases
     assert p.uncertainty == 0.2
     assert p.verdict == "ok"
+
+
+def _fence_request_late_after_a_slow_injection(effect: bool) -> Timeline:
+    """heartbeat-down over SSH under TCG, live: the command returned 4.8 s after t0, the node's clock
+    says the link went down at 4.6 s; the fence request came 19.76 s after t0."""
+    tl = timeline()
+    tl.record(HARNESS, "node02", INJECTED, "node clock 1796149513.676000", t=4.8)
+    if effect:
+        tl.record(HARNESS, "node02", EFFECT, "node02's clock after the command, offset +0.100 s", t=4.6,
+                  uncertainty=0.3)
+    fence_request(tl, 19.76, "node02", "node01")
+    return tl
+
+
+def test_cluster_phases_count_from_the_fault_s_effect_not_from_t0() -> None:
+    pred = prediction(windows={"fence-requested": Window(9.6, 19.2)})
+    v = judge(_fence_request_late_after_a_slow_injection(effect=True), pred, evidence())
+    (p,) = v.phases
+    assert (p.earliest, p.latest) == (13.9, 24.0)  # [9.6 + 4.3, 19.2 + 4.8]: 4.6 + 0.3, but never past the return
+    assert p.verdict == "ok"
+    assert "window counted from the fault's effect at 4.60 s +- 0.30" in p.evidence
+
+
+def test_without_the_node_s_clock_the_effect_is_anywhere_up_to_the_injection_s_return() -> None:
+    pred = prediction(windows={"fence-requested": Window(9.6, 19.2)})
+    (p,) = judge(_fence_request_late_after_a_slow_injection(effect=False), pred, evidence()).phases
+    assert (p.earliest, p.latest) == (9.6, 24.0)
+    assert "between t0 and the injection's return at 4.80 s" in p.evidence
+
+
+def test_a_phase_before_the_fault_took_effect_plus_its_window_is_too_early() -> None:
+    tl = timeline()
+    tl.record(HARNESS, "node02", INJECTED, "node clock 1796149513.676000", t=4.8)
+    tl.record(HARNESS, "node02", EFFECT, "node02's clock", t=4.6, uncertainty=0.1)
+    fence_request(tl, 10.5, "node02", "node01")  # in [9.6, 19.2] from t0, but 5.9 s after the effect
+    (p,) = judge(tl, prediction(windows={"fence-requested": Window(9.6, 19.2)}), evidence()).phases
+    assert p.verdict == "too early"
+
+
+def test_a_host_side_fault_s_effect_is_t0_to_the_call_s_return_and_records_carry_it() -> None:
+    tl = timeline()
+    tl.record(HARNESS, "node02", INJECTED, "", t=0.05)
+    v = judge(tl, prediction(), evidence())
+    assert v.ok, failing(v)
+    assert v.effect_s == (0.0, 0.05)
+    assert History.of(timeline()).effect == (0.0, 0.0)
 
 
 def test_harness_driven_phases_are_anchored_at_the_restore_and_labelled() -> None:

@@ -38,7 +38,7 @@ def test_a_run_gives_one_record_per_phase_and_per_interval() -> None:
     phases = [r for r in recs if "phase" in r]
     assert [r["phase"] for r in phases] == ["fence-requested", "fence-done", "node-rejoined"]
     assert phases[0] == {"time": 1.0, "fault": "suspend", "role": "standby", "stack": "pacemaker",
-                         "profile": "fast", "accel": "tcg", "host_lag_s": 0.1, "starved": False,
+                         "profile": "fast", "accel": "tcg", "host_lag_s": 0.1, "starved": False, "effect_s": [0.0, 0.0],
                          "phase": "fence-requested", "driven": "cluster", "measured_s": 11.0,
                          "window_s": [9.0, 20.0], "verdict": "ok"}
     intervals = {r["interval"]: r["seconds"] for r in recs if "interval" in r}

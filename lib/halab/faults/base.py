@@ -36,7 +36,11 @@ class Fault(ABC):
         return None
 
     @abstractmethod
-    def inject(self, lab: Lab, target: str) -> None: ...
+    def inject(self, lab: Lab, target: str) -> float | None:
+        """Put the fault in. An in-guest fault returns the node's own clock right after the effect
+        (``ssh_stamped``): its SSH round trip under TCG took up to seconds, measured, so the judge
+        counts the windows from the effect, not from the moment the harness began. None: the effect
+        is the host call itself (libvirt, a host-side tap), done when it returns."""
 
     @abstractmethod
     def heal(self, lab: Lab, target: str) -> None:
@@ -44,15 +48,19 @@ class Fault(ABC):
 
 
 @contextlib.contextmanager
-def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None) -> Iterator[None]:
-    """Inject on enter (calling `on_inject()` right before, to stamp t0), heal on every exit."""
+def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None, on_effect: object = None
+             ) -> Iterator[None]:
+    """Inject on enter (calling `on_inject()` right before, to stamp t0, and `on_effect(stamp)` once
+    the injection returned, with what `Fault.inject` returned), heal on every exit."""
     reason = fault.precheck(lab, target)
     if reason:
         raise NotApplicable(reason, f"{fault.id} on {target}")
     try:
         if callable(on_inject):
             on_inject()
-        fault.inject(lab, target)
+        stamp = fault.inject(lab, target)
+        if callable(on_effect):
+            on_effect(stamp)
         yield
     finally:
         with interrupt.deferred():  # a first Ctrl-C/SIGTERM lets the (bounded) heal finish
@@ -81,6 +89,21 @@ def heal_error(fault: Fault, lab: Lab, target: str) -> Exception | None:
 
 def ssh(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> None:
     lab.remote(node).run(cmd, timeout=timeout, connect_timeout=4, check=True)
+
+
+def ssh_stamped(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> float:
+    """Run ``cmd`` on the node; the node's clock (epoch seconds) the moment after it succeeded."""
+    res = lab.remote(node).run(f"{cmd} && date +%s.%N", timeout=timeout, connect_timeout=4, check=True)
+    return node_clock(res.stdout)
+
+
+def node_clock(stdout: str) -> float:
+    """The epoch seconds ``date +%s.%N`` printed last (the command's own output comes before)."""
+    lines = stdout.strip().splitlines()
+    try:
+        return float(lines[-1])
+    except (IndexError, ValueError):
+        raise ValueError(f"no node clock in the command's output: {stdout.strip()[-80:]!r}") from None
 
 
 def remove_tagged_rules_cmd() -> str:

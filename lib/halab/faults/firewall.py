@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from halab.faults import effect as fx
-from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd, ssh
+from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd, ssh, ssh_stamped
 from halab.lab.lab import Lab
 
 
@@ -22,8 +22,8 @@ def tagged(rule: str) -> str:
 class FirewallFault(Fault):
     rules: ClassVar[tuple[str, ...]]
 
-    def inject(self, lab: Lab, target: str) -> None:
-        ssh(lab, target, " && ".join(f"iptables {tagged(rule)}" for rule in self.rules))
+    def inject(self, lab: Lab, target: str) -> float:
+        return ssh_stamped(lab, target, " && ".join(f"iptables {tagged(rule)}" for rule in self.rules))
 
     def heal(self, lab: Lab, target: str) -> None:
         ssh(lab, target, remove_tagged_rules_cmd())

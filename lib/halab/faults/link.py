@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from halab.faults import effect as fx
-from halab.faults.base import Fault, ssh
+from halab.faults.base import Fault, ssh, ssh_stamped
 from halab.lab.lab import Lab
 from halab.lab.paths import NIC_BY_ROLE
 
@@ -22,8 +22,8 @@ class LinkDown(Fault):
             return f"{node.name} has no {self.role} network"
         return None
 
-    def inject(self, lab: Lab, target: str) -> None:
-        ssh(lab, target, f"ip link set {self.nic()} down")
+    def inject(self, lab: Lab, target: str) -> float:
+        return ssh_stamped(lab, target, f"ip link set {self.nic()} down")
 
     def heal(self, lab: Lab, target: str) -> None:
         ssh(lab, target, f"ip link set {self.nic()} up")

@@ -6,7 +6,7 @@ import shlex
 from typing import Any, ClassVar
 
 from halab.faults import effect as fx
-from halab.faults.base import Fault, ssh
+from halab.faults.base import Fault, ssh_stamped
 from halab.lab.lab import Lab
 
 
@@ -17,8 +17,8 @@ class KillDaemon(Fault):
                    "(corosync for pacemaker, cman/corosync for rgmanager)")
     daemons: ClassVar[dict[str, str]] = {"pacemaker": "corosync", "rgmanager": "corosync"}
 
-    def inject(self, lab: Lab, target: str) -> None:
-        ssh(lab, target, f"pkill -9 -x {self.daemons[lab.spec.stack]}")
+    def inject(self, lab: Lab, target: str) -> float:
+        return ssh_stamped(lab, target, f"pkill -9 -x {self.daemons[lab.spec.stack]}")
 
     def heal(self, lab: Lab, target: str) -> None:
         """Nothing to undo on the node itself: the cluster restore restarts the stack there."""
@@ -34,9 +34,9 @@ class AppFailure(Fault):
 
         return lab_design(lab.spec).app
 
-    def inject(self, lab: Lab, target: str) -> None:
+    def inject(self, lab: Lab, target: str) -> float:
         # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.
-        ssh(lab, target, f"systemctl kill --signal=KILL {shlex.quote(str(self.app(lab)) + '.service')}")
+        return ssh_stamped(lab, target, f"systemctl kill --signal=KILL {shlex.quote(str(self.app(lab)) + '.service')}")
 
     def heal(self, lab: Lab, target: str) -> None:
         """The cluster restarts or moves the application; the restore clears its fail count."""

@@ -34,6 +34,11 @@ DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSH
 # Harness marks on the timeline (source "harness").
 HARNESS = "harness"
 INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
+# The injection returned (detail: the target's clock right after an in-guest command, or nothing),
+# and, once that node's clock offset is known, when the fault took effect on host time (+- offset
+# error). Windows count from the effect: measured live (heartbeat-down over SSH under TCG), the
+# command's round trip put the effect up to seconds after t0.
+INJECTED, EFFECT = "injected", "in-effect"
 RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
 RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
@@ -88,6 +93,8 @@ class History:
     healed: float | None
     restore: float | None
     moved: float | None = None  # the harness moved the service home (the cluster had not)
+    effect: tuple[float, float] = (0.0, 0.0)  # when the fault took effect, earliest..latest after t0
+    effect_why: str = ""
 
     @classmethod
     def of(cls, timeline: Timeline) -> History:
@@ -96,7 +103,8 @@ class History:
         def mark(kind: str) -> float | None:
             return next((o.t for o in items if o.source == HARNESS and o.kind == kind), None)
 
-        return cls(items, mark(INJECT), mark(HEAL), mark(RESTORE), mark(RESTORE_MOVE))
+        effect, why = effect_span(items)
+        return cls(items, mark(INJECT), mark(HEAL), mark(RESTORE), mark(RESTORE_MOVE), effect, why)
 
     @property
     def until(self) -> float:
@@ -128,6 +136,25 @@ class History:
         values = {k.value for k in kinds}
         end = self.until if t_to is None else t_to
         return [o for o in self.items if o.source == "log" and o.kind in values and 0.0 <= o.t <= end]
+
+
+def effect_span(items: Sequence[Observation]) -> tuple[tuple[float, float], str]:
+    """When the fault took effect (seconds after t0, earliest..latest) and how that is known.
+
+    The node's own clock right after an in-guest command, clock-corrected (+- the offset's error),
+    never past the command's return; without it, anywhere between t0 and the return; (0, 0) when
+    the history has neither (a fault whose effect is t0 by construction)."""
+    returned = next((o for o in items if o.source == HARNESS and o.kind == INJECTED), None)
+    effect = next((o for o in items if o.source == HARNESS and o.kind == EFFECT), None)
+    end = returned.t if returned is not None else float("inf")
+    if effect is not None:
+        lo = min(max(0.0, effect.t - effect.uncertainty), end)
+        hi = min(effect.t + effect.uncertainty, end)
+        why = f"the fault's effect at {effect.t:.2f} s +- {effect.uncertainty:.2f} ({effect.detail})"
+        return (lo, max(lo, hi)), why
+    if returned is not None:
+        return (0.0, max(0.0, returned.t)), f"the fault's effect, between t0 and the injection's return at {end:.2f} s"
+    return (0.0, 0.0), ""
 
 
 def field_of(o: Observation, key: str) -> str | None:
@@ -302,6 +329,9 @@ def phase_results(h: History, pred: Prediction, measured: dict[str, Measured]) -
             anchor = h.restore or 0.0
             lo, hi = lo + anchor, hi + anchor
             why = f"{why}; window from the harness's restore at {anchor:.2f} s"
+        elif h.effect != (0.0, 0.0):
+            lo, hi = lo + h.effect[0], hi + h.effect[1]
+            why = f"{why}; window counted from {h.effect_why}"
         if unc:
             why = f"{why}; node clock corrected, +-{unc:.2f} s"
         blind = _blind_reason(h, phase) if t is None else ""
@@ -853,7 +883,7 @@ def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> V
     checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), fence_delay_check(h, pred, fenced),
               premise_check(h, pred), false_claim_check(h, ev, fenced),
               self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
-    return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag)
+    return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag, effect_s=h.effect)
 
 
 def judge(timeline: Timeline, pred: Prediction, ev: Evidence) -> Verdict:

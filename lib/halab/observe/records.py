@@ -57,7 +57,7 @@ def run_records(key: RunKey, verdict: Verdict, restore_at: float | None,
     base = {"time": round(when if when is not None else time.time(), 3), "fault": key.fault, "role": key.role,
             "stack": key.stack, "profile": key.profile, "accel": key.accel,
             "host_lag_s": verdict.host.lag_s if verdict.host else None,
-            "starved": bool(verdict.host and verdict.host.starved)}
+            "starved": bool(verdict.host and verdict.host.starved), "effect_s": list(verdict.effect_s)}
     out = [{**base, "phase": p.phase, "driven": p.driven, "measured_s": p.measured,
             "window_s": [p.earliest, p.latest], "verdict": p.verdict} for p in verdict.phases]
     at = {p.phase: p.measured for p in verdict.phases if p.measured is not None}

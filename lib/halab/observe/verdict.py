@@ -104,6 +104,7 @@ class Verdict:
     final_owner: str | None
     host: HostLag | None = None
     against: int = 0  # 0: the design's main prediction; k: its k-th acceptable alternative
+    effect_s: tuple[float, float] = (0.0, 0.0)  # when the fault took effect after t0 (windows count from it)
 
     def candidate(self) -> str:
         """Which of the design's predictions the checks were made against, in words."""

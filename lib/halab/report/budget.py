@@ -45,7 +45,8 @@ def budget_table(phases: Sequence[PhaseResult]) -> str:
     lines.append(_summary(phases))
     lines.append("times are seconds after t0 (the fault); margin = distance to the nearer window edge, "
                  "negative when outside; ± = node clock uncertainty (a phase is outside only by more);")
-    lines.append("harness-driven phases follow the harness's restore (their windows start there)")
+    lines.append("harness-driven phases follow the harness's restore (their windows start there); the cluster's "
+                 "count from the fault's effect (an in-guest command's round trip delays it: see each evidence)")
     return "\n".join(lines) + "\n"
 
 
