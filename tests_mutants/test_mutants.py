@@ -30,3 +30,6 @@ class TestMutants:
                  if c.category is not None and c.category.label == mutant.expect and mutant.explains(c.message)]
         assert right, (f"{mutant.id}: {mutant.expect} but not for the mistake's effect /{mutant.effect}/: "
                        + "; ".join(c.message for c in failures))
+        unmet = mutant.unmet(run.judgement.checks)
+        assert not unmet, (f"{mutant.id}: {mutant.expect} as catalogued, but the run never reached the point where "
+                           f"the mistake matters: " + "; ".join(unmet))

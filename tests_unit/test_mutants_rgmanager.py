@@ -20,8 +20,12 @@ from halab.clusterconf.edit import Edit, apply_edits
 from halab.errors import ConfigError, SpecError
 from halab.faults import REGISTRY
 from halab.mutants import Mutant, catalogue, mutated_conf, reload_commands
+from halab.observe.judge import Evidence, judge
+from halab.observe.timeline import Timeline
+from halab.observe.verdict import Category, failed, passed
 from halab.oracle.predict import predict
 from halab.spec import LABS_DIR, LabSpec, load_spec
+from halab.stacks.types import ClusterStatus
 
 CATEGORIES = ("WRONG OUTCOME", "UNSAFE", "TOO SLOW", "TOO EARLY", "NO EVIDENCE")
 SEED_CONF = (LABS_DIR / "seed" / "cluster.conf").read_text()
@@ -327,3 +331,34 @@ def test_oracle_on_the_mutated_designs_agrees_with_the_catalogued_effects(tmp_pa
     unordered = predict(_mutated_lab(tmp_path / "b", "domain-unordered"), "suspend", "node01")
     assert "fail-back" not in unordered.windows
     assert unordered.services["service01"] == "node02h"
+
+
+# --- the right reason: the run reached the point where the mistake matters ----------------------------
+
+
+def _names_the_judge_checks(m: Mutant) -> set[str]:
+    spec = load_spec("seed").with_stack("rgmanager")
+    pred = predict(spec, m.fault, "node01")
+    v = judge(Timeline(), pred, Evidence("service01", ClusterStatus(True, (), ())))
+    return {c.name for c in v.checks}
+
+
+def test_required_checks_are_names_the_judge_uses() -> None:
+    for m in catalogue("rgmanager"):
+        assert set(m.requires) <= _names_the_judge_checks(m), m.id
+    assert _mutant("domain-unordered").requires, "fail-back alone proves nothing without the failover"
+
+
+def test_a_missing_fail_back_without_the_failover_is_not_the_unordered_domain() -> None:
+    """Live: the owner was never fenced, the service never moved, "fail-back never observed" matched."""
+    m = _mutant("domain-unordered")
+    never_fenced = (failed("fenced: the predicted victim and only it", "outcome", Category.WRONG_OUTCOME,
+                           "expected fenced ['node01'], observed nobody"),
+                    failed("phase service-started", "phase", Category.TOO_SLOW, "service-started never observed"),
+                    passed("service placement", "outcome", "service01 on node02"))
+    unmet = m.unmet(never_fenced)
+    assert unmet == ["fenced: the predicted victim and only it: WRONG OUTCOME: expected fenced ['node01'], "
+                     "observed nobody", "phase service-started: TOO SLOW: service-started never observed"]
+    moved = tuple(passed(c.name, c.group, "ok") for c in never_fenced)
+    assert m.unmet(moved) == []
+    assert m.unmet(moved[:1]) == ["phase service-started: not checked", "service placement: not checked"]

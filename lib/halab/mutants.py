@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from halab.lab.lab import Lab
 from halab.spec import LABS_DIR
 
 if TYPE_CHECKING:
+    from halab.observe.verdict import Check
     from halab.scenario import LiveCluster
 
 MUTANTS_DIR = LABS_DIR / "mutants"
@@ -59,10 +60,20 @@ class Mutant:
     apply: tuple[str, ...]
     edits: tuple[Edit, ...] = ()  # rgmanager: cluster.conf edits instead of shell commands
     reload: tuple[str, ...] = ()  # how the edited cluster.conf takes effect (RELOADS)
+    # Checks that must pass for the effect to be the mistake's: the run reached the point where the
+    # mistake matters. Measured live (rgmanager, domain-unordered): the owner was never fenced, the
+    # service never moved, and "fail-back never observed" matched all the same.
+    requires: tuple[str, ...] = ()
 
     def explains(self, message: str) -> bool:
         """Whether a failing check's message names the mistake's effect."""
         return re.search(self.effect, message) is not None
+
+    def unmet(self, checks: Sequence[Check]) -> list[str]:
+        """The required checks that failed or were not made, each with its message."""
+        by_name = {c.name: c for c in checks}
+        return [f"{name}: {by_name[name].message if name in by_name else 'not checked'}"
+                for name in self.requires if name not in by_name or not by_name[name].ok]
 
     def nodes(self, lab: Lab, preferred: str) -> list[str]:
         return [n.name for n in lab.spec.nodes] if self.on == "all" else [preferred]
@@ -88,11 +99,12 @@ def catalogue(stack: str = "pacemaker", directory: Path = MUTANTS_DIR) -> tuple[
 
 SHELL_FIELDS = ("id", "mistake", "fault", "role", "expect", "effect", "on", "apply")
 EDIT_FIELDS = ("id", "mistake", "fault", "role", "expect", "effect", "edit", "reload")
+OPTIONAL_FIELDS = ("requires",)
 
 
 def _mutant(stack: str, entry: dict[str, object], where: str) -> Mutant:
     fields = EDIT_FIELDS if "edit" in entry else SHELL_FIELDS
-    unknown = sorted(set(entry) - set(fields))
+    unknown = sorted(set(entry) - set(fields) - set(OPTIONAL_FIELDS))
     if unknown:
         raise SpecError(f"unknown key(s) {', '.join(unknown)}", where)
     missing = [f for f in fields if f not in entry]
@@ -106,12 +118,16 @@ def _mutant(stack: str, entry: dict[str, object], where: str) -> Mutant:
         raise SpecError(f"effect is not a regular expression: {err}", where) from None
     common = (str(entry["id"]), stack, str(entry["mistake"]), str(entry["fault"]), str(entry["role"]),
               str(entry["expect"]), str(entry["effect"]))
+    requires = entry.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+        raise SpecError("requires must be a list of check names", where)
     if "edit" in entry:
-        return Mutant(*common, "all", (), _edits(entry["edit"], where), _reload(entry["reload"], where))
+        return Mutant(*common, "all", (), _edits(entry["edit"], where), _reload(entry["reload"], where),
+                      tuple(requires))
     apply = entry["apply"]
     if not isinstance(apply, list) or not apply or not all(isinstance(c, str) and c for c in apply):
         raise SpecError("apply must be a non-empty list of shell commands", where)
-    return Mutant(*common, str(entry["on"]), tuple(apply))
+    return Mutant(*common, str(entry["on"]), tuple(apply), requires=tuple(requires))
 
 
 def _edits(raw: object, where: str) -> tuple[Edit, ...]:
