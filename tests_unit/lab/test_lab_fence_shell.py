@@ -99,3 +99,29 @@ def test_a_dialogue_like_fence_virsh(fake_path: str) -> None:
     assert out == ["", "fake-virsh -c qemu:///system domstate RHCSvm02\n",
                    "fake-virsh -c qemu:///system destroy RHCSvm02\n", "",
                    "fake-virsh -c qemu:///system start RHCSvm02\n", ""]
+
+
+def test_with_a_log_every_command_is_one_line_and_the_answer_is_unchanged(fake_path: str, tmp_path: Path) -> None:
+    """fenced says only "error from agent": the host's side of the fence is kept line by line."""
+    log = tmp_path / "fence-shell.log"
+    res = subprocess.run([sys.executable, str(FENCE_SHELL), "--log", str(log), "RHCSvm01", "RHCSvm02"],
+                         input="virsh list --all\nvirsh destroy RHCSvm01\nvirsh destroy OTHER\nquit\n",
+                         capture_output=True, text=True, timeout=30, check=False,
+                         env={**os.environ, "PATH": fake_path, "SSH_CLIENT": "192.168.8.202 40000 22"})
+    assert res.returncode == 0
+    assert answers(res.stdout)[2] == "fake-virsh -c qemu:///system destroy RHCSvm01\n"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3
+    assert " 192.168.8.202 'virsh list --all' rc=0 " in lines[0]
+    assert " 192.168.8.202 'virsh destroy RHCSvm01' rc=0 " in lines[1]
+    assert "'fake-virsh -c qemu:///system destroy RHCSvm01'" in lines[1]
+    assert "rc=refused" in lines[2]
+    assert "--log" not in res.stdout
+
+
+def test_an_unwritable_log_does_not_fail_the_fence(fake_path: str, tmp_path: Path) -> None:
+    res = subprocess.run([sys.executable, str(FENCE_SHELL), "--log", str(tmp_path / "no" / "dir.log"), "RHCSvm01"],
+                         input="virsh destroy RHCSvm01\n", capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "PATH": fake_path}, check=False)
+    assert res.returncode == 0
+    assert answers(res.stdout)[1] == "fake-virsh -c qemu:///system destroy RHCSvm01\n"

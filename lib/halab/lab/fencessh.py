@@ -18,6 +18,11 @@ from halab.spec import LabSpec
 FENCE_SHELL = Path(__file__).resolve().parents[1] / "data" / "host" / "halab-fence-shell"
 
 
+def fence_log(paths: LabPaths) -> Path:
+    """What the nodes' fence agents asked of the host, one line per command (halab-fence-shell)."""
+    return paths.logs / "fence-shell.log"
+
+
 def ensure_keys(paths: LabPaths) -> None:
     for key in (paths.ssh_key, paths.fence_key):
         if not key.exists():
@@ -32,7 +37,7 @@ def _write_config(spec: LabSpec, paths: LabPaths) -> Path:
     if not host_key.exists():
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)])
     domains = " ".join(shlex.quote(n.domain) for n in spec.nodes)
-    command = f"{sys.executable} {FENCE_SHELL} {domains}"
+    command = f"{sys.executable} {FENCE_SHELL} --log {shlex.quote(str(fence_log(paths)))} {domains}"
     pub = Path(str(paths.fence_key) + ".pub").read_text().strip()
     auth = d / "authorized_keys"
     auth.write_text(f'restrict,pty,command="{command}" {pub}\n')
