@@ -116,7 +116,8 @@ def keep_evidence(run: FaultRun, lab: labmod.Lab, rnd: int) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     j = run.judgement
     text = "\n".join([j.headline() if j else "no verdict", *(str(c) for c in (j.checks if j else ())), "",
-                      *(f"--- {log.node}\n{log.text or log.error}" for log in run.logs)])
+                      *(f"--- {log.node}\n{log.text or log.error}" for log in run.logs),
+                      f"--- host fence path\n{run.fence_path_log}"])
     out.write_text(redact(text, secrets_of_lab(lab.paths)) + "\n")
     say(f"evidence of a run that did not pass: {out}")
     return out

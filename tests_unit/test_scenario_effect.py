@@ -1,5 +1,5 @@
-"""When an in-guest fault took effect, on host time: the node's clock after the command, shifted by
-its measured offset, never before t0 nor after the command returned (pure logic)."""
+"""When an in-guest fault took effect, on host time: between the node's clock before and after the
+command, shifted by its measured offset, never before t0 nor after the command returned (pure logic)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from halab.observe.logs import NodeLog
 from halab.observe.timeline import Timeline
 
 
-def _timeline(returned_at: float, node_clock: float | None) -> Timeline:
+def _timeline(returned_at: float, node_clock: tuple[float, float] | None) -> Timeline:
     tl = Timeline(wall_start=1000.0, mono_start=50.0)
     tl.t0_mono, tl.t0_wall = 50.0, 1000.0  # t on the timeline clock == seconds after t0
     tl._items.clear()
@@ -23,28 +23,34 @@ def _timeline(returned_at: float, node_clock: float | None) -> Timeline:
 
 
 def _effect(tl: Timeline) -> tuple[float, float] | None:
+    """(earliest, latest) of the recorded effect, seconds after t0."""
     found = [o for o in tl.items() if o.source == HARNESS and o.kind == EFFECT]
-    return (round(found[0].t, 3), found[0].uncertainty) if found else None
+    return (round(found[0].t - found[0].uncertainty, 3), round(found[0].t + found[0].uncertainty, 3)) \
+        if found else None
 
 
-def test_the_effect_is_the_node_s_clock_minus_its_offset() -> None:
-    tl = _timeline(4.8, node_clock=1006.6)  # node clock 2 s ahead: the effect was at host 1004.6
+def test_the_effect_lies_between_the_node_s_clock_before_and_after_minus_its_offset() -> None:
+    # node clock 2 s ahead: the command ran from host 1003.0 to 1004.2; +- 0.3 s offset error
+    tl = _timeline(4.8, node_clock=(1005.0, 1006.2))
     scenario._record_effect(tl, "node01", [NodeLog("node01", 2.0, "", (), offset_err_s=0.3)])
-    assert _effect(tl) == (4.6, 0.3)
-    assert History.of(tl).effect == pytest.approx((4.3, 4.8))  # +- 0.3, never past the return
+    assert _effect(tl) == (2.7, 4.5)
+    assert History.of(tl).effect == pytest.approx((2.7, 4.5))
 
 
 def test_the_effect_is_clamped_between_t0_and_the_return() -> None:
-    late = _timeline(4.8, node_clock=1010.0)
+    late = _timeline(4.8, node_clock=(1009.0, 1010.0))
     scenario._record_effect(late, "node01", [NodeLog("node01", 0.0, "", ())])
-    assert _effect(late) == (4.8, 0.0)
-    early = _timeline(4.8, node_clock=990.0)
+    assert _effect(late) == (4.8, 4.8)
+    early = _timeline(4.8, node_clock=(989.0, 990.0))
     scenario._record_effect(early, "node01", [NodeLog("node01", 0.0, "", ())])
     assert _effect(early) == (0.0, 0.0)
+    around = _timeline(4.8, node_clock=(999.0, 1006.0))
+    scenario._record_effect(around, "node01", [NodeLog("node01", 0.0, "", ())])
+    assert _effect(around) == (0.0, 4.8)
 
 
 def test_no_offset_or_no_node_clock_leaves_t0_to_the_return() -> None:
-    unread = _timeline(4.8, node_clock=1004.6)
+    unread = _timeline(4.8, node_clock=(1003.0, 1004.6))
     scenario._record_effect(unread, "node01", [NodeLog("node01", None, "", (), error="ssh")])
     assert _effect(unread) is None
     assert History.of(unread).effect == (0.0, 4.8)

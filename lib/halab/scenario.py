@@ -19,6 +19,7 @@ from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError
 from halab.faults import get_fault, injected
 from halab.faults.restore import SETTLE_S, restore
+from halab.lab import fencessh
 from halab.lab.lab import Lab
 from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
 from halab.lab.snapshot import Saved, revert
@@ -92,6 +93,7 @@ class FaultRun:
     status_before: str = field(default="", repr=False)
     status_after: str = field(default="", repr=False)
     logs: list[nodelogs.NodeLog] = field(default_factory=list, repr=False)
+    fence_path_log: str = field(default="", repr=False)  # the host's side of the fences (fence shell)
     record: str = ""
     wall_s: float = 0.0
     cluster_s: float = 0.0  # fault to healthy, as the cluster took it
@@ -276,27 +278,34 @@ def _mark_inject(timeline: Timeline, target: str, fault_id: str, at_inject: Call
     timeline.record(HARNESS, target, INJECT, fault_id)
 
 
-def _mark_effect(timeline: Timeline, target: str, progress: Progress, node_clock: float | None) -> None:
-    """The injection returned: with the target's clock right after an in-guest command, if any."""
+def _mark_effect(timeline: Timeline, target: str, progress: Progress,
+                 node_clock: tuple[float, float] | None) -> None:
+    """The injection returned: with the target's clock around an in-guest command, if any."""
     took = timeline.now()
-    timeline.record(HARNESS, target, INJECTED, "" if node_clock is None else f"node clock {node_clock:.6f}")
+    detail = "" if node_clock is None else f"node clock {node_clock[0]:.6f} .. {node_clock[1]:.6f}"
+    timeline.record(HARNESS, target, INJECTED, detail)
     progress(f"fault in place {took:.2f} s after t0 (the injection's round trip)")
 
 
 def _record_effect(timeline: Timeline, target: str, logs: Sequence[nodelogs.NodeLog]) -> None:
-    """When the fault took effect, on host time, once the target's clock offset is measured: its
-    clock after the in-guest command minus the offset (+- the offset's error), kept between t0 and
-    the command's return. Nothing when there is no node clock or no offset: the judge then takes
-    the whole span from t0 to the return."""
+    """When the fault took effect, on host time, once the target's clock offset is measured: between
+    its clock before and after the in-guest command, minus the offset (widened by the offset's
+    error), kept between t0 and the command's return. Nothing when there is no node clock or no
+    offset: the judge then takes the whole span from t0 to the return."""
     returned = next((o for o in timeline.items() if o.source == HARNESS and o.kind == INJECTED
                      and o.node == target and o.detail.startswith("node clock ")), None)
     log = next((lg for lg in logs if lg.node == target and lg.offset_s is not None), None)
     if returned is None or log is None or log.offset_s is None or timeline.t0_wall is None:
         return
-    wall = float(returned.detail.removeprefix("node clock ")) - log.offset_s
-    wall = min(max(wall, timeline.t0_wall), timeline.t0_wall + returned.t)
-    timeline.record(HARNESS, target, EFFECT, f"{target}'s clock after the command, offset {log.offset_s:+.3f} s",
-                    t=timeline.at_wall(wall), uncertainty=log.offset_err_s)
+    before, _, after = returned.detail.removeprefix("node clock ").partition(" .. ")
+    lo = _clamp(float(before) - log.offset_s - log.offset_err_s, timeline.t0_wall, timeline.t0_wall + returned.t)
+    hi = _clamp(float(after) - log.offset_s + log.offset_err_s, lo, timeline.t0_wall + returned.t)
+    timeline.record(HARNESS, target, EFFECT, f"{target}'s clock around the command, offset {log.offset_s:+.3f} s "
+                    f"+- {log.offset_err_s:.2f}", t=timeline.at_wall((lo + hi) / 2), uncertainty=(hi - lo) / 2)
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return min(max(x, lo), hi)
 
 
 def _record(run: FaultRun, lab: Lab, history: Path) -> None:
@@ -317,6 +326,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     fences = _fence_history(cluster, pred)
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
                 for n in lab.spec.nodes]
+    run.fence_path_log = nodelogs.fence_path(fencessh.fence_log(lab.paths), (timeline.t0_wall or time.time()) - 30)
     _record_effect(timeline, run.target, run.logs)
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)

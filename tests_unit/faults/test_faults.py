@@ -40,8 +40,8 @@ SEED_DIGEST = Path(__file__).resolve().parents[3] / "shared" / "seed" / "DIGEST.
 # --- doubles ---------------------------------------------------------------------------------
 
 
-STAMP = " && date +%s.%N"  # what ssh_stamped appends: the node's clock right after the effect
-NODE_CLOCK = 1796149513.676
+STAMP = "date +%s.%N"  # what ssh_stamped puts around the command: the node's clock before and after
+NODE_CLOCK = (1796149512.201, 1796149513.676)
 
 
 @dataclass
@@ -52,9 +52,9 @@ class RecordingRemote:
     def run(self, cmd: str, timeout: float = 30.0, check: bool = False, connect_timeout: float = 5.0) -> Any:
         assert timeout > 0
         assert connect_timeout > 0
-        stamped = cmd.endswith(STAMP)
-        self.calls.append(cmd.removesuffix(STAMP))
-        return SimpleNamespace(stdout=f"some output\n{NODE_CLOCK}\n" if stamped else "")
+        stamped = cmd.startswith(f"{STAMP} && ") and cmd.endswith(f" && {STAMP}")
+        self.calls.append(cmd.removeprefix(f"{STAMP} && ").removesuffix(f" && {STAMP}"))
+        return SimpleNamespace(stdout=f"{NODE_CLOCK[0]}\nsome output\n{NODE_CLOCK[1]}\n" if stamped else "")
 
 
 @pytest.fixture(scope="module")
@@ -296,19 +296,19 @@ def test_precheck_reason_is_not_applicable() -> None:
 # --- the node faults' commands -------------------------------------------------------------------
 
 
-def test_in_guest_faults_return_the_nodes_clock_after_the_effect(lab: Lab) -> None:
+def test_in_guest_faults_return_the_nodes_clock_around_the_effect(lab: Lab) -> None:
     """The SSH round trip before the effect took seconds under TCG: the judge counts from the effect."""
     assert HeartbeatDown().inject(lab, "node01") == NODE_CLOCK
     assert IscsiBlock().inject(lab, "node01") == NODE_CLOCK
     assert KillDaemon().inject(lab, "node02") == NODE_CLOCK
 
 
-def test_node_clock_is_the_last_line_and_a_missing_one_is_an_error() -> None:
-    assert node_clock("iptables: warning\n1796149513.676123\n") == pytest.approx(1796149513.676123)
-    with pytest.raises(ValueError, match="no node clock"):
-        node_clock("")
-    with pytest.raises(ValueError, match="no node clock"):
-        node_clock("bash: date: command not found")
+def test_node_clock_is_the_first_and_last_line_and_a_missing_one_is_an_error() -> None:
+    assert node_clock("1796149512.5\niptables: warning\n1796149513.676123\n") == \
+        pytest.approx((1796149512.5, 1796149513.676123))
+    for bad in ("", "bash: date: command not found", "1796149513.6", "1796149513.6\n1796149512.0"):
+        with pytest.raises(ValueError, match="no node clock"):
+            node_clock(bad)
 
 
 def test_injected_hands_on_what_inject_returned(lab: Lab) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from halab.observe.logs import fence_path
 
 FENCE_SHELL = Path(__file__).resolve().parents[2] / "lib" / "halab" / "data" / "host" / "halab-fence-shell"
 PROMPT = "[EXPECT]# "
@@ -125,3 +128,13 @@ def test_an_unwritable_log_does_not_fail_the_fence(fake_path: str, tmp_path: Pat
                          env={**os.environ, "PATH": fake_path}, check=False)
     assert res.returncode == 0
     assert answers(res.stdout)[1] == "fake-virsh -c qemu:///system destroy RHCSvm01\n"
+
+
+def test_the_run_reads_the_fence_path_log_of_its_own_window(fake_path: str, tmp_path: Path) -> None:
+    log = tmp_path / "fence-shell.log"
+    before = time.time() - 1
+    subprocess.run([sys.executable, str(FENCE_SHELL), "--log", str(log), "RHCSvm01"], input="virsh destroy RHCSvm01\n",
+                   capture_output=True, text=True, timeout=30, env={**os.environ, "PATH": fake_path}, check=False)
+    assert "'virsh destroy RHCSvm01' rc=0" in fence_path(log, before)
+    assert fence_path(log, time.time() + 5) == ""
+    assert fence_path(tmp_path / "absent.log", before) == ""

@@ -36,11 +36,13 @@ class Fault(ABC):
         return None
 
     @abstractmethod
-    def inject(self, lab: Lab, target: str) -> float | None:
-        """Put the fault in. An in-guest fault returns the node's own clock right after the effect
-        (``ssh_stamped``): its SSH round trip under TCG took up to seconds, measured, so the judge
-        counts the windows from the effect, not from the moment the harness began. None: the effect
-        is the host call itself (libvirt, a host-side tap), done when it returns."""
+    def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:
+        """Put the fault in. An in-guest fault returns the node's own clock just before and just
+        after its command (``ssh_stamped``): the effect lies between the two. Measured live under
+        TCG: the SSH round trip put the command up to seconds after t0, and `ip link set down`
+        returned about a second after the link stopped carrying the token (the kernel waits for an
+        RCU grace period), so neither t0 nor the return alone is the effect. None: the effect is
+        the host call itself (libvirt, a host-side tap), done when it returns."""
 
     @abstractmethod
     def heal(self, lab: Lab, target: str) -> None:
@@ -91,19 +93,23 @@ def ssh(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> None:
     lab.remote(node).run(cmd, timeout=timeout, connect_timeout=4, check=True)
 
 
-def ssh_stamped(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> float:
-    """Run ``cmd`` on the node; the node's clock (epoch seconds) the moment after it succeeded."""
-    res = lab.remote(node).run(f"{cmd} && date +%s.%N", timeout=timeout, connect_timeout=4, check=True)
+def ssh_stamped(lab: Lab, node: str, cmd: str, timeout: float = 20.0) -> tuple[float, float]:
+    """Run ``cmd`` on the node; the node's clock (epoch seconds) right before and right after it."""
+    res = lab.remote(node).run(f"date +%s.%N && {cmd} && date +%s.%N", timeout=timeout, connect_timeout=4,
+                               check=True)
     return node_clock(res.stdout)
 
 
-def node_clock(stdout: str) -> float:
-    """The epoch seconds ``date +%s.%N`` printed last (the command's own output comes before)."""
-    lines = stdout.strip().splitlines()
+def node_clock(stdout: str) -> tuple[float, float]:
+    """The epoch seconds ``date +%s.%N`` printed first and last (the command's output between)."""
+    lines = [ln for ln in stdout.strip().splitlines() if ln.strip()]
     try:
-        return float(lines[-1])
+        before, after = float(lines[0]), float(lines[-1])
     except (IndexError, ValueError):
-        raise ValueError(f"no node clock in the command's output: {stdout.strip()[-80:]!r}") from None
+        raise ValueError(f"no node clock around the command's output: {stdout.strip()[-80:]!r}") from None
+    if len(lines) < 2 or after < before:
+        raise ValueError(f"no node clock around the command's output: {stdout.strip()[-80:]!r}")
+    return before, after
 
 
 def remove_tagged_rules_cmd() -> str:

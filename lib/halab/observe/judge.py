@@ -34,10 +34,11 @@ DETECT_EVENTS = (EventKind.TOKEN_LOST, EventKind.MEMBER_LEFT, EventKind.MEMBERSH
 # Harness marks on the timeline (source "harness").
 HARNESS = "harness"
 INJECT, HEAL, RESTORE, RESTORED, LOGS = "inject", "heal", "restore", "restored", "logs"
-# The injection returned (detail: the target's clock right after an in-guest command, or nothing),
-# and, once that node's clock offset is known, when the fault took effect on host time (+- offset
-# error). Windows count from the effect: measured live (heartbeat-down over SSH under TCG), the
-# command's round trip put the effect up to seconds after t0.
+# The injection returned (detail: the target's clock before and after an in-guest command, or
+# nothing), and, once that node's clock offset is known, when the fault took effect on host time
+# (the middle of that span, +- half of it and the offset's error). Windows count from the effect:
+# measured live (heartbeat-down over SSH under TCG), the command's round trip put the effect up to
+# seconds after t0, and `ip link set down` returned about a second after the link went quiet.
 INJECTED, EFFECT = "injected", "in-effect"
 RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
@@ -141,16 +142,17 @@ class History:
 def effect_span(items: Sequence[Observation]) -> tuple[tuple[float, float], str]:
     """When the fault took effect (seconds after t0, earliest..latest) and how that is known.
 
-    The node's own clock right after an in-guest command, clock-corrected (+- the offset's error),
-    never past the command's return; without it, anywhere between t0 and the return; (0, 0) when
-    the history has neither (a fault whose effect is t0 by construction)."""
+    The node's own clock before and after an in-guest command, clock-corrected (widened by the
+    offset's error), never before t0 nor past the command's return; without it, anywhere between
+    t0 and the return; (0, 0) when the history has neither (a fault whose effect is t0 by
+    construction)."""
     returned = next((o for o in items if o.source == HARNESS and o.kind == INJECTED), None)
     effect = next((o for o in items if o.source == HARNESS and o.kind == EFFECT), None)
     end = returned.t if returned is not None else float("inf")
     if effect is not None:
         lo = min(max(0.0, effect.t - effect.uncertainty), end)
         hi = min(effect.t + effect.uncertainty, end)
-        why = f"the fault's effect at {effect.t:.2f} s +- {effect.uncertainty:.2f} ({effect.detail})"
+        why = f"the fault's effect in [{lo:.2f}, {max(lo, hi):.2f}] s ({effect.detail})"
         return (lo, max(lo, hi)), why
     if returned is not None:
         return (0.0, max(0.0, returned.t)), f"the fault's effect, between t0 and the injection's return at {end:.2f} s"

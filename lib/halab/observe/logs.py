@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from halab.errors import HalabError
 from halab.lab.lab import Lab
@@ -62,3 +63,15 @@ def add_to_timeline(timeline: Timeline, log: NodeLog) -> None:
         detail = " ".join(f"{k}={v}" for k, v in (("node", event.node), ("actor", event.actor),
                                                     ("service", event.service)) if v)
         timeline.record("log", log.node, event.kind.value, detail, t=t, uncertainty=log.offset_err_s)
+
+
+def fence_path(log: Path, since_wall: float) -> str:
+    """The host's side of the fences since ``since_wall``: halab-fence-shell's lines (host time, UTC),
+    one per command a node's fence agent sent. "" when there is no such log or nothing since."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    since = datetime.fromtimestamp(since_wall, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    kept = [ln for ln in lines if ln[:19] >= since]
+    return "\n".join(kept) + "\n" if kept else ""

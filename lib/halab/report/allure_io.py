@@ -222,7 +222,9 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
     attach_test_evidence(prediction=run.prediction, phases=verdict.phases if verdict else (), timeline=run.timeline,
                          service=service, workdir=workdir, status_before=run.status_before,
                          status_after=run.status_after,
-                         node_logs={log.node: log.text or log.error for log in run.logs}, secrets=secrets)
+                         node_logs={**{log.node: log.text or log.error for log in run.logs},
+                                    **({"host fence path": run.fence_path_log} if run.fence_path_log else {})},
+                         secrets=secrets)
     if verdict is not None:
         record_verdict(verdict, secrets)
         attach_text("verdict", "\n".join([verdict.headline(), f"judged against {verdict.candidate()}",
