@@ -57,3 +57,14 @@ def test_qdiskd_s_node_ids_come_back_as_lab_names() -> None:
     premised = prediction_in_lab_names(predict(spec, "heartbeat-block", "node01"), spec)
     assert {o.premise.node for o in premised.outcomes() if o.premise} == {"node01", "node02"}
     assert all(o.premise.says.startswith(o.premise.node + " ") for o in premised.outcomes() if o.premise)
+
+
+def test_a_premise_renames_whole_node_names_only() -> None:
+    from halab.oracle.model import Premise
+    from halab.stacks.lab_names import _premise
+
+    p = Premise("qdisk-master", "node1", "node1 the qdisk master when the fault began (not node10)", True)
+    renamed = _premise(p, {"node1": "labnode1", "node10": "labnode10"})
+    assert renamed is not None
+    assert renamed.node == "labnode1"
+    assert renamed.says == "labnode1 the qdisk master when the fault began (not node10)"

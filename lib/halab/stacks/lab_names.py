@@ -11,6 +11,7 @@ as printed, so an unexpected node stays visible instead of vanishing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from halab.errors import HalabError
@@ -122,7 +123,9 @@ def _premise(premise: Premise | None, names: dict[str, str]) -> Premise | None:
     if premise is None:
         return None
     node = names.get(premise.node, premise.node)
-    return replace(premise, node=node, says=premise.says.replace(premise.node, node))
+    # whole names only: node1 must not rename the front of node10
+    says = re.sub(rf"(?<![\w.-]){re.escape(premise.node)}(?![\w-])", node, premise.says)
+    return replace(premise, node=node, says=says)
 
 
 def cluster_node_name(spec: LabSpec, lab_name: str) -> str:
