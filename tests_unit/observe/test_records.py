@@ -98,3 +98,14 @@ def test_records_kept_in_two_files_count_once(tmp_path: Path) -> None:
     append(b, run_records(KEY, verdict(11.0, 19.5), 60.0, when=1.0))
     append(b, run_records(KEY, verdict(10.0, 16.0), 60.0, when=2.0))
     assert len(load_all([a, b])) == 10
+
+
+def test_a_cluster_phase_counts_from_the_fault_s_effect_and_a_harness_phase_does_not() -> None:
+    from dataclasses import replace
+
+    recs = run_records(KEY, replace(verdict(12.0, 20.0), effect_s=(1.0, 3.0)), 60.0, when=1.0)
+    assert recs[0]["effect_s"] == [1.0, 3.0]
+    got = ranges(recs)
+    assert got[("pacemaker", "fast", "tcg", "suspend fence-requested")][1][0] == 10.0  # 12 - 2
+    assert got[("pacemaker", "fast", "tcg", "suspend node-rejoined")][1][0] == 95.0  # anchored at the restore
+    assert got[("pacemaker", "fast", "tcg", "fence agent (fence-requested -> fence-done)")][1][0] == 8.0

@@ -116,7 +116,8 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 def ranges(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str, str], tuple[int, tuple[float, ...]]]:
     """(stack, profile, accel, interval or phase) -> (count, quantiles QUANTILES) over runs whose
-    host was not starved (a starved run measures the host, not the cluster)."""
+    host was not starved (a starved run measures the host, not the cluster). A cluster phase counts
+    from the fault's effect (the middle of its recorded span), as the judge's windows do."""
     groups: dict[tuple[str, str, str, str], list[float]] = {}
     for r in records:
         if r.get("starved"):
@@ -125,6 +126,8 @@ def ranges(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str, st
             (f"{r['fault']} {r['phase']}", r.get("measured_s"))
         if value is None:
             continue
+        if "phase" in r and r.get("driven") != "harness":
+            value = float(value) - sum(r.get("effect_s") or (0.0, 0.0)) / 2  # from the fault's effect
         groups.setdefault((r["stack"], r["profile"], r["accel"], name), []).append(float(value))
     return {k: (len(v), tuple(round(quantile(v, q), 2) for q in QUANTILES)) for k, v in sorted(groups.items())}
 
