@@ -107,19 +107,36 @@ def say(message: str) -> None:
     print(f"# {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def timeline_lines(run: FaultRun) -> list[str]:
+    """The run's history, one line per observation, a poll with what its status said."""
+    out = []
+    for o in run.timeline.items():
+        said = [o.kind, o.detail[:160]]
+        if o.status is not None:
+            said += [f"online={','.join(sorted(o.status.online()))}",
+                     ", ".join(f"{s.name} {s.state} on {s.owner}" for s in o.status.services)]
+        if o.mounted is not None:
+            said.append(f"mounted={o.mounted}")
+        out.append(f"{o.t:9.2f} {o.source:8} {o.node or '-':8} " + " ".join(w for w in said if w))
+    return out
+
+
 def keep_evidence(run: FaultRun, lab: labmod.Lab, rnd: int) -> Path:
-    """A run that did not pass keeps its verdict and every node's log under reports/bench-evidence/
-    (redacted). Why: the next fault's reset throws the cluster's state away, and with it the only
-    account of why this run failed (session 9: service01 still "partial" 65.7 s after a fence,
-    cause unknown because nothing was kept)."""
-    out = EVIDENCE_DIR / f"round{rnd}-{run.fault}-{run.target}-{run.role}.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Every run keeps its verdict and every node's log under reports/bench-evidence/ (redacted),
+    named by its verdict. Why: the next fault's reset throws the cluster's state away, and with it
+    the only account of a run (session 9: service01 still "partial" 65.7 s after a fence, cause
+    unknown because nothing was kept; session 10: a pass 0.6 s inside its window, after a group
+    start of 97 s, the longest yet, and nothing kept because it passed)."""
     j = run.judgement
+    verdict = "pass" if j and j.ok else "fail"
+    out = EVIDENCE_DIR / f"round{rnd}-{run.fault}-{run.target}-{run.role}-{verdict}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join([j.headline() if j else "no verdict", *(str(c) for c in (j.checks if j else ())), "",
+                      "--- timeline (seconds after t0)", *timeline_lines(run),
                       *(f"--- {log.node}\n{log.text or log.error}" for log in run.logs),
                       f"--- host fence path\n{run.fence_path_log}"])
     out.write_text(redact(text, secrets_of_lab(lab.paths)) + "\n")
-    say(f"evidence of a run that did not pass: {out}")
+    say(f"evidence of the run: {out}")
     return out
 
 
@@ -147,8 +164,7 @@ def bench_failover(args: argparse.Namespace) -> int:
             if j and j.host:
                 figure("  host: worst vCPU wait per token stretch", j.host.lag_s, "s",
                        f"on {j.host.node}, bound {j.host.bound_s:.2f}")
-            if not (j and j.ok):
-                keep_evidence(run, lab, rnd + 1)
+            keep_evidence(run, lab, rnd + 1)
             for p in j.phases if j else ():
                 note = f"window [{p.earliest:.1f}, {p.latest:.1f}] {p.verdict}"
                 figure(f"  {p.phase}", p.measured if p.measured is not None else float("nan"), "s", note)

@@ -98,3 +98,33 @@ def test_the_chaos_run_can_aim_at_the_moment_the_fault_is_in(tmp_path) -> None: 
     finally:
         kill_group(proc)
     assert 0.5 < waited < 10.0
+
+
+def test_the_bench_keeps_every_run_s_history_with_what_each_poll_said() -> None:
+    """A pass 0.6 s inside its window kept nothing to explain it (session 10): now every run does."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from halab.observe.timeline import Timeline
+    from halab.oracle import Prediction
+    from halab.scenario import FaultRun
+    from halab.stacks.types import ClusterStatus, Member, Service
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    tl = Timeline()
+    tl.t0_mono, tl.t0_wall = tl.mono_start, tl.wall_start
+    st = ClusterStatus(True, (Member("node01", True), Member("node02", False)),
+                       (Service("service01", "partial", "node02"),))
+    tl.record("poll", "node02", "status", status=st, mounted=True, t=65.7)
+    tl.record("harness", "node02", "inject", "suspend", t=0.0)
+    pred = Prediction("pacemaker", "suspend", "node01", (), None, (), {}, True, (), {}, ())
+    lines = bench.timeline_lines(FaultRun("suspend", "node01", "owner", pred, tl))
+    assert lines[0].split() == ["0.00", "harness", "node02", "inject", "suspend"]
+    assert lines[1].endswith("status online=node01 service01 partial on node02 mounted=True")
