@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from halab.observe.records import (
+    FENCE_AGENT,
     RunKey,
     append,
     derived_upper,
@@ -109,3 +110,20 @@ def test_a_cluster_phase_counts_from_the_fault_s_effect_and_a_harness_phase_does
     assert got[("pacemaker", "fast", "tcg", "suspend fence-requested")][1][0] == 10.0  # 12 - 2
     assert got[("pacemaker", "fast", "tcg", "suspend node-rejoined")][1][0] == 95.0  # anchored at the restore
     assert got[("pacemaker", "fast", "tcg", "fence agent (fence-requested -> fence-done)")][1][0] == 8.0
+
+
+def test_the_fence_agent_s_run_is_recorded_without_the_design_s_delay_and_old_records_are_left_out() -> None:
+    """pacemaker's fence interval used to include pcmk_delay_base (8 s on node01's device), so it could
+    not bound fence_agent_s; now the record takes the predicted delay out and names it."""
+    from dataclasses import replace
+
+    v = verdict(12.0, 40.0)
+    v = replace(v, prediction=replace(v.prediction, fence_delay_s=8.0))
+    rec = next(r for r in run_records(KEY, v, 60.0, when=1.0) if r.get("interval") == FENCE_AGENT)
+    assert (rec["seconds"], rec["fence_delay_s"]) == (20.0, 8.0)
+    old = {**rec, "seconds": 28.0}
+    del old["fence_delay_s"]
+    got = ranges([rec, old])
+    assert got[("pacemaker", "fast", "tcg", FENCE_AGENT)][0] == 1
+    rgm = {**old, "stack": "rgmanager"}  # no delay in the seed's cluster.conf: old records count
+    assert ranges([rgm])[("rgmanager", "fast", "tcg", FENCE_AGENT)][0] == 1
