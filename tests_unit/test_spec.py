@@ -91,7 +91,7 @@ def test_seed_stack_and_timings(seed: LabSpec) -> None:
     assert seed.timing.name == "seed"
     assert seed.timing.token_ms == 20000
     assert seed.timings["fast"].token_ms < seed.timing.token_ms
-    assert seed.timing.fence_agent_s == (3.0, 20.0)
+    assert seed.timing.fence_agent_s == (3.0, 53.0)
     assert seed.timing.iscsi_replacement_timeout_s == 15
     assert seed.cluster_conf_path() == (LABS_DIR / "seed" / "cluster.conf").resolve()
 
@@ -173,6 +173,8 @@ management = { address = "192.168.8.202", hostname = "node02m" }
 heartbeat = { address = "192.168.9.202", hostname = "node02h" }
 """
 
+SEED_FENCE = "fence_agent_s = [3.0, 53.0]         # fence_virsh reboot, min..max (measured, above)"
+
 BAD = {
     "missing field": ([('target = "iqn.2011-08.com.example.yourhost:tgt01"\n', "")],
                       "storage: missing field 'target'"),
@@ -203,15 +205,15 @@ BAD = {
                           "networks: no network with role 'heartbeat'"),
     "unknown stack": ([('stack = "pacemaker"', 'stack = "heartbeat"')], "stack: 'heartbeat' is not one of"),
     "1 node": ([(NODE02, "")], "nodes: a cluster needs at least 2 nodes"),
-    "bad timing pair": ([("fence_agent_s = [3.0, 20.0]", "fence_agent_s = [20.0, 3.0]")],
+    "bad timing pair": ([(SEED_FENCE, "fence_agent_s = [53.0, 3.0]")],
                         "timing.seed.fence_agent_s: want [min, max]"),
     "negative timing": ([("node_boot_s = [30.0, 120.0]", "node_boot_s = [-1.0, 120.0]")],
                         "timing.seed.node_boot_s"),
-    "timing triple": ([("fence_agent_s = [3.0, 20.0]", "fence_agent_s = [3.0, 20.0, 30.0]")],
+    "timing triple": ([(SEED_FENCE, "fence_agent_s = [3.0, 53.0, 60.0]")],
                       "timing.seed.fence_agent_s"),
-    "timing words": ([("fence_agent_s = [3.0, 20.0]", 'fence_agent_s = ["soon", "later"]')],
+    "timing words": ([(SEED_FENCE, 'fence_agent_s = ["soon", "later"]')],
                      "timing.seed.fence_agent_s"),
-    "timing scalar": ([("fence_agent_s = [3.0, 20.0]", "fence_agent_s = 3.0")], "timing.seed.fence_agent_s"),
+    "timing scalar": ([(SEED_FENCE, "fence_agent_s = 3.0")], "timing.seed.fence_agent_s"),
     "token not a number": ([("token_ms = 20000", 'token_ms = "20 s"')], "timing.seed.token_ms: '20 s'"),
     "missing token": ([("token_ms = 20000\n", "")], "timing.seed: missing field 'token_ms'"),
     "lun not a number": ([("lun = 2", 'lun = "two"')], "storage.luns[1].lun"),
