@@ -62,7 +62,8 @@ HOSTILE = {
                               'addresses = ["192.168.7.201"]\n[nodes.extra]\nservice = { address = "192.168.7.201", '
                               'hostname = "node01" }')], "nodes"),
     "negative timing": ([("token_ms = 20000", "token_ms = -5")], "timing.seed.token_ms: -5 is outside"),
-    "nan timing": ([("fence_agent_s = [3.0, 20.0]", "fence_agent_s = [nan, 20.0]")], "timing.seed.fence_agent_s"),
+    "nan timing": ([("fence_agent_s = [3.0, 53.0]         # fence_virsh", "fence_agent_s = [nan, 53.0] # ")],
+                   "timing.seed.fence_agent_s"),
     "inf timing": ([("node_boot_s = [30.0, 120.0]", "node_boot_s = [30.0, inf]")], "timing.seed.node_boot_s"),
     "nan poll": ([("poll_interval_s = 1.0", "poll_interval_s = nan")], "poll_interval_s"),
     "bool as int": ([("token_ms = 20000", "token_ms = true")], "token_ms: True is not an integer"),
