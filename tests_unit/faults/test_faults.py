@@ -303,12 +303,12 @@ def test_in_guest_faults_return_the_nodes_clock_around_the_effect(lab: Lab) -> N
     assert KillDaemon().inject(lab, "node02") == NODE_CLOCK
 
 
-def test_node_clock_is_the_first_and_last_line_and_a_missing_one_is_an_error() -> None:
+def test_node_clock_is_the_first_and_last_line_and_without_it_the_fault_still_counts() -> None:
+    """The fault is in once its command succeeded: an unreadable clock only widens the judged span."""
     assert node_clock("1796149512.5\niptables: warning\n1796149513.676123\n") == \
         pytest.approx((1796149512.5, 1796149513.676123))
     for bad in ("", "bash: date: command not found", "1796149513.6", "1796149513.6\n1796149512.0"):
-        with pytest.raises(ValueError, match="no node clock"):
-            node_clock(bad)
+        assert node_clock(bad) is None
 
 
 def test_injected_hands_on_what_inject_returned(lab: Lab) -> None:

@@ -22,7 +22,7 @@ def tagged(rule: str) -> str:
 class FirewallFault(Fault):
     rules: ClassVar[tuple[str, ...]]
 
-    def inject(self, lab: Lab, target: str) -> tuple[float, float]:
+    def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:
         return ssh_stamped(lab, target, " && ".join(f"iptables {tagged(rule)}" for rule in self.rules))
 
     def heal(self, lab: Lab, target: str) -> None:

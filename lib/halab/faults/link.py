@@ -22,7 +22,7 @@ class LinkDown(Fault):
             return f"{node.name} has no {self.role} network"
         return None
 
-    def inject(self, lab: Lab, target: str) -> tuple[float, float]:
+    def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:
         return ssh_stamped(lab, target, f"ip link set {self.nic()} down")
 
     def heal(self, lab: Lab, target: str) -> None:

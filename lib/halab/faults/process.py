@@ -17,7 +17,7 @@ class KillDaemon(Fault):
                    "(corosync for pacemaker, cman/corosync for rgmanager)")
     daemons: ClassVar[dict[str, str]] = {"pacemaker": "corosync", "rgmanager": "corosync"}
 
-    def inject(self, lab: Lab, target: str) -> tuple[float, float]:
+    def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:
         return ssh_stamped(lab, target, f"pkill -9 -x {self.daemons[lab.spec.stack]}")
 
     def heal(self, lab: Lab, target: str) -> None:
@@ -34,7 +34,7 @@ class AppFailure(Fault):
 
         return lab_design(lab.spec).app
 
-    def inject(self, lab: Lab, target: str) -> tuple[float, float]:
+    def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:
         # systemctl kill, not pkill -f: a pattern would also match the shell that runs it.
         return ssh_stamped(lab, target, f"systemctl kill --signal=KILL {shlex.quote(str(self.app(lab)) + '.service')}")
 
