@@ -277,3 +277,12 @@ def test_a_busy_cluster_at_home_is_never_stuck(healer: tuple[rs._Healer, Lab, li
     h.step(status("node02"))
     clock[0] += 500
     assert h.step(status("node02"))  # the settle limit passed: taken as it is, not stuck
+
+
+def test_the_stack_start_may_take_its_measured_cluster_start() -> None:
+    """Live (rgmanager, fast): cman + rgmanager on the fenced node ran past a flat 120 s."""
+    from halab.spec import load_spec
+
+    seed = load_spec("seed")
+    assert rs.start_bound_s(seed.with_stack("rgmanager").with_timing("fast")) == 420.0
+    assert rs.start_bound_s(seed.with_timing("fast")) == 120.0  # pacemaker's 90 s: never under 120
