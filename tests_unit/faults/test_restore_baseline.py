@@ -286,3 +286,28 @@ def test_the_stack_start_may_take_its_measured_cluster_start() -> None:
     seed = load_spec("seed")
     assert rs.start_bound_s(seed.with_stack("rgmanager").with_timing("fast")) == 420.0
     assert rs.start_bound_s(seed.with_timing("fast")) == 120.0  # pacemaker's 90 s: never under 120
+
+
+def test_a_stack_that_does_not_start_shows_its_last_log_lines_then_fails() -> None:
+    """Live (rgmanager, session 10): the only account was "Job for cman.service failed"."""
+    from types import SimpleNamespace
+
+    from halab.errors import LabError
+    from halab.stacks.base import get_adapter
+
+    commands = get_adapter("rgmanager").commands
+    ran: list[str] = []
+
+    def run(cmd: str, **_kw: object) -> SimpleNamespace:
+        ran.append(cmd)
+        if cmd == commands.start_local:
+            raise LabError("service cman start failed (exit 1): Job for cman.service failed", "node01")
+        return SimpleNamespace(stdout="cman[612]: Starting cman... Timed-out waiting for cluster\n")
+
+    lab = SimpleNamespace(remote=lambda _n: SimpleNamespace(run=run))
+    said: list[str] = []
+    with pytest.raises(LabError, match=r"Job for cman\.service failed"):
+        rs._start_stack(lab, "node01", commands, 420.0, said.append)  # type: ignore[arg-type]
+    assert ran == [commands.start_local, commands.start_failed_log]
+    assert said == ["restore: the stack did not start on node01; its last log lines:\n"
+                    "cman[612]: Starting cman... Timed-out waiting for cluster"]

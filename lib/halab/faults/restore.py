@@ -25,7 +25,7 @@ from halab.lab.lab import Lab, iscsi_login, push_fence_key
 from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S, Unreachable
 from halab.proc import Deadline, parallel
 from halab.spec import LabSpec
-from halab.stacks.base import get_adapter
+from halab.stacks.base import Commands, get_adapter
 from halab.stacks.lab_names import lab_adapter
 from halab.stacks.types import ClusterStatus, Service
 
@@ -195,11 +195,28 @@ def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progres
     if start:
         bound = budget.cap(start_bound_s(lab.spec))
         progress(f"restore: starting the cluster stack on {', '.join(start)} (at most {bound:.0f} s)")
-        parallel(lambda n: lab.remote(n).run(adapter.commands.start_local, timeout=bound, check=True), start)
+        parallel(lambda n: _start_stack(lab, n, adapter.commands, bound, progress), start)
     progress(f"restore: waiting for all nodes online and {service} started on {baseline} "
              f"(at most {max(budget.left(), 0):.0f} s)")
     return _Healer(lab, service, baseline, names, budget, progress,
                    hands_off_until=budget.started + hands_off_s, on_move=on_move).wait(poll_s)
+
+
+def _start_stack(lab: Lab, node: str, commands: Commands, bound: float, progress: Progress) -> None:
+    """Start the stack on a node; when it does not start, its units' last log lines go to the
+    progress (and so to the report) before the error goes up. Why: live (rgmanager, session 10),
+    `service cman start` failed on the fenced node after its reboot and the only account was
+    "Job for cman.service failed"."""
+    try:
+        lab.remote(node).run(commands.start_local, timeout=bound, check=True)
+    except LabError:
+        try:
+            res = lab.remote(node).run(commands.start_failed_log, timeout=20.0,
+                                       connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
+            progress(f"restore: the stack did not start on {node}; its last log lines:\n{res.stdout.rstrip()}")
+        except HalabError as err:
+            progress(f"restore: the stack did not start on {node}; its log could not be read: {err}")
+        raise
 
 
 def start_bound_s(spec: LabSpec) -> float:

@@ -48,6 +48,9 @@ class Commands:
     clear_failures: str = ""  # forget resource failures so placement follows the design again
     clear_relocation: str = ""  # {service}: remove what relocate_service left behind (a move constraint)
     settled: str = ""  # exits 0 when the cluster has nothing left to do ("" when the stack cannot say)
+    # why start_local failed on a node: its units' last lines (a RHEL 6 node has no journalctl)
+    start_failed_log: str = ("journalctl -n 25 --no-pager -o short-iso -u cman -u rgmanager -u corosync "
+                             "-u pacemaker 2>/dev/null || tail -n 25 /var/log/messages")
     settle_limit_s: float = 90.0  # how long deploy and restore let `settled` say "busy" before going on
     # A cluster whose `settled` says "busy" this long without a break, every member online and the
     # service not home, is stuck: the restore stops waiting for it (0: the stack cannot tell stuck
