@@ -324,9 +324,9 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     fence record that a rebooting node could not give before the restore is read after it."""
     lab, d, pred, timeline = cluster.lab, cluster.design, run.prediction, run.timeline
     fences = _fence_history(cluster, pred)
-    run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, (timeline.t0_wall or time.time()) - 30)
-                for n in lab.spec.nodes]
-    run.fence_path_log = nodelogs.fence_path(fencessh.fence_log(lab.paths), (timeline.t0_wall or time.time()) - 30)
+    since = (timeline.t0_wall or time.time()) - 30
+    run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, since) for n in lab.spec.nodes]
+    run.fence_path_log = nodelogs.fence_path(fencessh.fence_log(lab.paths), since)
     _record_effect(timeline, run.target, run.logs)
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)

@@ -151,9 +151,8 @@ def effect_span(items: Sequence[Observation]) -> tuple[tuple[float, float], str]
     end = returned.t if returned is not None else float("inf")
     if effect is not None:
         lo = min(max(0.0, effect.t - effect.uncertainty), end)
-        hi = min(effect.t + effect.uncertainty, end)
-        why = f"the fault's effect in [{lo:.2f}, {max(lo, hi):.2f}] s ({effect.detail})"
-        return (lo, max(lo, hi)), why
+        hi = max(lo, min(effect.t + effect.uncertainty, end))
+        return (lo, hi), f"the fault's effect in [{lo:.2f}, {hi:.2f}] s ({effect.detail})"
     if returned is not None:
         return (0.0, max(0.0, returned.t)), f"the fault's effect, between t0 and the injection's return at {end:.2f} s"
     return (0.0, 0.0), ""

@@ -65,11 +65,9 @@ def run_records(key: RunKey, verdict: Verdict, restore_at: float | None,
     delay = verdict.prediction.fence_delay_s
     for name, (a, b) in INTERVALS.items():
         if a in at and b in at:
-            if name == FENCE_AGENT:  # the agent's own run: the design's delay is the oracle's to add
-                out.append({**base, "interval": name, "seconds": round(at[b] - at[a] - delay, 3),
-                            "fence_delay_s": delay})
-            else:
-                out.append({**base, "interval": name, "seconds": round(at[b] - at[a], 3)})
+            # the fence agent's own run: the design's delay is the oracle's to add, so it comes out
+            less, named = (delay, {"fence_delay_s": delay}) if name == FENCE_AGENT else (0.0, {})
+            out.append({**base, "interval": name, "seconds": round(at[b] - at[a] - less, 3), **named})
     return out
 
 
