@@ -284,7 +284,7 @@ def test_apply_installs_the_mutated_conf_everywhere_then_reloads_once() -> None:
     assert all(body.startswith("/etc/cluster/cluster.conf 640 ") and 'config_version="3"' in body
                and "RHCSvm01" not in body and "/dev/disk/by-path/" in body for _, body in puts)
     runs = [(n, cmd) for n, kind, cmd in lab.log if kind == "run"]
-    assert runs == [("node01", "cman_tool version -r -S")]
+    assert runs == [("node01", "cman_tool version -r -S"), ("node01", "sync"), ("node02", "sync")]
 
 
 def test_apply_restarts_qdiskd_on_every_node_and_waits_for_it() -> None:
@@ -311,7 +311,13 @@ def test_a_qdiskd_that_neither_registers_nor_exits_is_a_lab_error(monkeypatch: p
 def test_reload_order_is_config_first_then_qdiskd() -> None:
     cmds = [c for _, c in reload_commands(_mutant("qdisk-label-mismatch"))]
     assert cmds[0] == "cman_tool version -r -S"
-    assert cmds[-1].startswith("qdiskd -Q")
+    assert cmds[-2].startswith("qdiskd -Q")
+
+
+def test_a_reload_ends_with_a_flush_on_every_node() -> None:
+    """The reload rewrote each node's schema cache; a fault seconds later must not find it unwritten."""
+    for mutant in (m for m in catalogue("rgmanager") if m.reload):
+        assert reload_commands(mutant)[-1] == ("all", "sync"), mutant.id
 
 
 def test_pacemaker_mutants_are_still_shell_commands() -> None:

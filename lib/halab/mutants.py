@@ -31,6 +31,7 @@ from halab.clusterconf.edit import Edit, apply_edits
 from halab.errors import LabError, SpecError
 from halab.lab.lab import Lab
 from halab.spec import LABS_DIR
+from halab.stacks.rgmanager import DURABLE
 
 if TYPE_CHECKING:
     from halab.observe.verdict import Check
@@ -179,6 +180,9 @@ def reload_commands(mutant: Mutant) -> tuple[tuple[str, str], ...]:
     its configuration only at start (label, votes, master_wins: cman/qdisk/main.c get_config_data),
     so it is stopped by its pid file and started again as cman's init script does (`qdiskd -Q`);
     a qdiskd that cannot start (e.g. a label no disk carries) is the mistake, not a failed apply.
+    Then a flush on every node: each validated the new file and rewrote its schema cache, and the
+    fault comes seconds later (stacks.rgmanager DURABLE; domain-unordered's owner came back from
+    its fence with an empty cache and could not rejoin within cman's join timeout).
     """
     out: list[tuple[str, str]] = []
     if "cman" in mutant.reload:
@@ -189,6 +193,8 @@ def reload_commands(mutant: Mutant) -> tuple[tuple[str, str], ...]:
                            "for i in $(seq 60); do kill -0 $pid 2>/dev/null || break; sleep 1; done; "
                            "! kill -0 $pid 2>/dev/null"))
         out.append(("all", "qdiskd -Q >/dev/null 2>&1; true"))
+    if out:  # the reload validated cluster.conf on every node: flush what that rewrote (DURABLE)
+        out.append(("all", DURABLE))
     return tuple(out)
 
 

@@ -52,7 +52,7 @@ def test_the_commands_the_lead_codes_against() -> None:
     assert (pcmk.status, rgm.status) == ("crm_mon --output-as=xml", "clustat -x")
     assert (pcmk.status_text, rgm.status_text) == ("crm_mon -1", "clustat")
     assert (pcmk.votes, rgm.votes) == ("corosync-quorumtool -s", "cman_tool status")
-    assert rgm.start_local == "service cman start && service rgmanager start"
+    assert rgm.start_local == "service cman start && service rgmanager start && sync"
     assert rgm.enable_service.format(service="s", node="n") == "clusvcadm -e s -m n"
     assert rgm.relocate_service.format(service="s", node="n") == "clusvcadm -r s -m n"
     assert rgm.fence_history == "cat /var/log/cluster/fenced.log"

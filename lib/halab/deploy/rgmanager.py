@@ -25,6 +25,7 @@ from halab.clusterconf.profile import lab_conf_text
 from halab.clusterconf.reader import parse_cluster_conf
 from halab.errors import ConfigError, SpecError
 from halab.spec import LabSpec, Node
+from halab.stacks.rgmanager import COMMANDS as RGMANAGER_COMMANDS
 
 # rhel6: a user's RHEL/CentOS 6 image (chkconfig, service, ricci, python 2);
 # debian: halab's RHCS image (lib/halab/lab/rhcsimage.py: systemd units cman/rgmanager, no ricci,
@@ -35,7 +36,7 @@ CLUSTER_CONF = "/etc/cluster/cluster.conf"
 ISCSI_PORT = 3260
 QUORUM_WAIT_S = 300
 RGMANAGER_WAIT_S = 600
-START_CLUSTER = "service cman start && service rgmanager start"
+START_CLUSTER = RGMANAGER_COMMANDS.start_local  # the seed's clstart, then a flush (stacks.rgmanager DURABLE)
 FENCE_KEY_SECRET = "the lab's fence private key"  # noqa: S105 -- names the secret, never holds it
 _PASSWD_ATTR = re.compile(r"""(\bpasswd\s*=\s*)(["'])(.*?)\2""")
 
