@@ -92,6 +92,7 @@ def test_seed_stack_and_timings(seed: LabSpec) -> None:
     assert seed.timing.token_ms == 20000
     assert seed.timings["fast"].token_ms < seed.timing.token_ms
     assert seed.timing.fence_agent_s == (3.0, 53.0)
+    assert seed.timing.dc_takeover_s == (0.0, 5.0)
     assert seed.timing.iscsi_replacement_timeout_s == 15
     assert seed.cluster_conf_path() == (LABS_DIR / "seed" / "cluster.conf").resolve()
 
@@ -214,6 +215,8 @@ BAD = {
     "timing words": ([(SEED_FENCE, 'fence_agent_s = ["soon", "later"]')],
                      "timing.seed.fence_agent_s"),
     "timing scalar": ([(SEED_FENCE, "fence_agent_s = 3.0")], "timing.seed.fence_agent_s"),
+    "negative dc takeover": ([("dc_takeover_s = [0.0, 5.0]\n", "dc_takeover_s = [0.0, -5.0]\n")],
+                             "timing.seed.dc_takeover_s"),
     "token not a number": ([("token_ms = 20000", 'token_ms = "20 s"')], "timing.seed.token_ms: '20 s'"),
     "missing token": ([("token_ms = 20000\n", "")], "timing.seed: missing field 'token_ms'"),
     "lun not a number": ([("lun = 2", 'lun = "two"')], "storage.luns[1].lun"),
@@ -282,3 +285,9 @@ def test_a_stack_range_is_validated_like_the_lab_ranges(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"stacks.rgmanager.timing.fast.cluster_start_s: want \[min, max\]"):
         load_spec(variant(tmp_path, ("cluster_start_s = [20.0, 420.0]\n# the group's start",
                                      "cluster_start_s = [420.0, 20.0]\n# the group's start")))
+
+
+def test_a_profile_without_dc_takeover_models_none(tmp_path: Path) -> None:
+    """Optional: a user's profile written before it existed still loads (no takeover time)."""
+    spec = load_spec(variant(tmp_path, ("dc_takeover_s = [0.0, 5.0]\n", "")))
+    assert spec.timing.dc_takeover_s == (0.0, 0.0)

@@ -195,7 +195,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     before = ensure_healthy(cluster, progress)
     target = target_for(cluster, before, role)
     owners = {d.service: (before.service(d.service).owner or d.preferred_node)}  # type: ignore[union-attr]
-    pred = prediction_in_lab_names(predict(spec, fault_id, target, owners=owners), spec)
+    pred = prediction_in_lab_names(predict(spec, fault_id, target, owners=owners, dc=before.dc), spec)
     if cluster.saved is not None:
         pred = pred.without_harness_phases(SNAPSHOT_NOT_JUDGED)
     timeline = Timeline()

@@ -426,3 +426,10 @@ def test_sbd_list_pending_reset_from_a_sender() -> None:
 def test_sbd_dump_cut_before_msgwait_is_an_error() -> None:
     with pytest.raises(ParseError, match="msgwait"):
         read_sbd_dump("==Dumping header on disk /dev/sdc\nHeader version     : 2.1\nTimeout (watchdog) : 5\n")
+
+
+def test_crm_mon_xml_names_the_dc_and_none_when_absent() -> None:
+    """The DC at t0 tells the oracle whether losing the target costs a DC election."""
+    assert read_crm_mon_xml(_crm_mon("")).dc == "node01"
+    absent = _crm_mon("").replace('present="true" version="2.1.5" name="node01" id="1" ', 'present="false" ')
+    assert read_crm_mon_xml(absent).dc is None

@@ -26,6 +26,9 @@ def register(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--daemon", default=None, help="kill-daemon: which daemon (default: corosync)")
     parser.add_argument("--qdisk-master", default=None, metavar="NODE",
                         help="rgmanager: the quorum-disk master at t0 (default: every possibility)")
+    parser.add_argument("--dc", default=None, metavar="NODE",
+                        help="pacemaker: the Designated Controller at t0 (default: not known, so losing "
+                             "the target may cost a DC election)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--cib", default=None, metavar="FILE",
                         help="a CIB with its status (cibadmin -Q): who is fenced and where every resource "
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         spec = spec.with_stack(args.stack)
     owners = _owners(spec, args.owner)
     pred = predict(spec, args.fault, args.target, owners or None, daemon=args.daemon,
-                   qdisk_master=args.qdisk_master)
+                   qdisk_master=args.qdisk_master, dc=args.dc)
     print(json.dumps(pred.to_json(), indent=2) if args.json else render(pred))
     return 0
 

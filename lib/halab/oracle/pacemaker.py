@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.model import INFINITY, Group
-from halab.errors import ConfigError, NotApplicable
+from halab.errors import ConfigError, NotApplicable, SpecError
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
@@ -152,13 +152,13 @@ def _score(raw: str) -> int:
 
 
 def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapping[str, str] | None, *,
-            slack: Slack, daemon: str | None = None) -> Prediction:
+            slack: Slack, daemon: str | None = None, dc: str | None = None) -> Prediction:
     """The pacemaker prediction for ``fault`` (shown by its id, reasoned from its ``effect``) on
-    ``target`` (any spec name of the node)."""
+    ``target`` (any spec name of the node); ``dc``: the Designated Controller at t0, if known."""
     d = PcmkDesign.from_spec(spec)
     node = spec.node(target)
     owner = owners_at_t0({d.service: d.preferred}, _names(spec, owners))[d.service]
-    m = _Model(d, fault, node.name, owner, slack)
+    m = _Model(d, fault, node.name, owner, slack, _known_node(spec, dc))
     if effect.act in (Act.STOP_NODE, Act.FREEZE_NODE):
         return m.node_gone(_gone_why(effect))
     if effect.act is Act.KILL_PROCESS:
@@ -166,6 +166,14 @@ def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapp
     if effect.act is Act.CUT_STORAGE:
         return m.cut(storage_cut())
     return m.cut(network_cut(spec, effect, node, d.networks))
+
+
+def _known_node(spec: LabSpec, name: str | None) -> str | None:
+    """A node named by the cluster's status, as the spec names it; None (not known) for any other."""
+    try:
+        return spec.node(name).name if name else None
+    except SpecError:
+        return None
 
 
 def _names(spec: LabSpec, owners: Mapping[str, str] | None) -> dict[str, str]:
@@ -182,12 +190,14 @@ def _gone_why(effect: Effect) -> str:
 class _Model:
     """One fault on one node: builds the primary outcome and any alternatives."""
 
-    def __init__(self, d: PcmkDesign, fault: str, target: str, owner: str, slack: Slack) -> None:
+    def __init__(self, d: PcmkDesign, fault: str, target: str, owner: str, slack: Slack,
+                 dc: str | None = None) -> None:
         self.d = d
         self.fault = fault
         self.target = target
         self.owner = owner
         self.slack = slack
+        self.dc = dc
 
     def draft(self) -> Draft:
         dr = Draft(self.slack, self.d.nodes, services={self.d.service: self.owner})
@@ -245,6 +255,19 @@ class _Model:
                              f"membership a poll shows (C = {d.consensus_ms / 1000:g} s later), whichever evidence "
                              "comes first")
 
+    def dc_takeover(self, dr: Draft, lost: str) -> Span:
+        """How much later the fence request comes because the lost node was the DC: the survivor
+        elects itself and integrates before its first scheduler run (pacemaker-controld S_ELECTION
+        -> S_INTEGRATION -> S_FINALIZE_JOIN -> S_POLICY_ENGINE). Not a configured time: measured
+        (timing profile dc_takeover_s); nothing when the DC at t0 is known to survive."""
+        span = Span.of(self.d.timing.dc_takeover_s)
+        if (self.dc is not None and self.dc != lost) or span.hi <= 0:
+            return Span(0.0, 0.0)
+        who = f"{lost} was the DC at t0" if self.dc == lost else f"the DC at t0 is not known (it may be {lost})"
+        dr.say(f"{who}: the survivor first elects itself DC and integrates before its scheduler runs, "
+               f"{span.label()} later (timing profile dc_takeover_s, measured)")
+        return span
+
     def delay(self, victim: str, node_lost: bool) -> float:
         """pcmk_delay_base of the victim's device, plus priority-fencing-delay when the victim hosts
         the service and the fence is for a lost node (pacemaker options.c:339; not for op failures)."""
@@ -256,8 +279,9 @@ class _Model:
         """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
         d = self.d
         when = "once the new membership is in (no earlier)" if node_lost else "at its next scheduler run"
-        req = dr.phase("fence-requested", requested_after, f"{why}; the DC schedules the fence {when}",
-                       wide=f"{self._spread(requested_after)}, plus the DC election and scheduler run under TCG "
+        takeover = self.dc_takeover(dr, victim) if node_lost else Span(0.0, 0.0)
+        req = dr.phase("fence-requested", requested_after + takeover, f"{why}; the DC schedules the fence {when}",
+                       wide=f"{self._spread(requested_after + takeover)}, plus the scheduler run under TCG "
                             f"(tolerance {self.slack.tol('fence-requested'):g} s, docs/timing-model.md)")
         base = self.delay(victim, node_lost)
         delay = Span(base, base + d.fence_delay_max_s)

@@ -13,14 +13,15 @@ from halab.spec import STACKS, LabSpec
 
 def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | None = None,
             stack: str | None = None, *, slack: Slack | None = None, daemon: str | None = None,
-            qdisk_master: str | None = None) -> Prediction:
+            qdisk_master: str | None = None, dc: str | None = None) -> Prediction:
     """What a correct cluster must do after ``fault`` on ``target``, and when.
 
     ``target`` is any name of a node (spec name, host name, libvirt domain); ``owners`` maps a service
     to its node at t0 (default: its preferred node); ``stack`` defaults to the spec's. ``slack``
     defaults to ``Slack.from_timing(spec.timing)``; ``daemon`` picks the daemon of ``kill-daemon``;
     ``qdisk_master`` (rgmanager) pins the quorum-disk master at t0, else every possible master's
-    outcome is an acceptable alternative and the lowest node id is the primary.
+    outcome is an acceptable alternative and the lowest node id is the primary. ``dc`` (pacemaker)
+    names the Designated Controller at t0: losing it delays the fence request (dc_takeover_s).
     The models reason from the fault's declared effect (``halab.faults.effect``), not its id.
     Raises NotApplicable when the fault cannot happen in this topology.
     """
@@ -33,7 +34,7 @@ def predict(spec: LabSpec, fault: str, target: str, owners: Mapping[str, str] | 
     spec.node(target)  # a clear SpecError for an unknown node, before any model runs
     slack = slack or Slack.from_timing(spec.timing)
     if stack == "pacemaker":
-        return pacemaker.predict(spec, fault, effect, target, owners, slack=slack, daemon=daemon)
+        return pacemaker.predict(spec, fault, effect, target, owners, slack=slack, daemon=daemon, dc=dc)
     from halab.oracle import rgmanager
 
     return rgmanager.predict(spec, fault, target, owners, slack=slack, daemon=daemon,

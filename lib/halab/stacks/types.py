@@ -50,6 +50,9 @@ class ClusterStatus:
     running: bool = True
     error: str | None = None  # the stack's own complaint (e.g. rgmanager not running)
     fence_history: tuple[FenceAction, ...] = ()  # when the status output carries it
+    # pacemaker's Designated Controller: the node whose scheduler acts. When a fault takes it away
+    # the survivors first elect a new one (the oracle's dc_takeover_s); None when not known
+    dc: str | None = None
 
     def service(self, name: str) -> Service | None:
         for svc in self.services:

@@ -50,6 +50,7 @@ def read_crm_mon_xml(text: str) -> ClusterStatus:
         services=services,
         cluster_name=_cluster_name(summary),
         fence_history=_history(doc),
+        dc=_dc(summary),
     )
 
 
@@ -82,6 +83,11 @@ def _quorate(summary: etree._Element) -> bool | None:
     if dc is None or not flag(dc, "present") or dc.get("with_quorum") is None:
         return None
     return flag(dc, "with_quorum")
+
+
+def _dc(summary: etree._Element) -> str | None:
+    dc = summary.find("current_dc")
+    return attr(dc, "name") or None if dc is not None and flag(dc, "present") else None
 
 
 def _cluster_name(summary: etree._Element) -> str | None:
