@@ -188,7 +188,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
     """run_fault on doubles: every restore call is recorded."""
     restores: list[str] = []
     monkeypatch.setattr(scenario, "ensure_healthy", lambda *_a, **_k: SimpleNamespace(
-        service=lambda _s: SimpleNamespace(owner="node01")))
+        service=lambda _s: SimpleNamespace(owner="node01"), dc=None))
     monkeypatch.setattr(scenario, "target_for", lambda *_a: "node01")
     monkeypatch.setattr(scenario, "predict", lambda *_a, **_k: SimpleNamespace(
         fenced=(), services={}, windows={}))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from halab.deploy.pacemaker import Design
 from halab.deploy.rgmanager_live import Design as RgDesign
-from halab.errors import HalabError, LabError
+from halab.errors import HalabError, LabError, SpecError
 from halab.faults import get_fault, injected
 from halab.faults.restore import SETTLE_S, restore
 from halab.lab import fencessh
@@ -28,6 +28,8 @@ from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
 from halab.observe.judge import (
     EFFECT,
+    FENCE_OFF,
+    FENCE_PATH,
     HARNESS,
     HEAL,
     INJECT,
@@ -50,6 +52,7 @@ from halab.observe.timeline import Timeline
 from halab.observe.verdict import Verdict
 from halab.oracle import Prediction, predict
 from halab.oracle.model import HARNESS_PHASES, place_text
+from halab.spec import LabSpec
 from halab.stacks.base import StackAdapter
 from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
@@ -304,6 +307,21 @@ def _record_effect(timeline: Timeline, target: str, logs: Sequence[nodelogs.Node
                     f"+- {log.offset_err_s:.2f}", t=timeline.at_wall((lo + hi) / 2), uncertainty=(hi - lo) / 2)
 
 
+def _record_fence_path(timeline: Timeline, spec: LabSpec, text: str) -> None:
+    """Every domain a fence agent destroyed through the host's fence shell, on host time, with the
+    node whose agent sent it: the host's own record of a fence's "off" (the judge's FENCE_OFF)."""
+    by_address = {str(a.address): n.name for n in spec.nodes for a in n.addresses}
+    for cmd in nodelogs.read_fence_path(text):
+        if cmd.verb != "destroy" or not cmd.ok:
+            continue
+        try:
+            victim = spec.node(cmd.domain).name
+        except SpecError:
+            continue  # the fence shell only runs this lab's domains; anything else is not a fence here
+        timeline.record(FENCE_PATH, victim, FENCE_OFF, f"virsh destroy {cmd.domain} sent by "
+                        f"{by_address.get(cmd.client, cmd.client)}", t=timeline.at_wall(cmd.wall))
+
+
 def _clamp(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
@@ -327,6 +345,7 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     since = (timeline.t0_wall or time.time()) - 30
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, since) for n in lab.spec.nodes]
     run.fence_path_log = nodelogs.fence_path(fencessh.fence_log(lab.paths), since)
+    _record_fence_path(timeline, lab.spec, run.fence_path_log)
     _record_effect(timeline, run.target, run.logs)
     for log in run.logs:
         nodelogs.add_to_timeline(timeline, log)

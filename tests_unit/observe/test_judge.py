@@ -14,6 +14,8 @@ import pytest
 
 from halab.observe.judge import (
     EFFECT,
+    FENCE_OFF,
+    FENCE_PATH,
     HARNESS,
     HEAL,
     INJECT,
@@ -166,6 +168,28 @@ def test_no_fence_at_all_is_a_wrong_outcome_and_a_missing_phase() -> None:
     messages = failing(v)
     assert "WRONG OUTCOME: expected fenced ['node02'], observed nobody" in messages
     assert any(m.startswith("TOO SLOW: fence-done never observed") for m in messages)
+
+
+def test_a_double_fence_the_host_fence_path_saw_is_a_wrong_outcome_naming_both() -> None:
+    """Measured live (heartbeat-down, fast profile): both nodes' fence_virsh destroyed the other
+    within 20 ms and neither lived to start its victim again. No domain restarted, so without the
+    host's fence log the judge said "observed nobody"; with it, both victims are named."""
+    tl = timeline(fence_at=None)
+    tl.record("libvirt", "node01", "lifecycle", "stopped:1", t=18.6)
+    tl.record("libvirt", "node02", "lifecycle", "stopped:1", t=18.6)
+    tl.record(FENCE_PATH, "node01", FENCE_OFF, "virsh destroy RHCSvm01 sent by node02", t=18.7)
+    tl.record(FENCE_PATH, "node02", FENCE_OFF, "virsh destroy RHCSvm02 sent by node01", t=18.7)
+    v = judge(tl, prediction(), evidence(fence_history=None))
+    cat, msg = check(v, FENCED)
+    assert cat is Category.WRONG_OUTCOME
+    assert msg == "WRONG OUTCOME: expected fenced ['node02'], observed ['node01', 'node02']"
+
+
+def test_a_fence_off_before_t0_or_after_the_heal_does_not_count() -> None:
+    tl = timeline()
+    tl.record(FENCE_PATH, "node01", FENCE_OFF, "virsh destroy RHCSvm01 sent by node02", t=-3.0)
+    tl.record(FENCE_PATH, "node01", FENCE_OFF, "virsh destroy RHCSvm01 sent by node02", t=31.0)
+    assert check(judge(tl, prediction(), evidence()), FENCED)[0] is None
 
 
 def test_fenced_without_lifecycle_events_is_no_evidence() -> None:

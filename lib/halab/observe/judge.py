@@ -44,6 +44,12 @@ RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may 
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
 RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
+# Source "fence-path", kind "fence-off": a node's fence agent switched a domain off through the
+# host's fence shell (its log, host time). Why: a fence whose "on" never comes is a fence too.
+# Measured live (heartbeat-down, fast profile): both nodes' fence_virsh destroyed the other within
+# 20 ms, neither lived to start its victim again, and a judge counting only restarts said "observed
+# nobody" for a double fence.
+FENCE_PATH, FENCE_OFF = "fence-path", "fence-off"
 OFF_EVENTS = ("stopped", "shutdown", "crashed")
 PREMISE = "the outcome's premise"
 FROZEN_EVENTS = ("suspended",)
@@ -184,6 +190,12 @@ def rebooted(h: History, until: float) -> tuple[str, ...]:
     """Nodes whose domain was started again after t0: fence_virsh's reboot ends with a start (the
     harness's own power-off at t0 is a stop, and nothing else starts a domain before the restore)."""
     return tuple(sorted({o.node for o in h.lifecycle() if o.node and 0.0 < o.t <= until and _event(o) == "started"}))
+
+
+def switched_off_by_fence(h: History, until: float) -> tuple[str, ...]:
+    """Nodes whose domain a fence agent destroyed through the host's fence path after t0."""
+    return tuple(sorted({o.node for o in h.items if o.source == FENCE_PATH and o.kind == FENCE_OFF and o.node
+                         and 0.0 <= o.t <= until}))
 
 
 def restarted(h: History, node: str, until: float) -> float | None:
@@ -632,11 +644,13 @@ def safety_checks(h: History, ev: Evidence) -> list[Check]:
 
 
 def fenced_check(h: History, pred: Prediction) -> tuple[Check, tuple[str, ...]]:
-    """The predicted victims and only they were switched off (self-reboots are judged apart)."""
+    """The predicted victims and only they were switched off (self-reboots are judged apart): a
+    domain started again (fence_virsh's reboot) or destroyed by a fence agent on the host's fence
+    path and never started (a fence race both sides won)."""
     name = "fenced: the predicted victim and only it"
     if not h.watched:
         return failed(name, "outcome", C.NO_EVIDENCE, "no libvirt lifecycle events were recorded"), ()
-    got = rebooted(h, h.until)
+    got = tuple(sorted({*rebooted(h, h.until), *switched_off_by_fence(h, h.until)}))
     want = tuple(sorted(pred.fenced))
     if got == want:
         return passed(name, "outcome", f"fenced {list(got) or 'nobody'}"), got

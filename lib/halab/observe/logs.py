@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +64,34 @@ def add_to_timeline(timeline: Timeline, log: NodeLog) -> None:
         detail = " ".join(f"{k}={v}" for k, v in (("node", event.node), ("actor", event.actor),
                                                     ("service", event.service)) if v)
         timeline.record("log", log.node, event.kind.value, detail, t=t, uncertainty=log.offset_err_s)
+
+
+@dataclass(frozen=True)
+class FencePathCommand:
+    """One command a node's fence agent ran on the host (a line of halab-fence-shell's log)."""
+
+    wall: float  # host time when virsh returned
+    client: str  # the address the fence agent logged in from
+    verb: str  # domstate | start | destroy | list
+    domain: str
+    ok: bool  # virsh's exit code was 0
+
+
+_FENCE_LINE = re.compile(r"^(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (?P<client>\S+) "
+                         r"(?P<q>['\"])(?:sudo\s+)?virsh\s+(?P<verb>\w+)(?:\s+(?P<domain>[^'\"\s]+))?\s*(?P=q) "
+                         r"rc=(?P<rc>\S+) ")
+
+
+def read_fence_path(text: str) -> tuple[FencePathCommand, ...]:
+    """The host fence log's commands; lines it does not recognise are skipped (the log is halab's
+    own, written by halab-fence-shell; a refused command has no virsh verb to read)."""
+    out = []
+    for line in text.splitlines():
+        m = _FENCE_LINE.match(line)
+        if m:
+            wall = datetime.strptime(m["stamp"], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC).timestamp()
+            out.append(FencePathCommand(wall, m["client"], m["verb"], m["domain"] or "", m["rc"] == "0"))
+    return tuple(out)
 
 
 def fence_path(log: Path, since_wall: float) -> str:
