@@ -214,6 +214,29 @@ def test_a_disabled_service_is_enabled_only_once_rgmanager_listens_and_again_if_
     assert sum("clusvcadm -e" in c for c in lab.ran) == 2
 
 
+def test_an_enable_by_the_harness_is_marked_and_a_service_the_status_lacks_is_not_touched(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enable starts the service on the baseline: a fail-back after it is the harness's, not the
+    cluster's (domain-unordered, live: the service came back to node01 with no mark on the history,
+    and the judge took it for the design's fail-back). A status that does not list the service (the
+    baseline's rgmanager still starting) is no reason to disable a service running elsewhere."""
+    clock = [100.0]
+    monkeypatch.setattr(rs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(proc.time, "monotonic", lambda: clock[0])
+    lab, moves = RgLab(), []
+    h = rs._Healer(lab, "service01", "node01", ["node01", "node02"],  # type: ignore[arg-type]
+                   budget=proc.Deadline(1000.0, "restore"), progress=lambda _: None, on_move=moves.append)
+    members = tuple(Member(n, True, i + 1) for i, n in enumerate(("node01", "node02")))
+    absent = ClusterStatus(True, members, ())
+    h.step(absent)
+    h.step(absent)
+    assert not any("clusvcadm" in c for c in lab.ran)
+    assert moves == []
+    h.step(disabled())
+    assert sum("clusvcadm -e" in c for c in lab.ran) == 1
+    assert moves == ["service01 disabled; the harness enables it on its baseline node01"]
+
+
 # --- the design's own fail-back first: no move of ours before its window ends, and the move is marked
 
 

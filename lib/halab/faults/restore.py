@@ -299,6 +299,13 @@ class _Healer:
                 return False  # one more look: it must stay there without the constraint
             return self.quiet()
         if _needs_enable(self.lab, svc) and self.may_nudge():
+            # the harness starts the service on the baseline itself: whatever follows is not the
+            # cluster's own fail-back, so the history says so (the judge's RESTORE_MOVE)
+            why = (f"{self.service} {svc.state if svc is not None else 'absent'}; the harness enables it on "
+                   f"its baseline {self.baseline}")
+            self.progress(f"restore: {why}")
+            if self.on_move is not None:
+                self.on_move(why)
             self.run(f"{cmds.disable_service}; {cmds.enable_service}", timeout=120)
             self.nudged_at = time.monotonic()
             return False
@@ -382,4 +389,4 @@ class _Healer:
 def _needs_enable(lab: Lab, svc: Service | None) -> bool:
     """rgmanager keeps no fail counts: a service it stopped, disabled or failed stays so until
     someone enables it (pacemaker places its resources itself once failures are cleared)."""
-    return lab.spec.stack == "rgmanager" and (svc is None or svc.state in ("stopped", "disabled", "failed"))
+    return lab.spec.stack == "rgmanager" and svc is not None and svc.state in ("stopped", "disabled", "failed")
