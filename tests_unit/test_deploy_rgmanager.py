@@ -65,7 +65,7 @@ def test_cluster_starts_on_all_nodes_together_then_the_service_on_its_preferred_
     names = [p.name for p in plan.phases]
     start = next(p for p in plan.phases if p.together)
     assert start.nodes == ("node01", "node02")
-    assert [s.command for s in start.steps] == ["service cman start && service rgmanager start"]
+    assert [s.command for s in start.steps] == ["service cman start && service rgmanager start && sync"]
     enable = plan.phases[-1]
     assert [s.command for s in enable.steps] == ["clusvcadm -e service01 -m node01h"]
     assert names.index(start.name) < names.index("wait for quorum") < names.index(enable.name)
