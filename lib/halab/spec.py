@@ -553,7 +553,7 @@ class _Reader:
                 iscsi_replacement_timeout_s=self.integer(raw.get("iscsi_replacement_timeout_s", 120),
                                                          f"{where}.iscsi_replacement_timeout_s", 0, 86400),
                 poll_interval_s=self.number(raw.get("poll_interval_s", 1.0), f"{where}.poll_interval_s", 0.05, 60),
-                dc_takeover_s=pair("dc_takeover_s") if "dc_takeover_s" in raw else (0.0, 0.0),
+                dc_takeover_s=pair("dc_takeover_s") if "dc_takeover_s" in raw else TimingProfile.dc_takeover_s,
             )
         if not out:
             raise self.fail("timing: no profile")

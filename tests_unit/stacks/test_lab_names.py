@@ -22,6 +22,17 @@ def test_clustat_owner_and_members_come_back_in_lab_names() -> None:
     assert status.local_node in (None, "node01")
 
 
+def test_the_dc_comes_back_in_lab_names() -> None:
+    """The oracle compares the DC with the lost node in lab names (dc_takeover_s)."""
+    from halab.stacks.types import ClusterStatus
+
+    spec = load_spec("seed").with_stack("rgmanager")
+    adapter = lab_adapter(spec)
+    adapter.inner = type("Inner", (), {"read_status": staticmethod(
+        lambda _t: ClusterStatus(True, (), (), dc="node02h"))})()  # type: ignore[assignment]
+    assert adapter.read_status("").dc == "node02"
+
+
 def test_a_name_the_spec_does_not_know_stays_as_printed() -> None:
     spec = load_spec("seed").with_stack("rgmanager")
     adapter = lab_adapter(spec)

@@ -298,11 +298,10 @@ class _Healer:
                 self.moved = False
                 return False  # one more look: it must stay there without the constraint
             return self.quiet()
-        if _needs_enable(self.lab, svc) and self.may_nudge():
+        if svc is not None and _needs_enable(self.lab, svc) and self.may_nudge():
             # the harness starts the service on the baseline itself: whatever follows is not the
             # cluster's own fail-back, so the history says so (the judge's RESTORE_MOVE)
-            why = (f"{self.service} {svc.state if svc is not None else 'absent'}; the harness enables it on "
-                   f"its baseline {self.baseline}")
+            why = f"{self.service} {svc.state}; the harness enables it on its baseline {self.baseline}"
             self.progress(f"restore: {why}")
             if self.on_move is not None:
                 self.on_move(why)
@@ -386,7 +385,8 @@ class _Healer:
         return self._asks_settled(cmd)
 
 
-def _needs_enable(lab: Lab, svc: Service | None) -> bool:
+def _needs_enable(lab: Lab, svc: Service) -> bool:
     """rgmanager keeps no fail counts: a service it stopped, disabled or failed stays so until
-    someone enables it (pacemaker places its resources itself once failures are cleared)."""
-    return lab.spec.stack == "rgmanager" and svc is not None and svc.state in ("stopped", "disabled", "failed")
+    someone enables it (pacemaker places its resources itself once failures are cleared). A
+    service the status does not list is not one of those: nothing is enabled for it."""
+    return lab.spec.stack == "rgmanager" and svc.state in ("stopped", "disabled", "failed")

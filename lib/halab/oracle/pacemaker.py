@@ -279,9 +279,9 @@ class _Model:
         """fence-requested, fence-done, node-rejoined for ``victim``; returns the fence-done span."""
         d = self.d
         when = "once the new membership is in (no earlier)" if node_lost else "at its next scheduler run"
-        takeover = self.dc_takeover(dr, victim) if node_lost else Span(0.0, 0.0)
-        req = dr.phase("fence-requested", requested_after + takeover, f"{why}; the DC schedules the fence {when}",
-                       wide=f"{self._spread(requested_after + takeover)}, plus the scheduler run under TCG "
+        scheduled = requested_after + (self.dc_takeover(dr, victim) if node_lost else Span(0.0, 0.0))
+        req = dr.phase("fence-requested", scheduled, f"{why}; the DC schedules the fence {when}",
+                       wide=f"{self._spread(scheduled)}, plus the scheduler run under TCG "
                             f"(tolerance {self.slack.tol('fence-requested'):g} s, docs/timing-model.md)")
         base = self.delay(victim, node_lost)
         delay = Span(base, base + d.fence_delay_max_s)

@@ -71,7 +71,7 @@ class LabNamedAdapter:
             st, members=tuple(self._member(m) for m in st.members),
             services=tuple(replace(s, owner=self.lab_name(s.owner), last_owner=self.lab_name(s.last_owner))
                            for s in st.services),
-            local_node=self.lab_name(st.local_node),
+            local_node=self.lab_name(st.local_node), dc=self.lab_name(st.dc),
             fence_history=tuple(self._fence(f) for f in st.fence_history))
 
     def read_votes(self, text: str) -> Votes:

@@ -87,7 +87,9 @@ def _quorate(summary: etree._Element) -> bool | None:
 
 def _dc(summary: etree._Element) -> str | None:
     dc = summary.find("current_dc")
-    return attr(dc, "name") or None if dc is not None and flag(dc, "present") else None
+    if dc is None or not flag(dc, "present"):
+        return None
+    return attr(dc, "name") or None
 
 
 def _cluster_name(summary: etree._Element) -> str | None:
