@@ -65,13 +65,16 @@ def test_the_way_home_counts_every_group_that_moves_with_the_service() -> None:
     """Measured live on web3 (db, then web colocated with it): the way home stops and starts both
     groups, and web may still be starting when the restore takes a busy cluster as it is."""
     from halab.faults.restore import SETTLE_S
-    from halab.scenario import RESTORE_MARGIN_S, answer_again_s, restore_budget
+    from halab.scenario import RESTORE_MARGIN_S, answer_again_s, answer_after_restore_s, restore_budget
 
     moved = _pred({"detect": Window(14.5, 38.0)}, fenced=(), services={"service01": "node02"})
     two = _cluster(("db", "web"))
     assert restore_budget(moved, two) == RESTORE_MARGIN_S + 2 * 2 * START + SETTLE_S  # type: ignore[arg-type]
     assert answer_again_s(two) == START  # type: ignore[arg-type]
     assert answer_again_s(_cluster()) == 30.0  # type: ignore[arg-type]
+    # after the restore, also a restart in place of the whole chain
+    assert answer_after_restore_s(two) == 2 * 2 * START  # type: ignore[arg-type]
+    assert answer_after_restore_s(_cluster()) == 2 * START  # type: ignore[arg-type]
 
 
 def test_the_restore_leaves_the_fail_back_to_the_cluster_until_its_latest_window() -> None:
@@ -133,3 +136,27 @@ def test_the_hold_waits_for_every_predicted_service_in_a_survivors_view() -> Non
     assert _others_placed(view("started"), pred, cluster)  # type: ignore[arg-type]
     alone = _pred({}, services={"db": "node01"})
     assert _others_placed(Timeline(), alone, cluster)  # type: ignore[arg-type]
+
+
+def test_a_service_not_answering_after_the_restore_says_what_the_client_and_the_nodes_saw() -> None:
+    """CI showed only the failure's one line ("the service answering again not seen within 30 s"):
+    it must carry the last probe's answer and where the service IP last was."""
+    import pytest
+
+    from halab.errors import LabError
+    from halab.observe.timeline import Timeline
+    from halab.scenario import _wait_answering
+
+    timeline = Timeline()
+    timeline.record("probe", None, "probe-fail", "0 192.168.7.99:8080: No route to host", t=10.0)
+    timeline.record("poll", "node01", "status", "", mounted=True, holds_ip=False, t=11.0)
+    timeline.record("poll", "node02", "status", "", mounted=False, holds_ip=False, t=11.5)
+    with pytest.raises(LabError) as err:
+        _wait_answering(_cluster(), timeline, "the service answering again", lambda _: None, 0.0)  # type: ignore[arg-type]
+    text = str(err.value)
+    assert "not seen within 0 s" in text
+    assert "last probe at 10.0 s: 0 192.168.7.99:8080: No route to host" in text
+    assert "service IP on no node at the last poll" in text
+    timeline.record("poll", "node02", "status", "", mounted=True, holds_ip=True, t=12.0)
+    with pytest.raises(LabError, match="service IP on node02 at the last poll"):
+        _wait_answering(_cluster(), timeline, "the service answering again", lambda _: None, 0.0)  # type: ignore[arg-type]
