@@ -65,7 +65,7 @@ def test_the_way_home_counts_every_group_that_moves_with_the_service() -> None:
     """Measured live on web3 (db, then web colocated with it): the way home stops and starts both
     groups, and web may still be starting when the restore takes a busy cluster as it is."""
     from halab.faults.restore import SETTLE_S
-    from halab.scenario import RESTORE_MARGIN_S, answer_again_s, answer_after_restore_s, restore_budget
+    from halab.scenario import RESTORE_MARGIN_S, answer_after_restore_s, answer_again_s, restore_budget
 
     moved = _pred({"detect": Window(14.5, 38.0)}, fenced=(), services={"service01": "node02"})
     two = _cluster(("db", "web"))

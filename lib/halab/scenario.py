@@ -470,7 +470,8 @@ def answer_after_restore_s(cluster: LiveCluster) -> float:
     came home (a stop and a start of its chain). Why: in CI on rgmanager (session 11's submission),
     the service did not answer within 30 s of a restore that had seen it started at home; the
     seed's one group takes 30-80 s to start under TCG."""
-    return max(answer_again_s(cluster), 2 * cluster.lab.spec.timing.resource_start_s[1] * len(cluster.design.restart_chain))
+    restart_s = 2 * cluster.lab.spec.timing.resource_start_s[1] * len(cluster.design.restart_chain)
+    return max(answer_again_s(cluster), restart_s)
 
 
 def fail_back_end(pred: Prediction) -> float:
