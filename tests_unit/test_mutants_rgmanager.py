@@ -25,6 +25,7 @@ from halab.observe.timeline import Timeline
 from halab.observe.verdict import Category, failed, passed
 from halab.oracle.predict import predict
 from halab.spec import LABS_DIR, LabSpec, load_spec
+from halab.stacks.rgmanager import RECONFIGURED
 from halab.stacks.types import ClusterStatus
 
 CATEGORIES = ("WRONG OUTCOME", "UNSAFE", "TOO SLOW", "TOO EARLY", "NO EVIDENCE")
@@ -263,6 +264,8 @@ class _Remote:
 
     def run(self, cmd: str, timeout: float = 60.0, check: bool = False, **_: Any) -> _Res:
         self.log.append((self.name, "run", cmd))
+        if cmd == RECONFIGURED:  # rgmanager's log: one more reconfiguration once the reload ran
+            return _Res("1" if any("version -r" in c for _, _, c in self.log) else "0")
         return _Res(next((v for k, v in self.answers.items() if k in cmd), ""))
 
 
@@ -283,14 +286,42 @@ def test_apply_installs_the_mutated_conf_everywhere_then_reloads_once() -> None:
     assert [n for n, _ in puts] == ["node01", "node02"]
     assert all(body.startswith("/etc/cluster/cluster.conf 640 ") and 'config_version="3"' in body
                and "RHCSvm01" not in body and "/dev/disk/by-path/" in body for _, body in puts)
-    runs = [(n, cmd) for n, kind, cmd in lab.log if kind == "run"]
+    runs = [(n, cmd) for n, kind, cmd in lab.log if kind == "run" and cmd not in _LOOKS]
     assert runs == [("node01", "cman_tool version -r -S"), ("node01", "sync"), ("node02", "sync")]
+    looks = [(n, cmd) for n, kind, cmd in lab.log if kind == "run" and cmd == RECONFIGURED]
+    assert looks == [("node01", RECONFIGURED), ("node02", RECONFIGURED)] * 2  # before, then once after
+
+
+_LOOKS = ("pidof rgmanager >/dev/null", RECONFIGURED)
+
+
+def test_apply_waits_for_every_rgmanager_to_finish_reconfiguring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured live (domain-unordered): a fault 19 s after the reload met an rgmanager still loading
+    its resource rules (144 s under TCG); the service's recovery waited behind it, 85 s after the
+    fence. A reconfiguration that never ends is a lab error naming the node."""
+    from halab.errors import LabError
+
+    lab = _Lab(_spec(), answers={RECONFIGURED: "4"})  # the count never grows
+
+    class _Stuck(_Remote):
+        def run(self, cmd: str, timeout: float = 60.0, check: bool = False, **_: Any) -> _Res:
+            self.log.append((self.name, "run", cmd))
+            return _Res("4" if cmd == RECONFIGURED else "")
+
+    lab.remote = lambda node: _Stuck(node, lab.log)  # type: ignore[method-assign]
+    monkeypatch.setattr(mutants.time, "sleep", lambda _s: None)
+    with pytest.raises(LabError, match="node01: rgmanager did not finish reconfiguring within 0 s"):
+        mutants._wait_rgmanager_reconfigured(lab, {"node01": 4, "node02": 4}, within_s=0.0)  # type: ignore[arg-type]
+    with pytest.raises(LabError, match="did not finish reconfiguring"):
+        mutants._wait_rgmanager_reconfigured(lab, {"node01": 4}, within_s=0.01)  # type: ignore[arg-type]
+    # a node whose rgmanager is not running (pidof fails) is not waited for
+    assert mutants._wait_rgmanager_reconfigured(lab, {}, within_s=0.0) is None  # type: ignore[arg-type]
 
 
 def test_apply_restarts_qdiskd_on_every_node_and_waits_for_it() -> None:
     lab = _Lab(_spec(), answers={"cman_tool status": "registered running"})
     mutants.apply(_mutant("master-wins-off"), lab, "node01")  # type: ignore[arg-type]
-    runs = [(n, cmd) for n, kind, cmd in lab.log if kind == "run"]
+    runs = [(n, cmd) for n, kind, cmd in lab.log if kind == "run" and cmd not in _LOOKS]
     assert runs[0] == ("node01", "cman_tool version -r -S")
     stops = [n for n, cmd in runs if "qdiskd.pid" in cmd]
     starts = [n for n, cmd in runs if cmd.startswith("qdiskd -Q")]

@@ -31,7 +31,7 @@ from halab.clusterconf.edit import Edit, apply_edits
 from halab.errors import LabError, SpecError
 from halab.lab.lab import Lab
 from halab.spec import LABS_DIR
-from halab.stacks.rgmanager import DURABLE
+from halab.stacks.rgmanager import DURABLE, RECONFIGURE_S, RECONFIGURED
 
 if TYPE_CHECKING:
     from halab.observe.verdict import Check
@@ -206,11 +206,40 @@ def apply_conf_edits(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float 
     names = [n.name for n in lab.spec.nodes]
     for node in names:
         lab.remote(node).put_text(text, CLUSTER_CONF, mode=0o640, timeout=timeout_s)
+    before = _reconfigurations(lab, names)
     for where, cmd in reload_commands(mutant):
         for node in names if where == "all" else [preferred]:
             lab.remote(node).run(cmd, timeout=timeout_s + 30.0, check=True)
+    if "cman" in mutant.reload:
+        _wait_rgmanager_reconfigured(lab, before)
     if "qdiskd" in mutant.reload:
         _wait_qdiskd_settled(lab, names)
+
+
+def _reconfigurations(lab: Lab, names: list[str]) -> dict[str, int]:
+    """How many reconfigurations each running rgmanager has finished so far (its log's count)."""
+    counts: dict[str, int] = {}
+    for node in names:
+        if lab.remote(node).run("pidof rgmanager >/dev/null", timeout=30.0).ok:
+            out = lab.remote(node).run(RECONFIGURED, timeout=30.0).stdout.split()
+            counts[node] = int(out[0]) if out and out[0].isdigit() else 0
+    return counts
+
+
+def _wait_rgmanager_reconfigured(lab: Lab, before: dict[str, int], within_s: float = RECONFIGURE_S) -> None:
+    """Until every rgmanager that ran before the reload has finished reconfiguring for it: until then
+    a node's death waits behind the reconfiguration, and the fault would measure the harness's
+    reload, not the mutated cluster (stacks.rgmanager RECONFIGURED)."""
+    deadline = time.monotonic() + within_s
+    waiting = sorted(before)
+    while waiting and time.monotonic() < deadline:
+        now = _reconfigurations(lab, waiting)
+        waiting = [n for n in waiting if n in now and now[n] <= before[n]]
+        if waiting:
+            time.sleep(2.0)
+    if waiting:
+        raise LabError(f"rgmanager did not finish reconfiguring within {within_s:.0f} s of the reload "
+                       f"(no new 'Restarting changed resources' line)", waiting[0])
 
 
 def _wait_qdiskd_settled(lab: Lab, names: list[str], within_s: float = QDISKD_SETTLE_S) -> None:

@@ -18,8 +18,8 @@ from halab.stacks.rgmanager.mkqdisk import read_mkqdisk
 from halab.stacks.rgmanager.patterns import TABLE
 from halab.stacks.types import ClusterStatus, Event, EventKind, FenceAction, Votes
 
-__all__ = ["ADAPTER", "COMMANDS", "RgmanagerAdapter", "read_clustat", "read_clustat_xml", "read_clusvcadm",
-           "read_cman_nodes", "read_cman_status", "read_mkqdisk"]
+__all__ = ["ADAPTER", "COMMANDS", "RECONFIGURED", "RECONFIGURE_S", "RgmanagerAdapter", "read_clustat",
+           "read_clustat_xml", "read_clusvcadm", "read_cman_nodes", "read_cman_status", "read_mkqdisk"]
 
 # Settled: every online member's rgmanager listens (clustat's rgmanager="1"; rgmanager 3.2 loads
 # its resource rules and agents before it listens, main.c init_resource_groups then msg_listen, so a
@@ -38,6 +38,15 @@ SETTLED = ("x=$(timeout 10 clustat -x) && printf '%s\\n' \"$x\" | grep -q '<quor
 # measured live, 1 min 56 s of CPU under TCG, past cman_tool's join timeout. The harness flushes
 # what it made the node write, so a fault meets the cluster, not the harness's pending writes.
 DURABLE = "sync"
+
+# A config reload (`cman_tool version -r`) makes every rgmanager reconfigure: it reloads its resource
+# rules (every agent's meta-data) and only then logs "Restarting changed resources." (groups.c
+# init_resource_groups). Its main loop handles one event at a time, so a node's death waits behind
+# it: measured live (the domain-unordered mutant, a fault 19 s after the reload), node02 logged
+# "Reconfiguring" at 03:08:04, "Restarting changed resources." at 03:10:28 under TCG, and began the
+# service's recovery in the same second, 85 s after the fence. RECONFIGURED counts those lines.
+RECONFIGURED = "grep -c 'Restarting changed resources' /var/log/cluster/rgmanager.log 2>/dev/null; true"
+RECONFIGURE_S = 300.0  # bound on one reconfiguration (measured: 144 s under TCG)
 
 COMMANDS = Commands(
     status="clustat -x",
