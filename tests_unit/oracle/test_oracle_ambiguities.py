@@ -114,3 +114,20 @@ def test_mgmt_cut_declares_nobody_fenced_without_cause() -> None:
     assert p.fenced == ()
     assert all(o.fenced == () for o in p.outcomes())
     assert p.services == {"service01": "node01"}
+
+
+def test_two_node_tie_break_shorter_than_the_agent_is_named_as_the_designs_risk(tmp_path: object) -> None:
+    """A delay of 8 s under fence_virsh's measured range decides the race only if the winner's agent
+    ends in time: the oracle names the outage (both fenced) without accepting it (rgmanager and
+    pacemaker alike; measured live on pacemaker: both runs ended 18 ms apart)."""
+    from pathlib import Path
+
+    from oracle_cases import DATA
+
+    text = (DATA / "two-node.conf").read_text().replace('port="RHCSvm01"/>', 'port="RHCSvm01" delay="8"/>', 1)
+    conf = Path(str(tmp_path)) / "two-node-delay.conf"
+    conf.write_text(text)
+    p = predict(with_conf(seed(), str(conf)), "heartbeat-down", "node01", stack="rgmanager")
+    assert p.fenced == ("node02h",)
+    assert all(len(o.fenced) == 1 for o in p.outcomes())  # the outage is never an accepted outcome
+    assert "risk (not an accepted outcome)" in reasons(p)

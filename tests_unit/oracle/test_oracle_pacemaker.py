@@ -265,6 +265,9 @@ def test_a_tie_break_delay_shorter_than_the_agent_is_a_named_alternative() -> No
     (alt,) = p.alternatives
     assert (alt.fenced, alt.fenced_by) == (("node01",), "node02")
     assert any("tie-break race" in line and "8 s is shorter" in line for line in alt.reasoning)
+    # measured live (session 11, 1 of 11 heartbeat-down runs): both fence_virsh runs ended 18 ms apart;
+    # the design's risk is named, never accepted
+    assert any(line.startswith("risk (not an accepted outcome)") and "both fences" in line for line in p.reasoning)
     wide = predict(with_pcmk(seed(), fence_delay_s=seed().timing.fence_agent_s[1] + 7), "heartbeat-down", "node01")
     assert wide.alternatives == ()
 

@@ -35,6 +35,16 @@ class Draft:
     def say(self, line: str) -> None:
         self.reasoning.append(line)
 
+    def say_tie_break_risk(self, gap_s: float, agent_hi_s: float) -> None:
+        """A fence delay that decides the two_node race only if the winner's agent ends within the
+        difference: name the outage the design does not exclude (never an accepted outcome).
+        Measured live (pacemaker, heartbeat-down, 1 of 11 runs): both fence_virsh runs ended 18 ms
+        apart under TCG."""
+        self.say(f"risk (not an accepted outcome): with a delay difference of {gap_s:g} s under fence_virsh's "
+                 f"{agent_hi_s:g} s, both fences may run to the end and each node switch the other off (an "
+                 "outage); a run where both are fenced fails as WRONG OUTCOME: the design's tie-break is "
+                 "too short for this host, which is the design's finding, not the harness's")
+
     def phase(self, name: str, span: Span, why: str, wide: str = "") -> Span:
         """Record a phase: the span gets this phase's tolerance on its latest bound; ``wide`` says
         which range makes the window wide, should it exceed ``width_bound``."""

@@ -474,6 +474,8 @@ class _Model:
                f"(pcmk_delay_base, priority-fencing-delay), that of {loser} {self.delay(loser, True):g} s; "
                "this holds if fence_virsh's off step ends within the difference"
                if can[loser] else f"{winner} wins: {loser} has no fence path")
+        if close:
+            dr.say_tie_break_risk(gap, agent_hi)
         main = self.race_outcome(dr, winner, loser)
         if reversed_dr is None:
             return self.done(main)

@@ -556,6 +556,8 @@ class _Rg:
                 f"fence_virsh delay= on the device fencing {', '.join(win)} ({max(da, db):g} s) lets "
                 f"{', '.join(win)} win"
             )
+            if abs(da - db) < self.agent().hi:
+                dr.say_tie_break_risk(abs(da - db), self.agent().hi)
             self.fence(dr, win, lose, after, f"{', '.join(win)} fences first")
             return self.done(dr)
         first, second, both = dr.copy(), dr.copy(), dr
