@@ -31,6 +31,7 @@ from halab.observe.judge import (
 from halab.observe.timeline import Timeline
 from halab.observe.verdict import Category, Verdict
 from halab.oracle import Prediction, Window
+from halab.oracle.draft import TIE_BREAK_RISK
 from halab.oracle.model import BLOCKED
 from halab.stacks.types import ClusterStatus, FenceAction, Member, Service
 
@@ -183,6 +184,11 @@ def test_a_double_fence_the_host_fence_path_saw_is_a_wrong_outcome_naming_both()
     cat, msg = check(v, FENCED)
     assert cat is Category.WRONG_OUTCOME
     assert msg == "WRONG OUTCOME: expected fenced ['node02'], observed ['node01', 'node02']"
+    # where the prediction named the tie-break's risk, the failure says this is that risk come true
+    risky = replace(prediction(), reasoning=(f"{TIE_BREAK_RISK} 8 s under fence_virsh's 53 s, ...",))
+    _, msg = check(judge(tl, risky, evidence(fence_history=None)), FENCED)
+    assert msg.endswith("observed ['node01', 'node02'] (each switched the other off: the tie-break risk "
+                        "the prediction names)")
 
 
 def test_a_fence_off_before_t0_or_after_the_heal_does_not_count() -> None:

@@ -19,6 +19,7 @@ from halab.observe.poller import POLL_CONNECT_TIMEOUT_S, POLL_TIMEOUT_S
 from halab.observe.timeline import Observation, PhaseResult, Timeline
 from halab.observe.verdict import Category, Check, HostLag, Verdict, failed, passed
 from halab.oracle import Prediction
+from halab.oracle.draft import TIE_BREAK_RISK
 from halab.oracle.model import BLOCKED, FAILED, HARNESS_PHASES, Premise
 from halab.stacks.types import ClusterStatus, EventKind, FenceAction
 
@@ -654,8 +655,11 @@ def fenced_check(h: History, pred: Prediction) -> tuple[Check, tuple[str, ...]]:
     want = tuple(sorted(pred.fenced))
     if got == want:
         return passed(name, "outcome", f"fenced {list(got) or 'nobody'}"), got
+    why = ""
+    if len(got) > 1 and set(want) < set(got) and any(line.startswith(TIE_BREAK_RISK) for line in pred.reasoning):
+        why = " (each switched the other off: the tie-break risk the prediction names)"
     return failed(name, "outcome", C.WRONG_OUTCOME,
-                  f"expected fenced {list(want) or 'nobody'}, observed {list(got) or 'nobody'}"), got
+                  f"expected fenced {list(want) or 'nobody'}, observed {list(got) or 'nobody'}{why}"), got
 
 
 def _this_run(ev: Evidence) -> tuple[FenceAction, ...]:

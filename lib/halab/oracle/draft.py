@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from halab.oracle.model import Prediction, Premise, ServicePlace, Window
 from halab.oracle.timeline import Slack, Span
 
+TIE_BREAK_RISK = "risk (not an accepted outcome): with a delay difference of"  # read by the judge's fenced check
+
 
 @dataclass
 class Draft:
@@ -40,7 +42,7 @@ class Draft:
         difference: name the outage the design does not exclude (never an accepted outcome).
         Measured live (pacemaker, heartbeat-down, 1 of 11 runs): both fence_virsh runs ended 18 ms
         apart under TCG."""
-        self.say(f"risk (not an accepted outcome): with a delay difference of {gap_s:g} s under fence_virsh's "
+        self.say(f"{TIE_BREAK_RISK} {gap_s:g} s under fence_virsh's "
                  f"{agent_hi_s:g} s, both fences may run to the end and each node switch the other off (an "
                  "outage); a run where both are fenced fails as WRONG OUTCOME: the design's tie-break is "
                  "too short for this host, which is the design's finding, not the harness's")
