@@ -101,6 +101,7 @@ class FaultRun:
     wall_s: float = 0.0
     cluster_s: float = 0.0  # fault to healthy, as the cluster took it
     evidence: Evidence | None = None
+    offsets_before: dict[str, nodelogs.Offset] = field(default_factory=dict)  # each node's clock, before the fault
 
 
 def target_for(cluster: LiveCluster, status: ClusterStatus, role: str) -> str:
@@ -207,6 +208,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     code, body = http(lab.paths.netns, d.service_ip, d.app_port, "POST", f"/{run.record}")
     if code != 200:
         raise LabError(f"could not write the record before the fault: {code} {body.strip()[:80]}", "precondition")
+    run.offsets_before = nodelogs.offsets(lab, [n.name for n in spec.nodes])
     observers = _observers(cluster, timeline)
     started_wall = time.monotonic()
     for obs in observers:
@@ -290,21 +292,26 @@ def _mark_effect(timeline: Timeline, target: str, progress: Progress,
     progress(f"fault in place {took:.2f} s after t0 (the injection's round trip)")
 
 
-def _record_effect(timeline: Timeline, target: str, logs: Sequence[nodelogs.NodeLog]) -> None:
+def _record_effect(timeline: Timeline, target: str, logs: Sequence[nodelogs.NodeLog],
+                   offset_before: nodelogs.Offset | None = None) -> None:
     """When the fault took effect, on host time, once the target's clock offset is measured: between
     its clock before and after the in-guest command, minus the offset (widened by the offset's
-    error), kept between t0 and the command's return. Nothing when there is no node clock or no
-    offset: the judge then takes the whole span from t0 to the return."""
+    error), kept between t0 and the command's return. The offset measured before the fault when
+    there is one (the command ran on that clock; a fenced target comes back with another), else
+    the one its logs were read with. Nothing when there is no node clock or no offset: the judge
+    then takes the whole span from t0 to the return."""
     returned = next((o for o in timeline.items() if o.source == HARNESS and o.kind == INJECTED
                      and o.node == target and o.detail.startswith("node clock ")), None)
     log = next((lg for lg in logs if lg.node == target and lg.offset_s is not None), None)
-    if returned is None or log is None or log.offset_s is None or timeline.t0_wall is None:
+    offset = offset_before or (None if log is None or log.offset_s is None else (log.offset_s, log.offset_err_s))
+    if returned is None or offset is None or timeline.t0_wall is None:
         return
+    (off, err), t0 = offset, timeline.t0_wall
     before, _, after = returned.detail.removeprefix("node clock ").partition(" .. ")
-    lo = _clamp(float(before) - log.offset_s - log.offset_err_s, timeline.t0_wall, timeline.t0_wall + returned.t)
-    hi = _clamp(float(after) - log.offset_s + log.offset_err_s, lo, timeline.t0_wall + returned.t)
-    timeline.record(HARNESS, target, EFFECT, f"{target}'s clock around the command, offset {log.offset_s:+.3f} s "
-                    f"+- {log.offset_err_s:.2f}", t=timeline.at_wall((lo + hi) / 2), uncertainty=(hi - lo) / 2)
+    lo = _clamp(float(before) - off - err, t0, t0 + returned.t)
+    hi = _clamp(float(after) - off + err, lo, t0 + returned.t)
+    timeline.record(HARNESS, target, EFFECT, f"{target}'s clock around the command, offset {off:+.3f} s "
+                    f"+- {err:.2f}", t=timeline.at_wall((lo + hi) / 2), uncertainty=(hi - lo) / 2)
 
 
 def _record_fence_path(timeline: Timeline, spec: LabSpec, text: str) -> None:
@@ -346,9 +353,9 @@ def _collect_and_restore(cluster: LiveCluster, run: FaultRun, progress: Progress
     run.logs = [nodelogs.collect(lab, cluster.adapter, n.name, since) for n in lab.spec.nodes]
     run.fence_path_log = nodelogs.fence_path(fencessh.fence_log(lab.paths), since)
     _record_fence_path(timeline, lab.spec, run.fence_path_log)
-    _record_effect(timeline, run.target, run.logs)
+    _record_effect(timeline, run.target, run.logs, run.offsets_before.get(run.target))
     for log in run.logs:
-        nodelogs.add_to_timeline(timeline, log)
+        nodelogs.add_to_timeline(timeline, log, run.offsets_before.get(log.node))
         timeline.record(HARNESS, log.node, LOGS, "read" if log.offset_s is not None else log.error[:200])
     within = restore_budget(pred, cluster, way_home=cold)
     timeline.record(HARNESS, None, RESTORE, "snapshot" if cluster.saved is not None else "")
