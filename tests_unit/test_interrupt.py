@@ -195,6 +195,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
     monkeypatch.setattr(scenario, "prediction_in_lab_names", lambda pred, _spec: pred)
     monkeypatch.setattr(scenario, "_text_status", lambda _c: "")
     monkeypatch.setattr(scenario, "http", lambda *_a, **_k: (200, ""))
+    monkeypatch.setattr(scenario.nodelogs, "offsets", lambda *_a, **_k: {})  # no node clocks here
     for name in ("StatusPoller", "LifecycleWatcher", "ServiceProbe", "HostSampler"):
         monkeypatch.setattr(scenario, name, lambda *_a, **_k: Observer())
     monkeypatch.setattr(scenario, "injected", lambda *_a, **_k: contextlib.nullcontext())
