@@ -292,7 +292,7 @@ def test_apply_installs_the_mutated_conf_everywhere_then_reloads_once() -> None:
     assert looks == [("node01", RECONFIGURED), ("node02", RECONFIGURED)] * 2  # before, then once after
 
 
-_LOOKS = ("pidof rgmanager >/dev/null", RECONFIGURED)
+_LOOKS = (RECONFIGURED,)
 
 
 def test_apply_waits_for_every_rgmanager_to_finish_reconfiguring(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -314,7 +314,7 @@ def test_apply_waits_for_every_rgmanager_to_finish_reconfiguring(monkeypatch: py
         mutants._wait_rgmanager_reconfigured(lab, {"node01": 4, "node02": 4}, within_s=0.0)  # type: ignore[arg-type]
     with pytest.raises(LabError, match="did not finish reconfiguring"):
         mutants._wait_rgmanager_reconfigured(lab, {"node01": 4}, within_s=0.01)  # type: ignore[arg-type]
-    # a node whose rgmanager is not running (pidof fails) is not waited for
+    # nothing to wait for when no rgmanager ran before the reload
     assert mutants._wait_rgmanager_reconfigured(lab, {}, within_s=0.0) is None  # type: ignore[arg-type]
 
 
@@ -404,3 +404,16 @@ def test_a_missing_fail_back_without_the_failover_is_not_the_unordered_domain() 
     not_back = (*moved[:3], failed("harness-driven phase node-rejoined", "harness phase", Category.TOO_SLOW,
                                    "node-rejoined never observed"))
     assert m.unmet(not_back) == ["harness-driven phase node-rejoined: TOO SLOW: node-rejoined never observed"]
+
+
+def test_a_node_without_rgmanager_gives_no_count() -> None:
+    """RECONFIGURED prints nothing where rgmanager does not run: that node is not waited for."""
+    lab = _Lab(_spec())
+
+    class _Counts(_Remote):
+        def run(self, cmd: str, timeout: float = 60.0, check: bool = False, **_: Any) -> _Res:
+            self.log.append((self.name, "run", cmd))
+            return _Res("" if self.name == "node02" else "3")
+
+    lab.remote = lambda node: _Counts(node, lab.log)  # type: ignore[method-assign]
+    assert mutants._reconfigurations(lab, ["node01", "node02"]) == {"node01": 3}  # type: ignore[arg-type]

@@ -556,8 +556,9 @@ class _Rg:
                 f"fence_virsh delay= on the device fencing {', '.join(win)} ({max(da, db):g} s) lets "
                 f"{', '.join(win)} win"
             )
-            if abs(da - db) < self.agent().hi:
-                dr.say_tie_break_risk(abs(da - db), self.agent().hi)
+            gap, agent_hi = abs(da - db), self.agent().hi
+            if gap < agent_hi:
+                dr.say_tie_break_risk(gap, agent_hi)
             self.fence(dr, win, lose, after, f"{', '.join(win)} fences first")
             return self.done(dr)
         first, second, both = dr.copy(), dr.copy(), dr
