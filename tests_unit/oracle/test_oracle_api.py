@@ -149,8 +149,9 @@ def test_cli_owner_and_timing(capsys: pytest.CaptureFixture[str]) -> None:
     )
     j = json.loads(capsys.readouterr().out)
     assert j["services"] == {"service01": "node01"}
-    # fast profile: token 5 s, less one token hold, less the 0.5 s clock residue
-    assert j["windows"]["detect"][0] == pytest.approx(5.0 * (1 - 0.8 / 4.2) - 0.5, abs=1e-3)
+    # fast profile: token 5 s, less one token hold and the measured ring pass (0.7 s), less the
+    # 0.5 s clock residue
+    assert j["windows"]["detect"][0] == pytest.approx(5.0 * (1 - 0.8 / 4.2) - 0.7 - 0.5, abs=1e-3)
 
 
 def test_cli_lab_path(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,13 +28,13 @@ def corosync3_consensus_ms(token_eff_ms: int) -> int:
     return round(1.2 * token_eff_ms)
 
 
-def membership_change(token_ms: float, consensus_ms: float) -> Span:
+def membership_change(token_ms: float, consensus_ms: float, ring_pass_s: float = 0.0) -> Span:
     """Token loss (T − hold .. T after the fault, see ``token_loss``), consensus C, then the new
     ring forms (C v1.4.7 exec/totemsrp.c:1568-1581, 1895-1928). The early edge matters: the last
     token may have come one hold before the fault, and everything that follows the new membership
     (fence request, fence, take-over) can be that much early too (measured live: fence requested
     at 43.24 s against T + C = 44 s)."""
-    return token_loss(token_ms) + (consensus_ms / 1000.0) + TOTEM_FORM_S
+    return token_loss(token_ms, ring_pass_s) + (consensus_ms / 1000.0) + TOTEM_FORM_S
 
 
 TOKEN_RETRANSMITS_BEFORE_LOSS = 4  # C totemconfig.c:69 (v1.x) / :68-76 (3.1.10); cman does not set it
@@ -47,12 +47,14 @@ def token_hold_ms(token_ms: float, retransmits: int = TOKEN_RETRANSMITS_BEFORE_L
     return 0.8 * token_ms / (retransmits + 0.2)
 
 
-def token_loss(token_ms: float) -> Span:
+def token_loss(token_ms: float, ring_pass_s: float = 0.0) -> Span:
     """`A processor failed` is logged T after the *last token received* (C v1.4.7
     exec/totemsrp.c:1568-1581). On an idle ring that token may have arrived up to one token hold
-    before the fault, so the loss is declared between T − hold and T after it (measured here:
-    0.64–0.76 s early with T = 5 s, hold 0.95 s)."""
-    return Span(max(0.0, (token_ms - token_hold_ms(token_ms)) / 1000.0), token_ms / 1000.0)
+    (at the representative) plus one pass round the rest of the ring before the fault, so the loss
+    is declared between T − hold − pass and T after it. The pass is not configured: it is measured
+    (timing profile ``ring_pass_s``; under TCG with T = 5 s, hold 0.95 s, losses came up to 1.5 s
+    early)."""
+    return Span(max(0.0, (token_ms - token_hold_ms(token_ms)) / 1000.0 - ring_pass_s), token_ms / 1000.0)
 
 
 # --- cman / corosync 1.x (rgmanager stack) ----------------------------------------------------

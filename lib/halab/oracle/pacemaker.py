@@ -246,11 +246,12 @@ class _Model:
         d = self.d
         dr.say(f"corosync 3: token T = {d.token_ms} ms (timing token + (n-2)·650 for n>2), "
                f"consensus C = {d.consensus_ms} ms (1.2·T unless set)")
-        lost = f.token_loss(d.token_ms)
-        formed = f.membership_change(d.token_ms, d.consensus_ms)
+        lost = f.token_loss(d.token_ms, d.timing.ring_pass_s)
+        formed = f.membership_change(d.token_ms, d.consensus_ms, d.timing.ring_pass_s)
         return dr.phase("detect", Span(lost.lo, formed.hi),
-                        f"token loss at T − token hold .. T = {lost.label()} (the last token may have come one "
-                        f"hold before the fault), new membership at token loss + C + ε = {formed.label()}",
+                        f"token loss at T − token hold − ring pass .. T = {lost.label()} (the last token may have "
+                        f"come one hold and one pass round the ring before the fault; ring pass "
+                        f"{d.timing.ring_pass_s:g} s, timing profile ring_pass_s, measured), new membership at token loss + C + ε = {formed.label()}",
                         wide=f"the first sign is the token loss in a node's log (from T − hold) or only the new "
                              f"membership a poll shows (C = {d.consensus_ms / 1000:g} s later), whichever evidence "
                              "comes first")
@@ -408,7 +409,7 @@ class _Model:
             dr.services[self.d.service] = FAILED
             return
         fencer = survivors[0] if len(survivors) == 1 else None
-        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms).lo, detect.hi)
+        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms, self.d.timing.ring_pass_s).lo, detect.hi)
         done = self.fence_chain(dr, after, self.target, fencer, f"{self.target} left the membership")
         if self.owner == self.target:
             self.take_over(dr, done, survivors,
@@ -494,7 +495,7 @@ class _Model:
 
     def race_outcome(self, dr: Draft, winner: str, loser: str) -> Draft:
         detect = self.membership(dr)
-        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms).lo, detect.hi)
+        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms, self.d.timing.ring_pass_s).lo, detect.hi)
         done = self.fence_chain(dr, after, loser, winner, f"{winner} (quorate, two_node) fences {loser}")
         if self.owner == loser:
             self.take_over(dr, done, (winner,), "the group starts on the winner after the fence is confirmed")

@@ -235,8 +235,8 @@ class _Rg:
 
     def membership(self, totem_gone: Span) -> tuple[Span, Span]:
         """(token loss, new membership) after the target's totem traffic stops."""
-        lost = totem_gone + f.token_loss(self.d.token_ms)
-        formed = totem_gone + f.membership_change(self.d.token_ms, self.d.consensus_ms)
+        lost = totem_gone + f.token_loss(self.d.token_ms, self.d.timing.ring_pass_s)
+        formed = totem_gone + f.membership_change(self.d.token_ms, self.d.consensus_ms, self.d.timing.ring_pass_s)
         return lost, formed
 
     def qdisk_vote(
