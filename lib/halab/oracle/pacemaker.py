@@ -251,8 +251,9 @@ class _Model:
         return dr.phase("detect", Span(lost.lo, formed.hi),
                         f"token loss at T − token hold − ring pass .. T = {lost.label()} (the last token may have "
                         f"come one hold and one pass round the ring before the fault; ring pass "
-                        f"{d.timing.ring_pass_s:g} s, timing profile ring_pass_s, measured), new membership at token loss + C + ε = {formed.label()}",
-                        wide=f"the first sign is the token loss in a node's log (from T − hold) or only the new "
+                        f"{d.timing.ring_pass_s:g} s, timing profile ring_pass_s, measured), new membership at "
+                        f"token loss + C + ε = {formed.label()}",
+                        wide=f"the first sign is the token loss in a node's log (from T − hold − pass) or only the new "
                              f"membership a poll shows (C = {d.consensus_ms / 1000:g} s later), whichever evidence "
                              "comes first")
 
