@@ -338,7 +338,7 @@ def _record(run: FaultRun, lab: Lab, history: Path) -> None:
     if run.judgement is None:
         return
     spec = lab.spec
-    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind)
+    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind, run.target)
     phase_records.append(history, phase_records.run_records(key, run.judgement, History.of(run.timeline).restore))
 
 

@@ -38,7 +38,8 @@ def test_a_run_gives_one_record_per_phase_and_per_interval() -> None:
     recs = run_records(KEY, verdict(11.0, 19.5), restore_at=60.0, when=1.0)
     phases = [r for r in recs if "phase" in r]
     assert [r["phase"] for r in phases] == ["fence-requested", "fence-done", "node-rejoined"]
-    assert phases[0] == {"time": 1.0, "fault": "suspend", "role": "standby", "stack": "pacemaker",
+    assert phases[0] == {"time": 1.0, "run_id": "01-01 00:00:01", "target": "",
+                         "fault": "suspend", "role": "standby", "stack": "pacemaker",
                          "profile": "fast", "accel": "tcg", "host_lag_s": 0.1, "starved": False, "effect_s": [0.0, 0.0],
                          "phase": "fence-requested", "driven": "cluster", "measured_s": 11.0,
                          "window_s": [9.0, 20.0], "verdict": "ok"}

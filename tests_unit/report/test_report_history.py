@@ -192,3 +192,41 @@ def test_merge_writes_each_record_once_and_reads_back_the_same(tmp_path: Path,
     assert main(["table", str(store)]) == 0
     assert "n3" in capsys.readouterr().out
     assert main(["merge"]) == 2
+
+
+def test_what_the_suite_writes_is_what_the_trend_reads(tmp_path: Path) -> None:
+    """The writer (observe/records.py) and this reader share one schema: a run's phases come back
+    with their target, profile and window; its interval records are passed over, not counted."""
+    from halab.observe.records import RunKey, append, run_records
+    from halab.observe.timeline import PhaseResult
+    from halab.observe.verdict import Verdict
+    from halab.oracle import Prediction
+
+    pred = Prediction("pacemaker", "suspend", "node02", ("node02",), "node01", (), {"s": "node01"}, True,
+                      ("node01",), {}, ())
+    phases = (PhaseResult("fence-requested", 11.0, 9.0, 20.0), PhaseResult("fence-done", 19.5, 12.0, 45.0))
+    key = RunKey("suspend", "standby", "pacemaker", "fast", "tcg", "node02")
+    path = tmp_path / "phase-history.jsonl"
+    append(path, run_records(key, Verdict(pred, (), phases, ("node02",), "node01"), restore_at=60.0, when=1.0))
+    append(path, run_records(key, Verdict(pred, (), phases, ("node02",), "node01"), restore_at=60.0, when=2.0))
+    history = read_history([path])
+    assert history.skipped == 0
+    assert len(history.records) == 4
+    assert len({r.run_id for r in history.records}) == 2
+    first = next(r for r in history.records if r.phase == "fence-requested")
+    assert (first.fault, first.target, first.role, first.timing, first.phase) == \
+        ("suspend", "node02", "standby", "fast", "fence-requested")
+    assert (first.measured_s, first.earliest_s, first.latest_s) == (11.0, 9.0, 20.0)
+    runs, series = trend(history, "suspend", "standby")
+    assert len(runs) == 2
+    assert series
+
+
+def test_records_written_before_run_ids_take_their_run_from_their_time(tmp_path: Path) -> None:
+    old = {"accel": "tcg", "driven": "cluster", "fault": "suspend", "measured_s": 4.5, "phase": "detect",
+           "profile": "fast", "role": "owner", "stack": "pacemaker", "time": 1796055843.049, "verdict": "ok",
+           "window_s": [3.55, 14.2]}
+    history = read_history([_write(tmp_path / "h.jsonl", [old, {**old, "phase": "fence-done"}])])
+    assert history.skipped == 0
+    assert {r.run_id for r in history.records} == {"11-30 16:24:03"}
+    assert history.records[0].earliest_s == 3.55

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,22 @@ class RunKey:
     stack: str
     profile: str
     accel: str
+    target: str = ""  # the node the fault hit (the report's trend names it)
+
+
+def run_stamp(epoch: float) -> str:
+    """A run's id as the suite writes it and the trend's column title: when it was judged (UTC, to
+    the second); runs are minutes apart, and the records of one run share it."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%m-%d %H:%M:%S")
 
 
 def run_records(key: RunKey, verdict: Verdict, restore_at: float | None,
                 when: float | None = None) -> list[dict[str, Any]]:
-    """One record per judged phase and per interval both of whose ends were measured."""
-    base = {"time": round(when if when is not None else time.time(), 3), "fault": key.fault, "role": key.role,
+    """One record per judged phase and per interval both of whose ends were measured; the records of
+    one run share a ``run_id`` (the report's trend reads one point per run and phase from them)."""
+    at_time = round(when if when is not None else time.time(), 3)
+    base = {"time": at_time, "run_id": run_stamp(at_time),
+            "fault": key.fault, "role": key.role, "target": key.target,
             "stack": key.stack, "profile": key.profile, "accel": key.accel,
             "host_lag_s": verdict.host.lag_s if verdict.host else None,
             "starved": bool(verdict.host and verdict.host.starved), "effect_s": list(verdict.effect_s)}

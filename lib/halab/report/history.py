@@ -1,8 +1,9 @@
 """Each phase time per fault over runs: the reader of reports/phase-history.jsonl and its trend.
 
-The failover suite appends one JSON object per phase per run to the phase record file (keys
-fault, target, role, stack, timing, accel, phase, measured_s, earliest_s, latest_s, verdict,
-run_id, time). Allure's own history shows pass rate and each test's duration over runs; what it
+The failover suite appends one JSON object per phase per run to the phase record file (written
+by halab.observe.records: keys fault, target, role, stack, profile, accel, phase, measured_s,
+window_s, verdict, run_id, time; interval records beside them are bench/'s and are passed over).
+Allure's own history shows pass rate and each test's duration over runs; what it
 cannot show is *which phase* got slower: this module reads the records (several files, e.g. one
 per shard, merged and de-duplicated), keeps the last runs, and renders a table and a picture per
 fault and target role, attached to that fault's tests in the report and written beside it.
@@ -26,6 +27,8 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from halab.observe.records import run_stamp
 
 PHASE_HISTORY = "phase-history.jsonl"
 LAST_RUNS = 10
@@ -86,19 +89,38 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
+def _judged_window(raw: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The judged window: ``window_s`` as the suite writes it (observe/records.py), or the older
+    ``earliest_s``/``latest_s`` pair."""
+    window = raw.get("window_s")
+    if isinstance(window, list) and len(window) == 2:
+        return _seconds(window[0]), _seconds(window[1])
+    return _seconds(raw.get("earliest_s")), _seconds(raw.get("latest_s"))
+
+
 def parse_record(raw: Mapping[str, Any]) -> PhaseRecord | None:
-    """A record from one decoded line, or None when a required key is missing or unusable."""
+    """A phase record from one decoded line as observe/records.py writes it, or None when a required
+    key is missing or unusable. A record without ``run_id`` (written before it existed) takes its
+    run from its time: the records of one run share it."""
     when = _epoch(raw.get("time"))
-    needed = ("fault", "phase", "run_id")
-    if when is None or any(not isinstance(raw.get(k), str) or not raw.get(k) for k in needed):
+    if when is None or any(not isinstance(raw.get(k), str) or not raw.get(k) for k in ("fault", "phase")):
         return None
+    given = raw.get("run_id")
+    run_id = given if isinstance(given, str) and given else run_stamp(when)
 
     def text(key: str) -> str:
         return str(raw.get(key) or "")
 
-    return PhaseRecord(text("fault"), text("target"), text("role"), text("stack"), text("timing"), text("accel"),
-                       text("phase"), _seconds(raw.get("measured_s")), _seconds(raw.get("earliest_s")),
-                       _seconds(raw.get("latest_s")), text("verdict"), text("run_id"), when)
+    earliest, latest = _judged_window(raw)
+    return PhaseRecord(text("fault"), text("target"), text("role"), text("stack"), text("timing") or text("profile"),
+                       text("accel"), text("phase"), _seconds(raw.get("measured_s")), earliest, latest,
+                       text("verdict"), str(run_id), when)
+
+
+def _is_interval(raw: Any) -> bool:
+    """An interval record (fence agent run, group start, ...: bench/'s input) is not a phase record;
+    it is neither read nor counted as a bad line."""
+    return isinstance(raw, dict) and "interval" in raw and "phase" not in raw
 
 
 def read_history(paths: Iterable[Path]) -> PhaseHistory:
@@ -117,6 +139,8 @@ def read_history(paths: Iterable[Path]) -> PhaseHistory:
                 raw = json.loads(line)
             except json.JSONDecodeError:
                 skipped += 1
+                continue
+            if _is_interval(raw):
                 continue
             record = parse_record(raw) if isinstance(raw, dict) else None
             if record is None:
@@ -213,7 +237,7 @@ def render_png(history: PhaseHistory, path: Path, fault: str | None = None, role
         if latest is not None and latest.earliest_s is not None and latest.latest_s is not None:
             ax.axhspan(latest.earliest_s, latest.latest_s, color=line.get_color(), alpha=0.08)
     ax.set_xticks(xs)
-    ax.set_xticklabels([run[-12:] for run in runs], rotation=30, ha="right", fontsize=7)
+    ax.set_xticklabels(runs, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("seconds from fault start")
     title = " / ".join(x for x in (fault, role) if x) or "all faults"
     ax.set_title(f"phase times over the last {len(runs)} run(s): {title}  (x = judged outside its window)",
