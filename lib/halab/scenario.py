@@ -260,6 +260,16 @@ class RestoreFailed(LabError):
         self.run = run
 
 
+def verdict_over_restore(err: RestoreFailed) -> str:
+    """The test's failure text when the restore failed after a run whose verdict had failed: the
+    verdict first (its category is the test's), the restore's failure after it; "" when the verdict
+    held (the run then ends as the harness error)."""
+    verdict = err.run.judgement
+    if verdict is None or verdict.ok:
+        return ""
+    return f"{verdict.message()}\n(then the restore failed: {err})"
+
+
 Observer = StatusPoller | LifecycleWatcher | ServiceProbe | HostSampler
 
 

@@ -716,6 +716,32 @@ def test_a_start_elsewhere_is_no_evidence_when_the_old_owner_cannot_be_seen() ->
     assert "cannot be told" in msg
 
 
+def test_an_owner_whose_stack_died_still_holding_the_lun_is_not_stopped() -> None:
+    """kill -9 of the owner's stack: its own status says "not running" while the data LUN is still
+    mounted there; a start elsewhere then is unsafe, not "after the owner stopped"."""
+    tl = issue_timeline(start_on_node02=60.0, fence_off=80.0)
+    for t in (40.0, 50.0):
+        tl.record("poll", "node01", "status", status=status(BOTH, None, "stopped", running=False), mounted=True, t=t)
+    pred = prediction(target="node01", fenced=("node01",), fenced_by="node02", services={SVC: "node02"},
+                      members_after=("node02",), windows={})
+    ev = evidence(fence_history=(fenced_by("node01", "node02", 80.0),))
+    cat, msg = check(judge(tl, pred, ev), START)
+    assert cat is Category.UNSAFE, msg
+    tl.record("poll", "node01", "status", status=status(BOTH, None, "stopped", running=False), mounted=False, t=55.0)
+    cat, msg = check(judge(tl, pred, ev), START)
+    assert cat is None, msg
+    assert "poll on node01" in msg
+
+
+def test_quorum_unknown_in_the_last_status_is_no_evidence() -> None:
+    tl = timeline()
+    tl.record("poll", "node01", "status", status=replace(status(("node01",), "node01"), quorate=None), mounted=True,
+              t=29.9)
+    cat, msg = check(judge(tl, prediction(), evidence()), "quorum")
+    assert cat is Category.NO_EVIDENCE
+    assert "did not say" in msg
+
+
 def test_a_start_elsewhere_without_a_known_owner_is_no_evidence() -> None:
     ev = evidence(baseline=status(BOTH, None, "stopped"))
     assert check(judge(timeline(), prediction(), ev), START)[0] is Category.NO_EVIDENCE
@@ -1007,3 +1033,23 @@ def test_a_second_service_is_judged_where_it_ended(web_owner: str | None, listed
     pred = prediction(services={SVC: "node01", "web": "node01"})
     cat, msg = check(judge(_two_services(web_owner, listed=listed), pred, evidence()), "service placement: web")
     assert cat is category, msg
+
+
+def test_a_failed_verdict_outranks_the_restore_failing_after_it() -> None:
+    """The restore failing after an UNSAFE run must not turn the test into a harness error: the
+    verdict's headline comes first (Allure's categories match on it), the restore's failure after."""
+    from halab.errors import LabError
+    from halab.scenario import FaultRun, RestoreFailed, verdict_over_restore
+
+    unsafe = judge(issue_timeline(start_on_node02=79.0, fence_off=80.0),
+                   prediction(target="node01", fenced=("node01",), fenced_by="node02", services={SVC: "node02"},
+                              members_after=("node02",), windows={}),
+                   evidence(fence_history=(fenced_by("node01", "node02", 80.0),)))
+    run = FaultRun("suspend", "node01", "owner", unsafe.prediction, Timeline())
+    err = RestoreFailed(LabError("node01 did not come back within 120 s", "restore"), replace(run, judgement=unsafe))
+    text = verdict_over_restore(err)
+    assert text.startswith("UNSAFE: ")
+    assert text.endswith("(then the restore failed: restore: node01 did not come back within 120 s)")
+    held = judge(timeline(), prediction(), evidence())
+    assert held.ok
+    assert verdict_over_restore(RestoreFailed(LabError("x", "restore"), replace(run, judgement=held))) == ""

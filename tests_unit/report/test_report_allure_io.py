@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -84,6 +85,15 @@ def test_record_verdict_renders_the_judges_verdict_one_step_per_check(allure_spy
     assert str(blind) == "NO EVIDENCE: the records could not be read back after the fault"
     assert allure_spy.step_errors["safety: never two owners: ok"] is None
     assert "service-started at 80.25 s" in allure_spy.body("phase service-started: evidence")
+
+
+def test_a_starved_hosts_phase_step_says_inconclusive_not_too_late(allure_spy: AllureSpy) -> None:
+    """The step title renders the judge's word: a phase miss on a starved host is not "too late"."""
+    v = verdict()
+    checks = tuple(replace(c, category=Category.INCONCLUSIVE, message="INCONCLUSIVE: host starved, not judged")
+                   if c.name == "phase service-started" else c for c in v.checks)
+    record_verdict(replace(v, checks=checks))
+    assert "service-started at 80.2 s (window 20.0–70.0 s): inconclusive (host starved)" in allure_spy.steps
 
 
 def test_status_text_of_parsed_raw_and_missing_status() -> None:

@@ -587,17 +587,20 @@ def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[f
 
 
 def _owner_gone(h: History, owner: str, ev: Evidence, before: float) -> tuple[float, str] | None:
-    """When the old owner was first switched off (fenced/reset) or seen by itself not running it."""
+    """When the old owner was first switched off (fenced/reset) or seen by itself not running it:
+    its own status saying so, with neither the data LUN mounted nor the service IP on it (a killed
+    stack daemon leaves both in place, and its status still says "not running")."""
     off = resets(h, before)
-    if owner in off:
-        return off[owner], f"libvirt: {owner} switched off (fence) at {off[owner]:.2f} s"
-    for o in h.polls(0.0, before):
+    fenced = (off[owner], f"libvirt: {owner} switched off (fence) at {off[owner]:.2f} s") if owner in off else None
+    for o in h.polls(0.0, fenced[0] if fenced else before):
         if o.node != owner or o.status is None:
             continue
+        if o.mounted or o.holds_ip:
+            continue  # whatever its status says, it still holds the data LUN or the service IP
         svc = o.status.service(ev.service)
         if not o.status.running or svc is None or svc.state != "started" or svc.owner != owner:
             return o.t, f"poll on {owner}: {_svc_text(o.status, ev.service)} at {o.t:.2f} s"
-    return None
+    return fenced
 
 
 def start_after_fence(h: History, ev: Evidence) -> Check:
@@ -815,8 +818,12 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
                              f"expected {ev.service} on {'/'.join(allowed)}, observed {_svc_text(final, ev.service)}"))
     checks += [_other_placement(final, pred, svc) for svc in pred.services if svc != ev.service]
     q = final.quorate
-    checks.append(passed("quorum", "outcome", f"quorate={q}") if q == pred.quorate else
-                  failed("quorum", "outcome", C.WRONG_OUTCOME, f"expected quorate={pred.quorate}, observed {q}"))
+    if q is None:
+        checks.append(failed("quorum", "outcome", C.NO_EVIDENCE,
+                             f"expected quorate={pred.quorate}; the survivors' last status did not say"))
+    else:
+        checks.append(passed("quorum", "outcome", f"quorate={q}") if q == pred.quorate else
+                      failed("quorum", "outcome", C.WRONG_OUTCOME, f"expected quorate={pred.quorate}, observed {q}"))
     return checks, owner
 
 

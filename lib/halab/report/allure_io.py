@@ -20,7 +20,7 @@ import allure
 from allure_commons.types import AttachmentType
 
 from halab.observe.timeline import Observation, PhaseResult, Timeline
-from halab.observe.verdict import Check, Verdict
+from halab.observe.verdict import Category, Check, Verdict
 from halab.oracle.model import Prediction
 from halab.report.budget import budget_table, phase_title, prediction_paragraph, reasoning_text
 from halab.report.plot import timeline_png
@@ -100,8 +100,8 @@ def _step_with_status(title: str, failure: str | None, secrets: tuple[str, ...])
 
 def _check_title(c: Check, phases: Mapping[str, PhaseResult]) -> str:
     phase = phases.get(c.name.rpartition("phase ")[2]) if c.group in ("phase", "harness phase") else None
-    if phase is not None:
-        return phase_title(phase)
+    if phase is not None:  # the judge's word wins: a starved host's phase miss is inconclusive, not "too late"
+        return phase_title(phase, c.category.title if c.category is Category.INCONCLUSIVE else None)
     return f"{c.name}: {'ok' if c.ok else c.category.title if c.category else '?'}"
 
 
@@ -219,7 +219,7 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
         head += f" (judged against {verdict.candidate()}: the outcome nearest to what was observed)"
     _guarded("description", lambda: describe(f"{prediction_paragraph(prediction, run.role)}\n\nVerdict: {head}",
                                              secrets), secrets)
-    attach_test_evidence(prediction=run.prediction, phases=verdict.phases if verdict else (), timeline=run.timeline,
+    attach_test_evidence(prediction=prediction, phases=verdict.phases if verdict else (), timeline=run.timeline,
                          service=service, workdir=workdir, status_before=run.status_before,
                          status_after=run.status_after,
                          node_logs={**{log.node: log.text or log.error for log in run.logs},

@@ -74,17 +74,19 @@ def _name(p: PhaseResult) -> str:
     return f"{p.phase} (harness-driven)" if p.driven == "harness" else p.phase
 
 
-def phase_title(p: PhaseResult) -> str:
-    """One line per phase for a step title: "fence-done at 17.3 s (window 13.6–42.2 s): ok"."""
+def phase_title(p: PhaseResult, judged: str | None = None) -> str:
+    """One line per phase for a step title: "fence-done at 17.3 s (window 13.6–42.2 s): ok".
+    ``judged`` is the judge's word when it is not the phase's own (a starved host: inconclusive)."""
+    said = judged or p.verdict
     if p.measured is None:
         d = 1
         why = f": {p.blind}" if p.blind else ""
         return (f"{_name(p)} not observed (window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): "
-                f"{p.verdict}{why}")
+                f"{said}{why}")
     d = precise(p.measured, p.earliest, p.latest)
     unc = f" ± {seconds(p.uncertainty, 2)}" if p.uncertainty else ""
     return (f"{_name(p)} at {seconds(p.measured, d)}{unc} s "
-            f"(window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): {p.verdict}")
+            f"(window {seconds(p.earliest, d)}–{seconds(p.latest, d)} s): {said}")
 
 
 def prediction_paragraph(p: Prediction, target_role: str = "") -> str:
