@@ -279,6 +279,48 @@ def test_a_pytest_session_stops_at_the_signal_and_runs_no_next_test(sig: signal.
     assert proc.returncode == 2  # pytest's "interrupted"
 
 
+SWALLOWING_TESTS = """
+import os
+import time
+
+from halab import interrupt
+
+def test_first():
+    open(os.environ["HALAB_TEST_MARK"], "w").close()
+    try:
+        time.sleep(60)
+    finally:  # a heal's wait in a finally block, raising over the KeyboardInterrupt
+        interrupt.check("waiting for SSH")
+
+def test_second():
+    print("started second", flush=True)
+"""
+
+
+def test_no_next_test_starts_after_a_signal_even_when_a_test_swallowed_it(tmp_path: Path) -> None:
+    """Found by reading the code: a wait in a `finally` raised Interrupted (an ordinary error to
+    pytest) over the KeyboardInterrupt, and pytest went on to the next test, which injected a fault."""
+    root = LIB.parent
+    (tmp_path / "test_session.py").write_text(SWALLOWING_TESTS)
+    mark = tmp_path / "started-first"
+    env = {**os.environ, "PYTHONPATH": f"{root}:{LIB}", "HALAB_TEST_MARK": str(mark)}
+    args = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-p", "fixtures.options",
+            "-p", "fixtures.lab", "--rootdir", str(tmp_path), str(tmp_path / "test_session.py")]
+    proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        _wait_file(mark)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    assert "started second" not in out, out
+    assert "no further test starts" in out, out
+    assert proc.returncode != 0
+
+
 # --- the session-start sweep of a reused lab -------------------------------------------------------
 
 
@@ -403,3 +445,18 @@ def test_a_service_that_does_not_answer_after_the_restore_still_judges_the_fault
     with pytest.raises(scenario.RestoreFailed, match="answering again") as caught:
         scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
     assert caught.value.run.judgement == "verdict"
+
+
+def test_the_second_signals_way_out_does_not_wait_for_the_lock_its_own_thread_holds() -> None:
+    """The handler runs on the main thread, which may hold the groups lock at that instant (it was
+    adding a command's group): kill_groups must not wait for it, or the way out hangs."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        interrupt.track_group(child.pid)
+        with interrupt._groups_lock:  # as if the signal landed inside track_group
+            interrupt.kill_groups()
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        interrupt.untrack_group(child.pid)
+        if child.poll() is None:
+            child.kill()

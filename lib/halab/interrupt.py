@@ -113,10 +113,26 @@ def untrack_group(pgid: int) -> None:
         _groups.discard(pgid)
 
 
+def _snapshot_groups() -> list[int]:
+    """The tracked groups, safe inside a signal handler: the handler runs on the main thread,
+    which may itself hold the lock at that instant (waiting for it would hang the way out), so
+    the lock is only tried; without it the set is copied as it stands (a copy racing another
+    thread's add is retried)."""
+    got = _groups_lock.acquire(blocking=False)
+    try:
+        for _ in range(100):
+            try:
+                return list(_groups)
+            except RuntimeError:  # changed size during the copy
+                continue
+        return []
+    finally:
+        if got:
+            _groups_lock.release()
+
+
 def kill_groups() -> None:
     """SIGKILL every command process group still running (the second signal's way out)."""
-    with _groups_lock:
-        groups = list(_groups)
-    for pgid in groups:
+    for pgid in _snapshot_groups():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)

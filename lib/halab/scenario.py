@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import cached_property, partial
 from pathlib import Path
 
+from halab import interrupt
 from halab.deploy.pacemaker import Design
 from halab.deploy.rgmanager_live import Design as RgDesign
 from halab.errors import HalabError, LabError, SpecError
@@ -193,6 +194,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     With ``restore_must_succeed=False`` (a deliberately broken cluster) a restore that does not
     reach health is recorded on the timeline and the run is still judged: the verdict on what
     the cluster did is the point, and the caller deploys afresh afterwards."""
+    interrupt.check("no new fault is injected into a run that is being stopped")
     lab, d = cluster.lab, cluster.design
     spec = lab.spec
     fault = get_fault(fault_id)
