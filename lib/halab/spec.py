@@ -384,10 +384,35 @@ class _Reader:
             for key in ("cluster_conf", "cib", "corosync"):  # design files: inside the labs folder
                 if key in cfg:
                     self.inside_lab_dir(self.text(cfg[key], f"{where}.{key}"), f"{where}.{key}")
+            if stack == "pacemaker":
+                self.pacemaker_mapping(cfg, where)
             self.stack_ranges(stack, cfg)
             out[stack] = cfg
         del nodes, networks
         return out
+
+    def pacemaker_mapping(self, cfg: Mapping[str, Any], where: str) -> None:
+        """The values that map a design onto the lab, checked here so that deploy, expect and the
+        fixtures never meet a wrong type (a port "x" was a traceback from `deploy --dry-run`)."""
+        if "app_port" in cfg:
+            self.integer(cfg["app_port"], f"{where}.app_port", 1, 65535)
+        if "links" in cfg:
+            if not isinstance(cfg["links"], list) or not cfg["links"]:
+                raise self.fail(f"{where}.links: want a list of network names")
+            for i, link in enumerate(cfg["links"]):
+                self.name(link, f"{where}.links[{i}]")
+        for key in ("node_map", "stand_ins", "devices"):
+            if key not in cfg:
+                continue
+            table = self.table(cfg[key], f"{where}.{key}")
+            for name, value in table.items():
+                field = f"{where}.{key}.{name}"
+                if key == "node_map":  # the design's node name -> a lab node
+                    self.name(value, field)
+                elif key == "devices":  # a Filesystem device path -> a LUN number
+                    self.integer(value, field, 0, 255)
+                else:  # an agent the image lacks -> the agent standing in for it
+                    self.text(value, field)
 
     def inside_lab_dir(self, rel: str, field: str) -> Path:
         """A file named relative to the lab.toml, confined to the labs folder that holds it (a lab may
@@ -530,9 +555,14 @@ class _Reader:
         timing = cfg.get("timing", {})
         if not isinstance(timing, Mapping):
             raise self.fail(f"stacks.{stack}.timing: want a table of profiles")
+        profiles = self.raw.get("timing", {})
         for profile, section in timing.items():
             if not isinstance(section, Mapping):
                 raise self.fail(f"stacks.{stack}.timing.{profile}: want a table")
+            if isinstance(profiles, Mapping) and profile not in profiles:
+                close = _suggest(str(profile), frozenset(map(str, profiles)))
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (profiles: {', '.join(sorted(profiles))})"
+                raise self.fail(f"stacks.{stack}.timing: unknown profile {profile!r}{hint}")
             for key in RANGE_KEYS:
                 if key in section:
                     self.range_pair(section[key], f"stacks.{stack}.timing.{profile}.{key}")
