@@ -323,9 +323,9 @@ class _Model:
         return dr.phase("node-rejoined", span,
                         f"harness-driven (seconds after the harness's restore begins; cluster daemons are not "
                         f"enabled at boot): {victim} may still be booting (<= {t.node_boot_s[1]:g} s) + cluster "
-                        f"start by the harness {t.cluster_start_s}",
+                        f"start by the harness {Span.of(t.cluster_start_s).label()}",
                         wide=f"harness-driven: the node may still be booting (up to {t.node_boot_s[1]:g} s, "
-                             f"node_boot_s) and cluster start ranges {t.cluster_start_s} (cluster_start_s)")
+                             f"node_boot_s) and cluster start ranges {Span.of(t.cluster_start_s).label()} (cluster_start_s)")
 
     def take_over(self, dr: Draft, after: Span, alive: tuple[str, ...], why: str) -> None:
         """The service, if it was on a node that is gone, starts on the best node still alive."""

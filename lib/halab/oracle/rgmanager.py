@@ -170,7 +170,7 @@ class _Rg:
             "service-started": f"DLM recovery {f.DLM_RECOVERY_S.label()} and the service start range "
                                f"{self.start().label()} (resource_start_s) add to the fence's spread",
             "node-rejoined": f"harness-driven: the node may still be booting (up to {t.node_boot_s[1]:g} s, "
-                             f"node_boot_s) and clstart ranges {t.cluster_start_s} (cluster_start_s)",
+                             f"node_boot_s) and clstart ranges {Span.of(t.cluster_start_s).label()} (cluster_start_s)",
             "fail-back": "harness-driven rejoin, then a stop and a start, each bounded by the resource_start_s range",
         }
 
@@ -370,7 +370,7 @@ class _Rg:
             Span(0.0, d.timing.node_boot_s[1]) + Span.of(d.timing.cluster_start_s),
             f"harness-driven (seconds after the harness's restore begins; cluster not started at boot): "
             f"the victim may still be booting (<= {d.timing.node_boot_s[1]:g} s) + clstart by the harness "
-            f"{d.timing.cluster_start_s}",
+            f"{Span.of(d.timing.cluster_start_s).label()}",
         )
         if phantom:
             dr.say("no fail-back predicted: measured live, rgmanager on the rebound node relocated the service "

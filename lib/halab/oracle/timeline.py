@@ -49,7 +49,8 @@ class Span:
         return Span(min(self.lo, cap), min(self.hi, cap))
 
     def label(self) -> str:
-        return f"[{self.lo:g}, {self.hi:g}] s"
+        """To the hundredth: a reasoning line is read by people (3.35, not 3.34762)."""
+        return f"[{round(self.lo, 2):g}, {round(self.hi, 2):g}] s"
 
 
 def latest_of(a: Span, b: Span) -> Span:
