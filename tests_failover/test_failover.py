@@ -79,7 +79,8 @@ class TestSeedCluster:
         injection until the heal: the sentinel sees the vCPUs wait and the verdict is INCONCLUSIVE, never a wrong
         outcome. The load ends once the fault is healed, so the restore runs on a free host. An
         idle run of the same fault (test_failover) keeps the sentinel quiet."""
-        starve = Starvation(tuple(n.domain for n in cluster.lab.spec.nodes), hogs=2 * (os.cpu_count() or 1))
+        starve = Starvation(tuple(n.domain for n in cluster.lab.spec.nodes), hogs=2 * (os.cpu_count() or 1),
+                            nodes_dir=cluster.lab.paths.nodes)
         try:
             result = run_fault(cluster, "suspend", "standby", before_restore=starve.stop,
                                at_inject=lambda: starve.start(timeout_s=900))

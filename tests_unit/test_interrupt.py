@@ -460,3 +460,15 @@ def test_the_second_signals_way_out_does_not_wait_for_the_lock_its_own_thread_ho
         interrupt.untrack_group(child.pid)
         if child.poll() is None:
             child.kill()
+
+
+def test_the_last_line_says_which_heal_failed_never_healed_for_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by reading: the session's last line said "the injected fault was healed" even when the
+    heal had failed or nothing was injected."""
+    from halab.faults import base
+
+    monkeypatch.setattr(base, "STOP_HEALS", [])
+    assert base.stop_heals_text() == "no fault was in place"
+    base.STOP_HEALS.extend([("heartbeat-down", "node02", ""), ("suspend", "node01", "libvirt: no domain")])
+    assert base.stop_heals_text() == ("heartbeat-down on node02 healed; suspend on node01 NOT healed "
+                                      "(libvirt: no domain); the next session's sweep heals it")

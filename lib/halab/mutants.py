@@ -157,10 +157,11 @@ def _reload(raw: object, where: str) -> tuple[str, ...]:
     return tuple(str(r) for r in raw)
 
 
-def apply(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0) -> None:
+def apply(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0,
+          progress: Callable[[str], None] = print) -> None:
     """Make the running cluster wrong in exactly the catalogued way (each command must succeed)."""
     if mutant.edits:
-        apply_conf_edits(mutant, lab, preferred, timeout_s)
+        apply_conf_edits(mutant, lab, preferred, timeout_s, progress)
         return
     for node in mutant.nodes(lab, preferred):
         for cmd in mutant.apply:
@@ -198,7 +199,8 @@ def reload_commands(mutant: Mutant) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def apply_conf_edits(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0) -> None:
+def apply_conf_edits(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float = 60.0,
+                     progress: Callable[[str], None] = print) -> None:
     """Rewrite the cluster.conf the lab runs, install it on every node, reload it, let qdiskd settle."""
     from halab.deploy.rgmanager import lab_deployed_conf
 
@@ -211,8 +213,11 @@ def apply_conf_edits(mutant: Mutant, lab: Lab, preferred: str, timeout_s: float 
         for node in names if where == "all" else [preferred]:
             lab.remote(node).run(cmd, timeout=timeout_s + 30.0, check=True)
     if "cman" in mutant.reload:
+        progress(f"mutant: waiting for rgmanager on {', '.join(sorted(before)) or 'no node'} to finish "
+                 f"reconfiguring (at most {RECONFIGURE_S:.0f} s)")
         _wait_rgmanager_reconfigured(lab, before)
     if "qdiskd" in mutant.reload:
+        progress(f"mutant: waiting for qdiskd to register or give up (at most {QDISKD_SETTLE_S:.0f} s)")
         _wait_qdiskd_settled(lab, names)
 
 

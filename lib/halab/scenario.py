@@ -217,7 +217,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
         obs.start()
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
-              "a first status from every node")
+              "a first status from every node", progress)
         deadline = hold_deadline(pred, cluster)
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {place_text(pred.services.get(d.service))}; "
@@ -283,7 +283,7 @@ def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]
             StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, d.service_ip,
                          interval_s=spec.timing.poll_interval_s),
             ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s),
-            HostSampler(timeline, domains))
+            HostSampler(timeline, domains, nodes_dir=lab.paths.nodes))
 
 
 def _mark_inject(timeline: Timeline, target: str, fault_id: str, at_inject: Callable[[], None] | None = None

@@ -161,3 +161,27 @@ def test_a_worker_lab_in_use_by_one_session_is_refused_to_another(tmp_path: Path
     assert fixture_lab._hold_in_use("seed-gw1") is not None
     held.close()
     assert fixture_lab._hold_in_use("seed-gw0") is not None
+
+
+def test_down_all_goes_on_past_a_lab_that_cannot_be_removed(monkeypatch: pytest.MonkeyPatch, seed: LabSpec) -> None:
+    """One lab whose teardown fails (a process surviving SIGKILL) must not keep the next lab in
+    place; the failure is raised at the end, naming the lab, never reported as removed."""
+    from halab.errors import LabError
+
+    swept: list[str] = []
+
+    def down(spec: LabSpec, progress: object = None) -> list[str]:
+        raise LabError("teardown incomplete: qemu RHCSvm01 (pid 7) survived SIGKILL", f"lab {spec.name}")
+
+    def steps(self: object) -> tuple[tuple[str, object], ...]:
+        return (("netns", lambda: swept.append("netns")), ("state", lambda: swept.append("state")))
+
+    monkeypatch.setattr(labmod, "lab_names", lambda: ["seed", "stray"])
+    monkeypatch.setattr(labmod, "spec_of_lab", lambda name: seed if name == "seed" else None)
+    monkeypatch.setattr(labmod, "down", down)
+    monkeypatch.setattr(labmod._Teardown, "common_steps", steps)
+    said: list[str] = []
+    with pytest.raises(LabError, match=r"lab seed: teardown incomplete: qemu RHCSvm01 \(pid 7\) survived SIGKILL"):
+        labmod.down_all(progress=said.append)
+    assert swept == ["netns", "state"], "the second lab was not swept"
+    assert "stray: no spec found; sweeping by PID files and netns" in said

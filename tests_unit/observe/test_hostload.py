@@ -10,11 +10,13 @@ from halab.observe.hostload import HostSampler, host_lag, lag_bound, parse, qemu
 from halab.observe.timeline import Observation, Timeline
 
 
-def fake_proc(root: Path, pid: int, domain: str, threads: dict[int, tuple[str, int]]) -> None:
+def fake_proc(root: Path, pid: int, domain: str, threads: dict[int, tuple[str, int]],
+              disk: str = "/var/lib/halab/labs/seed/nodes/x.qcow2") -> None:
     """/proc/<pid> of a qemu process: cmdline with -name guest=<domain>, tasks with comm and schedstat."""
     proc = root / str(pid)
     proc.mkdir(parents=True)
-    args = ["/usr/bin/qemu-system-x86_64", "-name", f"guest={domain},debug-threads=on", "-m", "1024"]
+    args = ["/usr/bin/qemu-system-x86_64", "-name", f"guest={domain},debug-threads=on", "-m", "1024",
+            "-blockdev", f'{{"driver":"file","filename":"{disk}"}}']
     (proc / "cmdline").write_bytes("\0".join(args).encode() + b"\0")
     for tid, (comm, delay_ns) in threads.items():
         task = proc / "task" / str(tid)
@@ -49,6 +51,17 @@ def test_the_sampler_puts_samples_on_the_timeline(tmp_path: Path) -> None:
     assert (o.source, o.node, o.kind) == ("host", "node01", "cpu")
     assert parse(o) == (2.0, 1)
     assert o.detail.endswith("pid=4242")
+
+
+def test_only_this_labs_qemu_is_sampled(tmp_path: Path) -> None:
+    """A same-named domain of another lab (or another tool) on the host is never sampled."""
+    fake_proc(tmp_path, 4242, "dom1", {4243: ("CPU 0/TCG", 2_000_000_000)}, disk="/elsewhere/dom1.qcow2")
+    fake_proc(tmp_path, 5252, "dom1", {5253: ("CPU 0/TCG", 1_000_000_000)},
+              disk="/var/lib/halab/labs/seed/nodes/RHCSvm01.qcow2")
+    tl = Timeline()
+    HostSampler(tl, {"dom1": "node01"}, proc=tmp_path, nodes_dir=Path("/var/lib/halab/labs/seed/nodes")).sample()
+    (o,) = tl.items()
+    assert o.detail.endswith("pid=5252")
 
 
 def samples(node: str, cumulative: list[float], vcpus: int = 1, start: float = 0.0) -> list[Observation]:

@@ -66,7 +66,23 @@ def injected(fault: Fault, lab: Lab, target: str, on_inject: object = None, on_e
         yield
     finally:
         with interrupt.deferred():  # a first Ctrl-C/SIGTERM lets the (bounded) heal finish
-            heal_quietly(fault, lab, target)
+            err = heal_error(fault, lab, target)
+            if interrupt.STOP.is_set():
+                STOP_HEALS.append((fault.id, target, str(err) if err else ""))
+
+
+# What the heals on a stopping run did, for the session's last line (fixtures/lab.py): fault id,
+# target, and the heal's error ("" when it healed).
+STOP_HEALS: list[tuple[str, str, str]] = []
+
+
+def stop_heals_text() -> str:
+    """What the stop path healed, in words: never "healed" for a heal that failed."""
+    if not STOP_HEALS:
+        return "no fault was in place"
+    return "; ".join(f"{fault} on {target} healed" if not err else
+                     f"{fault} on {target} NOT healed ({err}); the next session's sweep heals it"
+                     for fault, target, err in STOP_HEALS)
 
 
 def heal_quietly(fault: Fault, lab: Lab, target: str) -> bool:

@@ -11,7 +11,7 @@ import json
 import shlex
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,35 +186,44 @@ def down(spec: LabSpec, progress: Progress = print) -> list[str]:
     removed is reported and raised at the end, never claimed removed.
     """
     t = _Teardown(spec, LabPaths(spec.name), progress)
-    for what, fn in (("domains", t.domains), ("qemu", t.qemu), ("fence sshd", lambda: t.named(["fence-sshd"], 5)),
-                     ("tgtd", t.tgtd), ("libvirtd", lambda: t.named(["libvirtd", "virtlogd"], 10)),
-                     ("netns processes", t.in_netns), ("netns", t.netns), ("overlays", t.overlays),
-                     ("state", t.state)):
-        try:
-            fn()
-        except Exception as err:  # one stuck piece must not keep the rest of the lab in place
-            t.left.append(f"{what}: {err}")
-    for item in t.gone:
-        progress(f"removed {item}")
-    for item in t.left:
-        progress(f"NOT removed: {item}")
-    if t.left:
-        raise LabError(f"teardown incomplete: {'; '.join(t.left)}", f"lab {spec.name}")
-    return t.gone
+    return t.run((("domains", t.domains), ("qemu", t.qemu), *t.common_steps()), f"lab {spec.name}")
 
 
 @dataclass
 class _Teardown:
     """The steps of `down`, each recording what it removed and what it could not."""
 
-    spec: LabSpec
+    spec: LabSpec | None  # None: a lab whose spec is gone (swept by its PID files and netns)
     paths: LabPaths
     progress: Progress
     gone: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
 
+    def common_steps(self) -> tuple[tuple[str, Callable[[], None]], ...]:
+        """What every lab has, spec or not (a lab's qemu runs inside its netns)."""
+        return (("fence sshd", lambda: self.named(["fence-sshd"], 5)), ("tgtd", self.tgtd),
+                ("libvirtd", lambda: self.named(["libvirtd", "virtlogd"], 10)),
+                ("netns processes", self.in_netns), ("netns", self.netns), ("overlays", self.overlays),
+                ("state", self.state))
+
+    def run(self, steps: Iterable[tuple[str, Callable[[], None]]], where: str) -> list[str]:
+        """Every step, even after one failed (a process that survives SIGKILL does not keep the
+        netns and overlays in place); what could not be removed is reported and raised at the end."""
+        for what, fn in steps:
+            try:
+                fn()
+            except Exception as err:  # one stuck piece must not keep the rest of the lab in place
+                self.left.append(f"{what}: {err}")
+        for item in self.gone:
+            self.progress(f"removed {item}")
+        for item in self.left:
+            self.progress(f"NOT removed: {item}")
+        if self.left:
+            raise LabError(f"teardown incomplete: {'; '.join(self.left)}", where)
+        return self.gone
+
     def domains(self) -> None:
-        if daemons.pid_file(self.paths.pids, "libvirtd").exists():
+        if self.spec is not None and daemons.pid_file(self.paths.pids, "libvirtd").exists():
             try:
                 self.gone.extend(f"domain {d}" for d in domains.remove_all([n.domain for n in self.spec.nodes],
                                                                             uri=virt.uri_of(self.paths)))
@@ -222,6 +231,8 @@ class _Teardown:
                 self.progress(f"libvirt not reachable ({err}); stopping this lab's qemu directly")
 
     def qemu(self) -> None:
+        if self.spec is None:
+            return
         for name, pid in domains.qemu_pids([n.domain for n in self.spec.nodes], self.paths.nodes).items():
             self._stop(pid, f"qemu {name}", 5.0)
 
@@ -311,21 +322,21 @@ def down_all(progress: Progress = print) -> list[str]:
     """`halab down --all`: every halab lab on this host, also one whose spec is gone (then by its
     PID files and its netns)."""
     gone: list[str] = []
-    for name in lab_names():
+    incomplete: list[str] = []
+    for name in lab_names():  # one lab that cannot be removed does not keep the others in place
         spec = spec_of_lab(name)
-        if spec is not None:
-            gone += down(spec, progress=_prefixed(progress, f"{name}: "))
-            continue
-        paths = LabPaths(name)
-        gone += [f"daemon {d}" for d in daemons.stop_named(paths.pids, ["fence-sshd", "tgtd", "libvirtd",
-                                                                        "virtlogd"], grace_s=5)]
-        for pid in pids_in_netns(paths.netns):
-            daemons.stop_pid(pid, grace_s=2)
-            gone.append(f"process {pid}")
-        if network.netns_exists(paths.netns):
-            network.delete(paths)
-            gone.append(f"netns {paths.netns}")
-        progress(f"{name}: no spec found; swept by PID files and netns")
+        say = _prefixed(progress, f"{name}: ")
+        try:
+            if spec is not None:
+                gone += down(spec, progress=say)
+                continue
+            say("no spec found; sweeping by PID files and netns")
+            t = _Teardown(None, LabPaths(name), say)
+            gone += t.run(t.common_steps(), f"lab {name}")
+        except LabError as err:
+            incomplete.append(str(err))
+    if incomplete:
+        raise LabError("; ".join(incomplete), "halab down --all")
     return gone
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from halab import interrupt
 from halab.errors import LabError
 from halab.observe.timeline import Observation, Timeline
 from halab.observe.verdict import HostLag
@@ -46,8 +47,11 @@ def lag_bound(token_ms: float) -> tuple[float, float]:
     return LAG_FRACTION_OF_TOKEN * token_s, token_s
 
 
-def qemu_pid(domain: str, proc: Path = PROC) -> int | None:
-    """The pid of the qemu process running ``domain`` (libvirt passes ``-name guest=<domain>,...``)."""
+def qemu_pid(domain: str, proc: Path = PROC, nodes_dir: Path | None = None) -> int | None:
+    """The pid of the qemu process running ``domain`` (libvirt passes ``-name guest=<domain>,...``);
+    with ``nodes_dir``, only one whose disk lies in that lab's nodes folder (a same-named domain of
+    another lab or tool on the host is never sampled, nor put below the hogs)."""
+    marker = f"{nodes_dir}/".encode() if nodes_dir is not None else b""
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -56,6 +60,8 @@ def qemu_pid(domain: str, proc: Path = PROC) -> int | None:
         except OSError:
             continue
         if not args or b"qemu" not in Path(args[0].decode(errors="replace")).name.encode():
+            continue
+        if marker and not any(marker in a for a in args):
             continue
         for i, arg in enumerate(args[:-1]):
             if arg == b"-name" and args[i + 1].decode(errors="replace").split(",")[0] in (domain, f"guest={domain}"):
@@ -155,13 +161,14 @@ class HostSampler:
     domain_to_node: Mapping[str, str]
     interval_s: float = 1.0
     proc: Path = PROC
+    nodes_dir: Path | None = None  # the lab's nodes folder: only its qemu processes are sampled
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _pids: dict[str, int] = field(default_factory=dict)
 
     def sample(self) -> None:
         for domain, node in self.domain_to_node.items():
-            pid = self._pids.get(domain) or qemu_pid(domain, self.proc)
+            pid = self._pids.get(domain) or qemu_pid(domain, self.proc, self.nodes_dir)
             got = run_delay(pid, self.proc) if pid else None
             if got is None:
                 self._pids.pop(domain, None)  # domain off or restarted (a fence): look it up again
@@ -217,18 +224,20 @@ class Starvation:
     domains: tuple[str, ...]
     hogs: int
     proc: Path = PROC
+    nodes_dir: Path | None = None  # the lab's nodes folder: only its qemu processes go below the hogs
     _hog: subprocess.Popen[bytes] | None = None
     _pids: dict[str, int] = field(default_factory=dict)
 
     def start(self, timeout_s: int) -> None:
         if shutil.which("stress-ng") is None:
             raise LabError("stress-ng is not installed (scripts/setup.sh installs it)", "host")
-        self._pids = {d: p for d in self.domains if (p := qemu_pid(d, self.proc)) is not None}
+        self._pids = {d: p for d in self.domains if (p := qemu_pid(d, self.proc, self.nodes_dir)) is not None}
         if len(self._pids) != len(self.domains):
             raise LabError(f"no qemu process for {sorted(set(self.domains) - set(self._pids))}", "host")
         self._hog = subprocess.Popen(["stress-ng", "--cpu", str(self.hogs), "--timeout", str(timeout_s)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
+        interrupt.track_group(self._hog.pid)  # a second Ctrl-C kills the hogs too
         for pid in self._pids.values():
             _set_policy(pid, os.SCHED_IDLE)
 
@@ -237,7 +246,10 @@ class Starvation:
             _set_policy(pid, os.SCHED_OTHER)
         self._pids = {}
         hog, self._hog = self._hog, None
-        if hog is None or hog.poll() is not None:
+        if hog is None:
+            return
+        interrupt.untrack_group(hog.pid)
+        if hog.poll() is not None:
             return
         try:
             os.killpg(hog.pid, signal.SIGTERM)  # stress-ng's workers are its own children

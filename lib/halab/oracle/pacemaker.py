@@ -325,7 +325,8 @@ class _Model:
                         f"enabled at boot): {victim} may still be booting (<= {t.node_boot_s[1]:g} s) + cluster "
                         f"start by the harness {Span.of(t.cluster_start_s).label()}",
                         wide=f"harness-driven: the node may still be booting (up to {t.node_boot_s[1]:g} s, "
-                             f"node_boot_s) and cluster start ranges {Span.of(t.cluster_start_s).label()} (cluster_start_s)")
+                             f"node_boot_s) and cluster start ranges {Span.of(t.cluster_start_s).label()} "
+                             "(cluster_start_s)")
 
     def take_over(self, dr: Draft, after: Span, alive: tuple[str, ...], why: str) -> None:
         """The service, if it was on a node that is gone, starts on the best node still alive."""
