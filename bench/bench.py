@@ -26,6 +26,7 @@ from halab.lab import domains, snapshot
 from halab.lab import lab as labmod
 from halab.lab.image import ensure_image
 from halab.observe import records
+from halab.report import allure_io
 from halab.report.redact import redact, secrets_of_lab
 from halab.scenario import FaultRun, LiveCluster, run_fault
 from halab.spec import load_spec
@@ -137,6 +138,9 @@ def keep_evidence(run: FaultRun, lab: labmod.Lab, rnd: int) -> Path:
                       f"--- host fence path\n{run.fence_path_log}"])
     out.write_text(redact(text, secrets_of_lab(lab.paths)) + "\n")
     say(f"evidence of the run: {out}")
+    history = allure_io.keep_history(run, EVIDENCE_DIR / "histories", secrets_of_lab(lab.paths))
+    if history is not None:
+        say(f"history of the run (halab judge FILE): {history}")
     return out
 
 

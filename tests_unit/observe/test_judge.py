@@ -231,6 +231,17 @@ def test_an_unknown_fencer_is_no_evidence() -> None:
     assert "could not be read" in msg
 
 
+def test_a_fence_request_alone_does_not_name_the_fencer() -> None:
+    """Who asked is not who fenced (a double fence: both sides ask, one side's agent finishes):
+    without the fence history, only a fence success line names the fencer."""
+    tl = timeline()
+    fence_request(tl, 12.0, "node02", "node02")
+    cat, msg = check(judge(tl, prediction(), evidence(fence_history=None)), "fenced by the predicted fencer")
+    assert cat is Category.NO_EVIDENCE, msg
+    tl.record("log", "node01", "fence-success", "node=node02 actor=node01", t=17.0)
+    assert check(judge(tl, prediction(), evidence(fence_history=None)), "fenced by the predicted fencer")[0] is None
+
+
 def test_a_fence_claim_without_a_reset_is_wrong() -> None:
     v = judge(timeline(), prediction(), evidence(fence_history=(fenced_by(), fenced_by("node01", "node02", 5.0))))
     cat, msg = check(v, "no false fence claim")

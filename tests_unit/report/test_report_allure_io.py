@@ -236,3 +236,28 @@ def test_with_the_real_allure_pytest_listener(tmp_path: Path) -> None:
         assert not any("<lambda>" in e["name"] for e in entries), entries
     for path in results.iterdir():
         assert b"pw-8" not in path.read_bytes()
+
+
+def test_a_failure_message_is_redacted_before_allure_writes_it(tmp_path: Path) -> None:
+    """allure-pytest writes the message from the exception itself, not from the redacted pytest
+    report; the redactor runs before allure's own file logger, on the same result."""
+    from allure_commons.logger import AllureFileLogger
+    from allure_commons.model2 import Status, StatusDetails, TestResult, TestStepResult
+
+    redactor = allure_io.AllureRedactor(lambda: ["pw-9"])
+    writer = AllureFileLogger(str(tmp_path))
+    allure_commons.plugin_manager.register(writer)
+    allure_commons.plugin_manager.register(redactor)
+    try:
+        step_ = TestStepResult(name="login --password pw-9", status=Status.FAILED,
+                               statusDetails=StatusDetails(message="fence_virsh -p pw-9 failed"))
+        result = TestResult(uuid="u1", name="t", status=Status.FAILED, steps=[step_],
+                            statusDetails=StatusDetails(message="LabError: ssh -p pw-9", trace="passwd=pw-9"))
+        allure_commons.plugin_manager.hook.report_result(result=result)
+    finally:
+        allure_commons.plugin_manager.unregister(redactor)
+        allure_commons.plugin_manager.unregister(writer)
+    written = "".join(p.read_text() for p in tmp_path.glob("*-result.json"))
+    assert written
+    assert "pw-9" not in written
+    assert MASK in written

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "parse": "parse",
     "expect": "expect",
     "deploy": "deploy",
+    "judge": "judge",
 }
 
 # What a first signal does to a command that changes the lab (the others simply end).

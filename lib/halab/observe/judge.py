@@ -676,7 +676,7 @@ def _fencer_from(h: History, ev: Evidence, victim: str) -> tuple[str | None, str
     for f in _this_run(ev):
         if f.target == victim and f.delegate:
             return f.delegate, f"fence history: {victim} fenced by {f.delegate}"
-    for o in h.logs((EventKind.FENCE_SUCCESS, EventKind.FENCE_REQUESTED)):
+    for o in h.logs((EventKind.FENCE_SUCCESS,)):  # a request names who asked, not who fenced
         actor = field_of(o, "actor")
         if field_of(o, "node") == victim and actor:
             return actor, f"log on {o.node}: {o.kind} {o.detail}"

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import allure
+import allure_commons
 from allure_commons.types import AttachmentType
 
+from halab.observe import history_file
 from halab.observe.timeline import Observation, PhaseResult, Timeline
 from halab.observe.verdict import Category, Check, Verdict
 from halab.oracle.model import Prediction
 from halab.report.budget import budget_table, phase_title, prediction_paragraph, reasoning_text
 from halab.report.plot import timeline_png
-from halab.report.redact import redact
+from halab.report.redact import redact, redact_object
 from halab.stacks.types import ClusterStatus
 
 if TYPE_CHECKING:
@@ -232,6 +234,29 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
     attach_text("harness overhead",
                 f"test wall {run.wall_s:.1f} s, cluster fault-to-healthy {run.cluster_s:.1f} s, "
                 f"ratio {run.wall_s / max(run.cluster_s, 0.001):.3f}\n", secrets)
+    evidence = run.evidence
+    if evidence is not None:  # what the judge read, to judge it again: `halab judge FILE`
+        _guarded("history", lambda: _api.attach(history_text(run, secrets), name="history (halab judge FILE)",
+                                                attachment_type=AttachmentType.JSON), secrets)
+
+
+def keep_history(run: FaultRun, folder: Path, secrets: Iterable[str] = ()) -> Path | None:
+    """The run's history file under ``folder`` (reports/histories/), redacted; None before judging."""
+    text = history_text(run, secrets)
+    if not text or run.evidence is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / history_file.file_name(run.fault, run.target, run.role, run.evidence.t0_wall)
+    out.write_text(text + "\n", encoding="utf-8")
+    return out
+
+
+def history_text(run: FaultRun, secrets: Iterable[str] = ()) -> str:
+    """The run's history file (observe.history_file), every string redacted; "" before it was judged."""
+    if run.evidence is None:
+        return ""
+    known = tuple(secrets)
+    return history_file.dump(run.timeline, run.prediction, run.evidence, clean=lambda s: redact(s, known))
 
 
 def quiet_fixtures(fixturedef: Any, request: Any) -> Iterator[None]:
@@ -269,3 +294,21 @@ def mark_interrupted(item: Any, what: str) -> None:
     if result is not None:
         result.status = Status.BROKEN
         result.statusDetails = StatusDetails(message=f"interrupted ({what}): no verdict")
+
+
+class AllureRedactor:
+    """An allure_commons plugin that redacts each result and container in place before allure's
+    own file logger writes it (tryfirst: it runs first, on the same object). Why: allure-pytest
+    takes the failure message from the exception (``excinfo.exconly()``), not from the redacted
+    pytest report, and the folder-wide pass at the session's end never runs after a crash."""
+
+    def __init__(self, secrets: Callable[[], Iterable[str]]) -> None:
+        self.secrets = secrets  # read when a result is written: the lab's keys exist only once it is up
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: Any) -> None:
+        redact_object(result, list(self.secrets()))
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_container(self, container: Any) -> None:
+        redact_object(container, list(self.secrets()))

@@ -227,3 +227,33 @@ def redact_report(report: Any, secrets: Iterable[str] = ()) -> None:
     sections = getattr(report, "sections", None)
     if sections:
         report.sections = [(title, redact(content, known)) for title, content in sections]
+
+
+def redact_object(obj: Any, secrets: Iterable[str], _depth: int = 0) -> None:
+    """Every string inside an allure result (its status message and trace, step names and their
+    details, parameters, labels), redacted in place. Why: allure-pytest writes the failure message
+    from the exception itself (``excinfo.exconly()``), not from the redacted pytest report, and the
+    folder-wide pass at the session's end never runs after a crash or a SIGKILL."""
+    if _depth > 50 or obj is None or isinstance(obj, (bool, int, float, bytes)):
+        return
+    known = list(secrets)
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(obj, list):
+        items = list(enumerate(obj))
+    elif isinstance(obj, dict):
+        items = list(obj.items())
+    elif hasattr(obj, "__dict__"):
+        items = list(vars(obj).items())
+    else:
+        return
+    for key, value in items:
+        if isinstance(value, str):
+            clean = redact(value, known)
+            if clean != value:
+                if isinstance(obj, (list, dict)):
+                    obj[key] = clean
+                else:
+                    setattr(obj, key, clean)
+        else:
+            redact_object(value, known, _depth + 1)
+
