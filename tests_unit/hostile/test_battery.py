@@ -118,7 +118,7 @@ def test_the_battery_covers_every_command() -> None:
     help_text = build_parser().format_help()
     listed = set(help_text.split("{", 1)[1].split("}", 1)[0].split(","))
     assert listed == set(COMMANDS)
-    assert set(COMMANDS) <= set(LAB_COMMANDS) | {"check-config", "parse", "expect", "deploy"}
+    assert set(COMMANDS) <= set(LAB_COMMANDS) | {"check-config", "parse", "expect", "deploy", "judge"}
 
 
 # --- parse: every kind x every hostile content ------------------------------------------------------
@@ -141,6 +141,24 @@ def test_parse_every_kind_against_hostile_files(kind: str, content: str, sandbox
                                   "/proc/self/mem"])
 def test_parse_special_paths(name: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["parse", "clustat", name]
+    code, out, err = run_cli(argv, capsys, sandbox)
+    assert_one_line_error(argv, code, out, err)
+
+
+# --- judge: a history file ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", list(CONTENTS))
+def test_judge_against_hostile_files(content: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(sandbox, f"history.{content}", CONTENTS[content]())
+    argv = ["judge", str(path)]
+    code, out, err = run_cli(argv, capsys, sandbox)
+    assert_one_line_error(argv, code, out, err)
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "/etc", "$(reboot)", "/proc/self/mem"])
+def test_judge_special_paths(name: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["judge", name]
     code, out, err = run_cli(argv, capsys, sandbox)
     assert_one_line_error(argv, code, out, err)
 

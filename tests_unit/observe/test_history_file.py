@@ -70,3 +70,19 @@ def test_halab_judge_prints_the_verdict_and_exits_by_it(tmp_path: Path, capsys: 
     err = capsys.readouterr().err
     assert "history" in err
     assert "Traceback" not in err
+
+
+def test_each_judged_run_keeps_its_history_redacted(tmp_path: Path) -> None:
+    from halab.report.allure_io import keep_history
+    from halab.scenario import FaultRun
+
+    pred = prediction()
+    run = FaultRun("heartbeat-down", "node02", "standby", pred, timeline())
+    assert keep_history(run, tmp_path) is None  # not judged yet: nothing to keep
+    run.evidence = evidence(record_before="rec-1 s3cret", t0_wall=1796200000.0)
+    out = keep_history(run, tmp_path / "histories", ["s3cret"])
+    assert out is not None
+    assert out.name.endswith("-heartbeat-down-node02-standby.json")
+    text = out.read_text()
+    assert "s3cret" not in text
+    assert main(["judge", str(out)]) in (0, 1)

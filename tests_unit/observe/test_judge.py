@@ -478,6 +478,17 @@ def test_fence_requested_without_readable_logs_is_no_evidence() -> None:
     assert "no node's log could be read" in msg
 
 
+def test_fence_requested_with_only_the_victims_log_read_is_no_evidence() -> None:
+    """The request is logged by a node that goes on (the DC); the victim's log alone cannot show it."""
+    tl = timeline(logs=False)
+    tl.record(HARNESS, "node02", LOGS, "read", t=35.0)
+    tl.record(HARNESS, "node01", LOGS, "unreadable: ssh timed out", t=35.0)
+    v = judge(tl, prediction(windows={"fence-requested": Window(10.0, 20.0)}), evidence())
+    cat, msg = check(v, "phase fence-requested")
+    assert cat is Category.NO_EVIDENCE
+    assert "the log of no surviving node (node01) could be read" in msg
+
+
 def test_a_log_phase_just_outside_is_ok_within_its_clock_uncertainty() -> None:
     tl = timeline()
     fence_request(tl, 9.85, "node02", "node01")  # 0.15 s early, +-0.2 s clock uncertainty
@@ -582,6 +593,17 @@ def test_a_return_after_the_harness_moved_the_service_is_not_a_fail_back() -> No
     assert cat is Category.TOO_SLOW
     assert "fail-back never observed" in msg
     assert "the harness moved it there at 90.0 s" in msg
+
+
+def test_a_fail_back_without_a_known_preferred_node_or_the_restore_is_no_evidence() -> None:
+    windows = {"fail-back": Window(20.0, 60.0)}
+    v = judge(_owner_away_then_home(None, 75.0), prediction(windows=windows), evidence(preferred=None))
+    cat, msg = check(v, FAIL_BACK)
+    assert cat is Category.NO_EVIDENCE
+    assert "no preferred node" in msg
+    tl = _owner_away_then_home(None, 75.0)
+    tl._items = [o for o in tl._items if o.kind != RESTORE]
+    assert check(judge(tl, prediction(windows=windows), evidence()), FAIL_BACK)[0] is Category.NO_EVIDENCE
 
 
 # --- safety ---------------------------------------------------------------------------------------------

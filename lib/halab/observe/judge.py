@@ -319,10 +319,17 @@ def _svc_text(status: ClusterStatus | None, service: str) -> str:
     return f"{service} {svc.state} on {svc.owner}" if svc else f"{service} absent"
 
 
-def _blind_reason(h: History, phase: str) -> str:
+def _blind_reason(h: History, phase: str, ev: Evidence | None = None, pred: Prediction | None = None) -> str:
     """What evidence a phase needs and did not get ("" when the sources were there)."""
-    if phase == "fence-requested" and not h.logs_read():
-        return "no node's log could be read"
+    if phase == "fail-back" and ev is not None and not ev.preferred:
+        return "no preferred node is known to fail back to"
+    if phase == "fence-requested":
+        read = set(h.logs_read())
+        survivors = set(pred.members_after) if pred is not None else set()
+        if not read:
+            return "no node's log could be read"
+        if survivors and not read & survivors:  # the request is logged where the cluster goes on
+            return f"the log of no surviving node ({', '.join(sorted(survivors))}) could be read"
     if phase in ("fence-done",) and not h.watched:
         return "no libvirt lifecycle events were recorded"
     if phase in ("node-rejoined", "fail-back") and h.restore is None:
@@ -332,13 +339,16 @@ def _blind_reason(h: History, phase: str) -> str:
     return ""
 
 
-def phase_results(h: History, pred: Prediction, measured: dict[str, Measured]) -> tuple[PhaseResult, ...]:
+def phase_results(h: History, pred: Prediction, measured: dict[str, Measured],
+                  ev: Evidence | None = None) -> tuple[PhaseResult, ...]:
     """Each predicted phase against its window; harness-driven windows anchored at the restore."""
     out = []
     for phase, window in pred.windows.items():
         t, why, unc = measured.get(phase, (None, "not measured", 0.0))
         lo, hi = window.earliest, window.latest
         driven = "harness" if phase in HARNESS_PHASES else "cluster"
+        if driven == "harness" and h.restore is None:  # its window counts from the restore: unjudgeable
+            t, why, unc = None, "the harness's restore is not on the timeline", 0.0
         if driven == "harness":
             anchor = h.restore or 0.0
             lo, hi = lo + anchor, hi + anchor
@@ -348,7 +358,7 @@ def phase_results(h: History, pred: Prediction, measured: dict[str, Measured]) -
             why = f"{why}; window counted from {h.effect_why}"
         if unc:
             why = f"{why}; node clock corrected, +-{unc:.2f} s"
-        blind = _blind_reason(h, phase) if t is None else ""
+        blind = _blind_reason(h, phase, ev, pred) if t is None else ""
         out.append(PhaseResult(phase, None if t is None else round(t, 2), round(lo, 2), round(hi, 2), why,
                                round(unc, 3), driven=driven, blind=blind))
     return tuple(out)
@@ -902,7 +912,7 @@ def _downgrade(checks: list[Check], host: Check) -> list[Check]:
 
 def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> Verdict:
     h = timeline if isinstance(timeline, History) else History.of(timeline)
-    phases = phase_results(h, pred, measure(h, pred, ev))
+    phases = phase_results(h, pred, measure(h, pred, ev), ev)
     fenced_c, fenced = fenced_check(h, pred)
     placement, owner = placement_checks(h, pred, ev)
     host, lag = host_check(h, ev)
