@@ -53,6 +53,12 @@ def violations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
     out = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "subprocess":
+            names = {a.name for a in node.names} & SUBPROCESS_CALLS
+            if names - SUBPROCESS_ALLOWED.get(rel, set()):
+                out.append(f"{rel}:{node.lineno}: from subprocess import {', '.join(sorted(names))}: "
+                           "use halab.proc.run (an alias would hide the call from this walk)")
+            continue
         if not isinstance(node, ast.Call):
             continue
         why = _rule(rel, node)
@@ -64,6 +70,9 @@ def violations(path: Path) -> list[str]:
 def _rule(rel: str, call: ast.Call) -> str | None:
     name = _dotted(call.func)
     attr = call.func.attr if isinstance(call.func, ast.Attribute) else name
+    if any(k.arg in ("timeout", "timeout_s", "within_s") and isinstance(k.value, ast.Constant) and k.value.value is None
+           for k in call.keywords):
+        return f"{name}(timeout=None): an explicit None is no timeout"
     if name.startswith("subprocess.") and attr in SUBPROCESS_CALLS and attr not in SUBPROCESS_ALLOWED.get(rel, ()):
         return f"{name}: use halab.proc.run (timeout kills the process group) or halab.lab.host.run"
     if name in ("os.system", "os.popen"):
@@ -73,7 +82,9 @@ def _rule(rel: str, call: ast.Call) -> str | None:
         return "blocking flock: use halab.proc.file_lock (bounded, says what it waits for)"
     if name.startswith("libvirt.open") and rel not in LIBVIRT_OPEN_ALLOWED:
         return f"{name}: use halab.lab.domains.open_connection (bounded, keepalive)"
-    if attr == "acquire" and not call.args and not _kw(call, "timeout"):
+    non_blocking = any(k.arg == "blocking" and isinstance(k.value, ast.Constant) and k.value.value is False
+                       for k in call.keywords)
+    if attr == "acquire" and not call.args and not _kw(call, "timeout") and not non_blocking:
         return "lock acquired without a timeout"
     if attr in ("join", "wait", "communicate", "result") and not call.args and not call.keywords:
         return f".{attr}() without a timeout"
@@ -103,6 +114,8 @@ def test_no_call_without_a_timeout() -> None:
     ("event.wait()", "without a timeout"),
     ("import socket\nsocket.create_connection(('a', 1))", "create_connection"),
     ("from fabric import Connection\nConnection('h')", "ssh_config"),
+    ("from subprocess import run as go\ngo(['x'])", "alias would hide"),
+    ("remote.run('x', timeout=None)", "explicit None"),
 ])
 def test_each_rule_fails_on_a_call_without_a_bound(tmp_path: Path, code: str, rule: str) -> None:
     """The walk is a check like any other: each rule has a case where it fails."""
@@ -118,6 +131,7 @@ def test_each_rule_fails_on_a_call_without_a_bound(tmp_path: Path, code: str, ru
 
 @pytest.mark.parametrize("code", [
     "lock.acquire(timeout=5)",
+    "lock.acquire(blocking=False)",
     "thread.join(10)",
     "', '.join(names)",
     "import fcntl\nfcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)",

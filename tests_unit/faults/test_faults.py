@@ -448,3 +448,9 @@ def _no_taps_connection(uri: str = "") -> Iterator[Any]:
             return Dom()
 
     yield Conn()
+
+
+def test_which_faults_lose_the_node_follows_their_effect_not_their_name() -> None:
+    from halab.faults import node_loss_faults
+
+    assert set(node_loss_faults()) == {"suspend", "power-off", "kill-daemon"}

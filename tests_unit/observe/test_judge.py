@@ -207,6 +207,21 @@ def test_fenced_without_lifecycle_events_is_no_evidence() -> None:
     assert check(blind, "phase fence-done")[0] is Category.NO_EVIDENCE
 
 
+def test_a_lifecycle_stream_that_closed_before_the_heal_is_no_evidence() -> None:
+    """libvirtd killed mid-run: no event after that does not mean nobody was fenced."""
+    tl = timeline(fence_at=None)
+    tl.record("libvirt", None, "stream-closed", "connection closed (reason 0)", t=8.0)
+    v = judge(tl, prediction(fenced=()), evidence(fence_history=()))
+    for name in ("fenced: the predicted victim and only it", "self-reboot as predicted"):
+        cat, msg = check(v, name)
+        assert cat is Category.NO_EVIDENCE, name
+        assert "the libvirt event stream closed at 8.00 s, before the fault was healed" in msg
+    late = timeline(fence_at=None)
+    late.record("libvirt", None, "stream-closed", "connection closed (reason 0)", t=31.0)  # after the heal
+    assert check(judge(late, prediction(fenced=()), evidence(fence_history=())),
+                 "fenced: the predicted victim and only it")[0] is None
+
+
 def test_the_wrong_fencer_is_a_wrong_outcome() -> None:
     v = judge(timeline(), prediction(), evidence(fence_history=(fenced_by(by="node02"),)))
     cat, msg = check(v, "fenced by the predicted fencer")
@@ -305,8 +320,10 @@ def test_quorum_mismatch() -> None:
 
 
 def test_placement_and_quorum_without_a_survivor_poll_are_no_evidence() -> None:
-    v = judge(timeline(), prediction(members_after=("node03",)), evidence())
+    v = judge(timeline(), prediction(members_after=("node03",), services={SVC: "node01", "db": "node01"}),
+              evidence())
     assert check(v, "service placement")[0] is Category.NO_EVIDENCE
+    assert check(v, "service placement: db")[0] is Category.NO_EVIDENCE  # never silently dropped
     assert check(v, "quorum")[0] is Category.NO_EVIDENCE
 
 

@@ -174,9 +174,6 @@ def after_node_loss(cib: bytes, node: str, *, quorate: bool | None = None, where
     return simulate(lose_node(cib, node, quorate=quorate, where=where), where=where)
 
 
-NODE_LOSS_FAULTS = ("suspend", "power-off", "kill-daemon")
-
-
 def quorate_after_loss(members: int, lost: int, two_node: bool) -> bool:
     """votequorum with one vote per node: a majority of the nodes, or two_node keeping one of two."""
     left = members - lost

@@ -43,10 +43,11 @@ def run_cib(args: argparse.Namespace) -> int:
     from halab.cib import simulate as sim
     from halab.cib.corosync import load_corosync
     from halab.errors import NotApplicable
+    from halab.faults import effect_of, node_loss_faults
 
-    if args.fault not in sim.NODE_LOSS_FAULTS:
+    if not effect_of(args.fault).loses_node:  # what the fault does, not its name
         raise NotApplicable(f"--cib: {args.fault} is not a node loss; on a CIB alone halab predicts "
-                            f"{', '.join(sim.NODE_LOSS_FAULTS)}")
+                            f"{', '.join(node_loss_faults())}")
     path = Path(args.cib)
     cfg = load_cib(path)  # unsupported constructs named in one line
     coro_path = path.parent / "corosync.conf"

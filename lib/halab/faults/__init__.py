@@ -27,6 +27,11 @@ def effect_of(fault_id: str) -> Effect:
         raise NotApplicable(f"unknown fault {fault_id!r} (one of {', '.join(REGISTRY)})") from None
 
 
+def node_loss_faults() -> tuple[str, ...]:
+    """The fault ids whose effect takes the node out of the cluster (a CIB alone predicts these)."""
+    return tuple(fid for fid, cls in REGISTRY.items() if cls.effect.loses_node)
+
+
 def get_fault(fault_id: str) -> Fault:
     try:
         return REGISTRY[fault_id]()
@@ -34,4 +39,5 @@ def get_fault(fault_id: str) -> Fault:
         raise KeyError(f"unknown fault {fault_id!r} (known: {', '.join(REGISTRY)})") from None
 
 
-__all__ = ["REGISTRY", "SEED_FAULTS", "Effect", "Fault", "effect_of", "get_fault", "heal_quietly", "injected"]
+__all__ = ["REGISTRY", "SEED_FAULTS", "Effect", "Fault", "effect_of", "get_fault", "heal_quietly", "injected",
+           "node_loss_faults"]

@@ -39,6 +39,13 @@ class Effect:
         if (self.act is Act.KILL_PROCESS) != (self.process is not None):
             raise ValueError("a process kill names its process, nothing else does")
 
+    @property
+    def loses_node(self) -> bool:
+        """The node leaves the cluster whatever its design: stopped, frozen, or its membership
+        daemon killed (corosync on both stacks)."""
+        return self.act in (Act.STOP_NODE, Act.FREEZE_NODE) or \
+            (self.act is Act.KILL_PROCESS and self.process == CLUSTER_DAEMON)
+
     def text(self) -> str:
         if self.act is Act.CUT_NETWORK:
             return f"cuts the {self.network_role} network ({self.how})"

@@ -45,6 +45,7 @@ RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may 
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
 RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
+STREAM_CLOSED = "stream-closed"  # source "libvirt": the event stream's connection closed under the run
 # Source "fence-path", kind "fence-off": a node's fence agent switched a domain off through the
 # host's fence shell (its log, host time). Why: a fence whose "on" never comes is a fence too.
 # Measured live (heartbeat-down, fast profile): both nodes' fence_virsh destroyed the other within
@@ -131,7 +132,18 @@ class History:
 
     @property
     def watched(self) -> bool:
-        return any(o.source == "libvirt" and o.kind == WATCHING for o in self.items)
+        """The lifecycle stream was on for the whole fault (a stream that closed before the heal
+        saw nothing after that: no event then does not mean nothing happened)."""
+        return not self.unwatched_why()
+
+    def unwatched_why(self) -> str:
+        """Why lifecycle evidence is missing ("" when the stream was on throughout)."""
+        if not any(o.source == "libvirt" and o.kind == WATCHING for o in self.items):
+            return "no libvirt lifecycle events were recorded"
+        closed = next((o.t for o in self.items if o.source == "libvirt" and o.kind == STREAM_CLOSED), None)
+        if closed is not None and closed <= self.until:
+            return f"the libvirt event stream closed at {closed:.2f} s, before the fault was healed"
+        return ""
 
     def lifecycle(self, node: str | None = None) -> list[Observation]:
         return [o for o in self.items if o.source == "libvirt" and o.kind == "lifecycle"
@@ -331,7 +343,7 @@ def _blind_reason(h: History, phase: str, ev: Evidence | None = None, pred: Pred
         if survivors and not read & survivors:  # the request is logged where the cluster goes on
             return f"the log of no surviving node ({', '.join(sorted(survivors))}) could be read"
     if phase in ("fence-done",) and not h.watched:
-        return "no libvirt lifecycle events were recorded"
+        return h.unwatched_why()
     if phase in ("node-rejoined", "fail-back") and h.restore is None:
         return "the harness's restore is not on the timeline"
     if phase in ("detect", "service-started", "node-rejoined", "fail-back") and not h.polls(0.0, float("inf")):
@@ -663,7 +675,7 @@ def fenced_check(h: History, pred: Prediction) -> tuple[Check, tuple[str, ...]]:
     path and never started (a fence race both sides won)."""
     name = "fenced: the predicted victim and only it"
     if not h.watched:
-        return failed(name, "outcome", C.NO_EVIDENCE, "no libvirt lifecycle events were recorded"), ()
+        return failed(name, "outcome", C.NO_EVIDENCE, h.unwatched_why()), ()
     got = tuple(sorted({*rebooted(h, h.until), *switched_off_by_fence(h, h.until)}))
     want = tuple(sorted(pred.fenced))
     if got == want:
@@ -790,7 +802,7 @@ def false_claim_check(h: History, ev: Evidence, fenced: Sequence[str]) -> Check:
 def self_reboot_check(h: History, pred: Prediction) -> Check:
     name = "self-reboot as predicted"
     if not h.watched:
-        return failed(name, "outcome", C.NO_EVIDENCE, "no libvirt lifecycle events were recorded")
+        return failed(name, "outcome", C.NO_EVIDENCE, h.unwatched_why())
     got = sorted(self_reboots(h, h.until))
     want = sorted(pred.self_reboot)
     if got == want:
@@ -806,8 +818,10 @@ def placement_checks(h: History, pred: Prediction, ev: Evidence) -> tuple[list[C
     why = f"no status poll from {'/'.join(pred.members_after) or 'any survivor'} during the fault"
     if polls and (stale := _stale(h, polls[-1], ev)):
         final, why = None, stale
-    if final is None:
+    if final is None:  # every placement the prediction names is blind, not only the followed one's
         return [failed("service placement", "outcome", C.NO_EVIDENCE, why),
+                *(failed(f"service placement: {svc}", "outcome", C.NO_EVIDENCE, why)
+                  for svc in pred.services if svc != ev.service),
                 failed("quorum", "outcome", C.NO_EVIDENCE, why)], None
     svc = final.service(ev.service)
     owner = svc.owner if svc and svc.state == "started" else None

@@ -24,6 +24,13 @@ class LifecycleWatcher:
     _conn: Any = None
     _callback_ids: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: bool = False
+
+    def _on_close(self, _conn: Any, reason: int, _opaque: Any) -> None:
+        """The connection closed under the run (libvirtd killed, keepalive lost): from here on no
+        event does not mean nothing happened; the judge reads this mark as blindness."""
+        if not self._stopping:
+            self.timeline.record("libvirt", None, "stream-closed", f"connection closed (reason {reason})")
 
     def _on_event(self, _conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
         name = dom.name()
@@ -50,6 +57,8 @@ class LifecycleWatcher:
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_event, None), 10, "libvirt event registration"),
             bounded(lambda: conn.domainEventRegisterAny(
                 None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._on_reboot, None), 10, "libvirt event registration")]
+        with contextlib.suppress(Exception):  # older bindings: the stream's end then goes unseen
+            bounded(lambda: conn.registerCloseCallback(self._on_close, None), 10, "libvirt close callback")
         # The judge needs to know the stream was on: no event then means nothing happened.
         self.timeline.record("libvirt", None, "watching", "lifecycle and reboot events")
 
@@ -57,6 +66,7 @@ class LifecycleWatcher:
         if self._conn is None:
             return
         conn, callbacks = self._conn, list(self._callback_ids)
+        self._stopping = True  # our own close is not the stream lost
 
         def close() -> None:
             for callback_id in callbacks:
