@@ -242,7 +242,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     run.wall_s = time.monotonic() - started_wall
     ev = Evidence(d.service, before, fences.history, fences.offset_s, timeline.t0_wall or 0.0, run.record,
                   records, d.preferred_node, spec.timing.poll_interval_s,
-                  lag_bound(spec.timing.token_ms)[0], fence_history_unread=fences.unread)
+                  lag_bound(pred.token_ms or spec.timing.token_ms)[0], fence_history_unread=fences.unread)
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     if phase_log is not None:

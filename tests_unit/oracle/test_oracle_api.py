@@ -164,3 +164,15 @@ def test_cli_not_applicable_exits_3_with_one_line(capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "does not run on node02" in err
+
+
+def test_the_prediction_names_the_token_the_design_runs() -> None:
+    """The host-load sentinel's bound is a fifth of the token the cluster runs: the rgmanager fast
+    profile runs cluster.conf's 10 s (its profile override), not the pacemaker profile's 5 s."""
+    from halab.spec import load_spec
+
+    spec = load_spec("seed")
+    fast = spec.with_timing("fast")
+    assert predict(fast, "suspend", "node02").token_ms == 5000
+    assert predict(spec, "suspend", "node02").token_ms == 20000
+    assert predict(fast, "suspend", "node02", stack="rgmanager").token_ms == 10000

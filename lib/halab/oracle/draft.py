@@ -33,6 +33,7 @@ class Draft:
     spans: dict[str, Span] = field(default_factory=dict)
     reasoning: list[str] = field(default_factory=list)
     wide: dict[str, str] = field(default_factory=dict)  # phase -> why its window may be wide
+    token_ms: int = 0  # the ring's token as the design runs it (the host-load sentinel's bound reads it)
 
     def say(self, line: str) -> None:
         self.reasoning.append(line)
@@ -99,6 +100,7 @@ class Draft:
             alternatives=alternatives,
             fence_delay_s=self.fence_delay_s,
             premise=self.premise,
+            token_ms=self.token_ms,
         )
 
 

@@ -98,6 +98,9 @@ class Prediction:
     # design's tie-break: pcmk_delay_base, priority-fencing-delay); 0 when nothing delays it
     fence_delay_s: float = 0.0
     premise: Premise | None = None  # evidence this outcome needs (alternatives that rest on a failure)
+    # the totem token the design runs (corosync 3: with its per-node coefficient; cman: cluster.conf
+    # under the timing profile); 0 when not known. The host-load sentinel's bound is a fifth of it.
+    token_ms: int = 0
 
     def __post_init__(self) -> None:
         # Frozen all the way down: a judge must not be able to edit the expectation it checks.

@@ -200,7 +200,7 @@ class _Model:
         self.dc = dc
 
     def draft(self) -> Draft:
-        dr = Draft(self.slack, self.d.nodes, services={self.d.service: self.owner})
+        dr = Draft(self.slack, self.d.nodes, services={self.d.service: self.owner}, token_ms=int(self.d.token_ms))
         dr.say(f"pacemaker design: {len(self.d.nodes)} nodes {', '.join(self.d.nodes)}; "
                f"{self.d.service} on {self.owner} at t0 (preferred {self.d.preferred})")
         if self.owner != self.d.preferred and self.d.fail_back:

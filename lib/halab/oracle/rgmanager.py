@@ -176,7 +176,8 @@ class _Rg:
 
     def draft(self, master: str | None) -> Draft:
         d = self.d
-        dr = Draft(self.slack, d.nodes, services=dict(self.owners), wide=self.wide_reasons())
+        dr = Draft(self.slack, d.nodes, services=dict(self.owners), wide=self.wide_reasons(),
+                   token_ms=int(d.token_ms))
         dr.say(
             f"rgmanager design: nodes {', '.join(d.nodes)}; totem T = {d.token_ms} ms, consensus "
             f"C = {d.consensus_ms} ms ({d.flavor} cman default unless set); post_fail_delay "
