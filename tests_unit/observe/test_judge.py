@@ -792,6 +792,22 @@ def test_quorum_unknown_in_the_last_status_is_no_evidence() -> None:
     assert "did not say" in msg
 
 
+def test_a_start_first_seen_after_the_fence_by_a_node_dark_before_it_is_no_evidence() -> None:
+    """node02 unseen from 20 s to 85 s, seen started at 85 s, the owner fenced at 80 s: the start
+    may have come before the fence. A start seen right after the node was last seen without the
+    service is judged at face value."""
+    pred = prediction(target="node01", fenced=("node01",), fenced_by="node02", services={SVC: "node02"},
+                      members_after=("node02",), windows={})
+    ev = evidence(fence_history=(fenced_by("node01", "node02", 80.0),))
+    tl = issue_timeline(start_on_node02=85.0, fence_off=80.0)
+    tl._items = [o for o in tl._items if not (o.source == "poll" and o.node == "node02" and 20.0 < o.t < 85.0)]
+    cat, msg = check(judge(tl, pred, ev), START)
+    assert cat is Category.NO_EVIDENCE, msg
+    assert "last seen without it at 20.00 s" in msg
+    seen = issue_timeline(start_on_node02=85.0, fence_off=80.0)
+    assert check(judge(seen, pred, ev), START)[0] is None
+
+
 def test_a_start_elsewhere_without_a_known_owner_is_no_evidence() -> None:
     ev = evidence(baseline=status(BOTH, None, "stopped"))
     assert check(judge(timeline(), prediction(), ev), START)[0] is Category.NO_EVIDENCE

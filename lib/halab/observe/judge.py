@@ -608,6 +608,20 @@ def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[f
     return out
 
 
+def _last_seen_without(h: History, ev: Evidence, node: str, before: float) -> float | None:
+    """The last time before ``before`` that ``node`` was seen not holding the service: its own poll
+    with the data LUN not mounted, the service IP not on it and the service not started on it. A
+    start first seen at ``before`` happened after this, not necessarily at ``before``."""
+    last = None
+    for o in h.polls(float("-inf"), before):  # a poll before the fault counts: the node held nothing then
+        if o.node != node or o.t >= before or o.status is None or o.mounted or o.holds_ip:
+            continue
+        svc = o.status.service(ev.service)
+        if not (svc and svc.state == "started" and svc.owner == node):
+            last = o.t
+    return last
+
+
 def _owner_gone(h: History, owner: str, ev: Evidence, before: float) -> tuple[float, str] | None:
     """When the old owner was first switched off (fenced/reset) or seen by itself not running it:
     its own status saying so, with neither the data LUN mounted nor the service IP on it (a killed
@@ -640,6 +654,14 @@ def start_after_fence(h: History, ev: Evidence) -> Check:
     node, (t, why) = min(starts.items(), key=lambda kv: kv[1][0])
     gone = _owner_gone(h, owner, ev, h.until)
     if gone is not None and gone[0] <= t:
+        without = _last_seen_without(h, ev, node, t)
+        if without is None or without < gone[0] - ev.max_gap_s:
+            # first seen started after the owner was gone, but unseen before that for longer than a
+            # poll lost to its timeout (the other safety checks' blind bound): the order cannot be told
+            since = f"last seen without it at {without:.2f} s" if without is not None else "never seen without it"
+            return failed(name, "safety", C.NO_EVIDENCE,
+                          f"{ev.service} first seen on {node} at {t:.2f} s ({why}), after {gone[1]}; but {node} "
+                          f"was {since}: whether it started before {owner} was gone cannot be told")
         return passed(name, "safety", f"{ev.service} started on {node} at {t:.2f} s ({why}) after {gone[1]}")
     if gone is None and not h.watched and not any(o.node == owner for o in h.polls()):
         return failed(name, "safety", C.NO_EVIDENCE,
