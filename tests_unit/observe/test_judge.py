@@ -756,6 +756,24 @@ def test_a_start_elsewhere_before_the_fence_is_unsafe() -> None:
     assert check(safe, START)[0] is None, check(safe, START)
 
 
+def test_a_mount_between_two_polls_that_saw_the_other_nodes_mount_is_two_mounts() -> None:
+    """No two polls a second apart, yet node01 was seen mounted before and after node02's mount:
+    the LUN was mounted twice. A switch-off of node01 between its polls ends what it held."""
+    def story(node01_off: float | None = None) -> Timeline:
+        tl = timeline()
+        tl._items = [o for o in tl._items if not (o.source == "poll" and 21.5 < o.t < 28.5)]
+        if node01_off is not None:
+            tl.record("libvirt", "node01", "lifecycle", "stopped:2", t=node01_off)
+        tl.record("poll", "node02", "no-status", "timed out", mounted=True, t=25.0)
+        return tl
+
+    cat, msg = check(judge(story(), prediction(), evidence()), MOUNT)
+    assert cat is Category.UNSAFE, msg
+    assert "node01 held it 1.0-29.0 s (seen at both ends) and node02 25.0-25.0 s" in msg
+    cat, msg = check(judge(story(node01_off=23.0), prediction(), evidence()), MOUNT)
+    assert cat is not Category.UNSAFE, msg
+
+
 def test_a_start_elsewhere_is_no_evidence_when_the_old_owner_cannot_be_seen() -> None:
     tl = issue_timeline(start_on_node02=81.0, fence_off=80.0)
     tl._items = [o for o in tl._items if o.source != "libvirt"]

@@ -542,6 +542,46 @@ def _two_ip_holders(h: History) -> str:
     return ""
 
 
+def _held_runs(h: History, holds: Callable[[Observation], bool | None]) -> dict[str, list[tuple[float, float]]]:
+    """Node -> the stretches it was seen holding something (the data mount, the service IP) on
+    both ends with nothing in between saying otherwise: from a poll that saw it to the last such
+    poll before one that did not. A switch-off of the node (fence, reset) ends a stretch: what it
+    held is gone with it."""
+    off: dict[str, list[float]] = {}
+    for o in h.lifecycle():
+        if o.node and 0.0 <= o.t <= h.until and _event(o) in OFF_EVENTS:
+            off.setdefault(o.node, []).append(o.t)
+    out: dict[str, list[tuple[float, float]]] = {}
+    polls = sorted((o for o in h.items if o.source == "poll" and 0.0 <= o.t <= h.until and holds(o) is not None),
+                   key=lambda o: o.t)
+    run: dict[str, tuple[float, float]] = {}
+    for o in polls:
+        node = o.node or ""
+        cut = node in run and any(run[node][1] < t <= o.t for t in off.get(node, ()))
+        if holds(o) and not cut:
+            run[node] = (run[node][0], o.t) if node in run else (o.t, o.t)
+            continue
+        if node in run:
+            out.setdefault(node, []).append(run.pop(node))
+        if holds(o):
+            run[node] = (o.t, o.t)
+    for node, stretch in run.items():
+        out.setdefault(node, []).append(stretch)
+    return out
+
+
+def _held_twice(h: History, holds: Callable[[Observation], bool | None]) -> str:
+    """Two nodes each seen holding it over stretches that overlap ("" when none): polls a second
+    apart are not needed when a node was seen holding it before and after the other's."""
+    runs = [(node, a, b) for node, stretches in _held_runs(h, holds).items() for a, b in stretches]
+    for i, (n1, a1, b1) in enumerate(runs):
+        for n2, a2, b2 in runs[i + 1:]:
+            if n1 != n2 and a1 <= b2 and a2 <= b1:
+                return (f"{n1} held it {a1:.1f}-{b1:.1f} s (seen at both ends) and {n2} "
+                        f"{a2:.1f}-{b2:.1f} s")
+    return ""
+
+
 def one_owner(h: History, ev: Evidence) -> Check:
     """Never two owners: no two nodes' views, close in time, name different started owners, and
     no two nodes hold the service IP at once. A node whose status command did not answer still
@@ -559,7 +599,7 @@ def one_owner(h: History, ev: Evidence) -> Check:
                     and sa.owner != sb.owner:
                 return failed(name, "safety", C.UNSAFE, f"split brain, {ev.service} has two owners: t={a.t:.1f}s "
                               f"{a.node} says {sa.owner}, {b.node} says {sb.owner}")
-    twice = _two_ip_holders(h)
+    twice = _two_ip_holders(h) or _held_twice(h, lambda o: o.holds_ip)
     if twice:
         return failed(name, "safety", C.UNSAFE, f"split brain, {ev.service}'s IP held by two nodes: {twice}")
     gaps = _blind_text(h, _nodes(ev), _owner_seen, partial(_may_own, ev.service), ev)
@@ -580,6 +620,9 @@ def one_mount(h: History, ev: Evidence) -> Check:
             if a.node != b.node and a.mounted and b.mounted:
                 return failed(name, "safety", C.UNSAFE,
                               f"data LUN mounted on two nodes: t={a.t:.1f}s on {a.node} and {b.node}")
+    twice = _held_twice(h, lambda o: o.mounted if _has_mount(o) else None)
+    if twice:
+        return failed(name, "safety", C.UNSAFE, f"data LUN mounted on two nodes: {twice}")
     gaps = _blind_text(h, _nodes(ev), _has_mount, lambda o: bool(o.mounted), ev)
     if gaps:
         return failed(name, "safety", C.NO_EVIDENCE, f"mount polls too sparse to see two mounts ({gaps}; "
