@@ -1137,3 +1137,24 @@ def test_a_failed_verdict_outranks_the_restore_failing_after_it() -> None:
     held = judge(timeline(), prediction(), evidence())
     assert held.ok
     assert verdict_over_restore(RestoreFailed(LabError("x", "restore"), replace(run, judgement=held))) == ""
+
+
+def test_a_harness_driven_phase_missed_while_the_restore_starved_is_inconclusive() -> None:
+    """The restore's stretch has its own sentinel: a rejoin missed while the host starved is not a
+    verdict on the cluster; the fault's own checks and the same miss on an idle host still count."""
+    def story(lag: float) -> Timeline:
+        tl = timeline(healed=30.0)  # the restore starts at 50 s
+        cpu(tl, [0.01] * 30)
+        total = 0.3
+        for i in range(50, 80):
+            total += lag
+            tl.record("host", "node01", "cpu", f"run_delay_s={total:.6f} vcpus=1", t=float(i))
+        return tl
+
+    pred = prediction(windows={"node-rejoined": Window(5.0, 10.0)})
+    name = "harness-driven phase node-rejoined"
+    cat, msg = check(judge(story(0.9), pred, evidence(lag_bound_s=1.25)), name)
+    assert cat is Category.INCONCLUSIVE
+    assert "host starved during the restore" in msg
+    assert "would be TOO SLOW" in msg
+    assert check(judge(story(0.01), pred, evidence(lag_bound_s=1.25)), name)[0] is Category.TOO_SLOW

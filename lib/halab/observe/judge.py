@@ -971,6 +971,30 @@ def host_check(h: History, ev: Evidence) -> tuple[Check, HostLag | None]:
     return passed(name, "host", text), lag
 
 
+def restore_starved(h: History, ev: Evidence) -> HostLag | None:
+    """The worst vCPU wait while the harness brought the cluster back (from the restore to the last
+    observation), when it passed the bound; None otherwise. Why: the harness-driven phases
+    (rejoin, fail-back) are timed in that stretch, and the fault window's sentinel does not see it
+    (a fenced node booting under TCG loads the host exactly then)."""
+    if ev.lag_bound_s is None or h.restore is None:
+        return None
+    end = max((o.t for o in h.items), default=h.restore)
+    lag = host_lag(h.items, h.restore, end, ev.lag_bound_s)
+    return lag if lag is not None and lag.starved else None
+
+
+def _downgrade_harness_phases(checks: list[Check], lag: HostLag | None) -> list[Check]:
+    """A harness-driven phase that failed while the host starved the restore is inconclusive, not
+    a verdict on the cluster; nothing passes because of it."""
+    if lag is None:
+        return checks
+    said = (f"host starved during the restore: worst vCPU run-queue wait {lag.lag_s:.2f} s on {lag.node} "
+            f"(bound {lag.bound_s:.2f} s)")
+    return [Check(c.name, c.group, C.INCONCLUSIVE, C.INCONCLUSIVE.line(f"{said}, not judged (would be {c.message})"),
+                  c.evidence) if c.group == "harness phase" and not c.ok and c.category is not C.NO_EVIDENCE
+            else c for c in checks]
+
+
 # --- the verdict -------------------------------------------------------------------------------
 
 
@@ -998,7 +1022,8 @@ def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> V
     checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), fence_delay_check(h, pred, fenced),
               premise_check(h, pred), false_claim_check(h, ev, fenced),
               self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
-    return Verdict(pred, tuple(_downgrade(checks, host)), phases, fenced, owner, lag, effect_s=h.effect)
+    checks = _downgrade_harness_phases(_downgrade(checks, host), restore_starved(h, ev))
+    return Verdict(pred, tuple(checks), phases, fenced, owner, lag, effect_s=h.effect)
 
 
 def judge(timeline: Timeline, pred: Prediction, ev: Evidence) -> Verdict:
