@@ -39,7 +39,9 @@ from halab.spec import LabSpec, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 LIVE_LOCK = Path("/tmp/halab-live.lock")
-KINDS = ("SIGINT", "SIGTERM", "SIGKILL", "freeze-node", "kill-libvirtd", "kill-tgtd")
+KINDS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGINT-twice", "SIGKILL", "freeze-node", "kill-libvirtd", "kill-tgtd")
+HEALING_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # halab promises these heal before the run ends
+STOPPING_SIGNALS = (*HEALING_SIGNALS, "SIGINT-twice", "SIGKILL")  # the run must end within STOP_BOUND_S
 MOMENTS = ("any", "fault")  # a random moment of the whole run, or one after the fault went in
 INJECTED = ": injecting; expect"  # the run's progress line when the fault goes in
 FAULTS = ("heartbeat-down", "iscsi-block", "suspend")  # what the interrupted run injects
@@ -153,17 +155,36 @@ def behind_after_down(spec: LabSpec) -> list[str]:
     out = labmod.leftovers(spec)
     out += [f"qemu pid {p}" for p in domains.qemu_pids([n.domain for n in spec.nodes], LabPaths(spec.name).nodes)
             .values()]
+    others = other_labs_daemons(spec.name)  # another lab's daemons are not this lab's leftovers
     for name in ("tgtd", "libvirtd", "virtlogd"):  # zombies are gone, only not yet reaped (PID 1 here is lazy)
         out += [f"{name} pid {p}" for p in run(["pgrep", "-x", name], timeout=10, check=False).stdout.split()
-                if daemons.identity_of(int(p), with_cmdline=False) is not None]
+                if int(p) not in others and daemons.identity_of(int(p), with_cmdline=False) is not None]
     return sorted(set(out))
+
+
+def other_labs_daemons(name: str) -> set[int]:
+    """The daemons other halab labs on this host run (by their PID files, still theirs)."""
+    out: set[int] = set()
+    for other in labmod.lab_names():
+        if other == name:
+            continue
+        for pid_file in LabPaths(other).pids.glob("*.pid"):
+            ident = daemons.Identity.from_json(pid_file.read_text(errors="replace"))
+            if ident is not None and daemons.same(ident):
+                out.add(ident.pid)
+    return out
 
 
 def disturb(kind: str, proc_pid: int, spec: LabSpec, rng: random.Random) -> None:
     """The interruption itself."""
     paths = LabPaths(spec.name)
-    if kind in ("SIGINT", "SIGTERM"):
+    if kind in HEALING_SIGNALS:
         os.kill(proc_pid, getattr(signal, kind))
+    elif kind == "SIGINT-twice":  # a person pressing Ctrl-C twice: stop at once, the lab left as it is
+        os.kill(proc_pid, signal.SIGINT)
+        time.sleep(1.0)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc_pid, signal.SIGINT)
     elif kind == "SIGKILL":
         os.killpg(proc_pid, signal.SIGKILL)
     elif kind == "freeze-node":
@@ -225,13 +246,13 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
             disturb(kind, proc.pid, spec, rng)
         except (HalabError, OSError) as err:
             print(f"    round {n}: {kind} could not be done: {err}", flush=True)
-        bound = STOP_BOUND_S if kind in ("SIGINT", "SIGTERM", "SIGKILL") else RUN_BOUND_S
+        bound = STOP_BOUND_S if kind in STOPPING_SIGNALS else RUN_BOUND_S
         rnd.first_exit = wait_group(proc, bound)
         rnd.stop_s = time.monotonic() - disturbed
         if rnd.first_exit is None:
             rnd.hung = True
             kill_group(proc)
-    if kind in ("SIGINT", "SIGTERM"):  # halab promises these heal before they end
+    if kind in HEALING_SIGNALS:  # halab promises these heal before they end
         rnd.left_after_interrupt = faults_in_place(spec)
     next_is_down = kind in ("kill-libvirtd", "kill-tgtd") or rng.random() < 0.4 or not lab_is_up(spec)
     started = time.monotonic()
@@ -254,6 +275,10 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
     return rnd
 
 
+def _as_keyboard_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/chaos.py", description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--rounds", type=int, default=20)
@@ -265,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="epoch seconds: start no round that could end after this (0: no limit)")
     parser.add_argument("--round-estimate", type=float, default=480.0, help="seconds one round takes at most, usually")
     args = parser.parse_args(argv)
+    # a CI cancel or a closed terminal stops the chaos run like Ctrl-C: its runs are interrupted too
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _as_keyboard_interrupt)
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
     spec = load_spec(args.lab)
