@@ -191,7 +191,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
         service=lambda _s: SimpleNamespace(owner="node01"), dc=None))
     monkeypatch.setattr(scenario, "target_for", lambda *_a: "node01")
     monkeypatch.setattr(scenario, "predict", lambda *_a, **_k: SimpleNamespace(
-        fenced=(), services={}, windows={}))
+        fenced=(), services={}, windows={}, token_ms=5000))
     monkeypatch.setattr(scenario, "prediction_in_lab_names", lambda pred, _spec: pred)
     monkeypatch.setattr(scenario, "_text_status", lambda _c: "")
     monkeypatch.setattr(scenario, "http", lambda *_a, **_k: (200, ""))
@@ -472,3 +472,39 @@ def test_the_last_line_says_which_heal_failed_never_healed_for_all(monkeypatch: 
     base.STOP_HEALS.extend([("heartbeat-down", "node02", ""), ("suspend", "node01", "libvirt: no domain")])
     assert base.stop_heals_text() == ("heartbeat-down on node02 healed; suspend on node01 NOT healed "
                                       "(libvirt: no domain); the next session's sweep heals it")
+
+
+def test_a_first_signal_cuts_the_main_threads_remote_call_and_the_call_ends_in_the_interrupt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """invoke catches a KeyboardInterrupt inside its wait, forwards it to the remote command and
+    waits on (up to the command's timeout): the first signal cuts the main thread's SSH call, and
+    the call ends in the interrupt even when invoke swallowed it. A heal (deferred) is not cut."""
+    from halab.lab import remote as remote_mod
+
+    cuts: list[str] = []
+    r = remote_mod.Remote("node01", "192.168.8.201", "halab-x", Path("/nonexistent"))
+    monkeypatch.setattr(r, "_cut", lambda: cuts.append("cut"))
+    seen: dict[str, bool] = {}
+
+    def a_call_invoke_lets_return() -> None:
+        with r._session("cmd", 10) as fired:
+            interrupt.reset()
+            with contextlib.suppress(KeyboardInterrupt):  # invoke swallows the handler's own
+                interrupt._handler(signal.SIGINT, None)
+            seen.update(fired)
+
+    try:
+        with pytest.raises(KeyboardInterrupt, match="interrupted during a remote call"):
+            a_call_invoke_lets_return()
+        assert seen["interrupted"]
+        assert cuts == ["cut"]
+        assert not remote_mod._MAIN_IN_FLIGHT
+        interrupt.reset()
+        with interrupt.deferred(), r._session("heal", 10) as fired:  # a heal in progress
+            interrupt._handler(signal.SIGINT, None)
+            assert not fired["interrupted"]
+        pytest.fail("the deferred interrupt must be raised at the end of the block")
+    except KeyboardInterrupt:
+        assert cuts == ["cut"], "a heal's remote call was cut"
+    finally:
+        interrupt.reset()

@@ -25,6 +25,16 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _state: dict[str, object] = {"count": 0, "pending": None, "deferred": 0, "installed": False}
 _groups: set[int] = set()
 _groups_lock = threading.Lock()
+# What a first signal does before it raises, outside a deferred block: ends the main thread's wait
+# on a remote command (halab.lab.remote registers it). Why: invoke catches the KeyboardInterrupt
+# inside its wait and forwards it to the remote command, then waits on for it (up to its timeout).
+_on_first: list[Callable[[], None]] = []
+
+
+def on_first_signal(fn: Callable[[], None]) -> None:
+    """Run ``fn`` on a first signal that stops the run now (not during a heal)."""
+    if fn not in _on_first:
+        _on_first.append(fn)
 
 
 class Interrupted(HalabError):
@@ -79,6 +89,9 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     if int(_state["deferred"]) > 0:  # type: ignore[call-overload]
         _state["pending"] = name
         return
+    for fn in list(_on_first):
+        with contextlib.suppress(Exception):  # a handler must not fail the way out
+            fn()
     raise KeyboardInterrupt(name)
 
 

@@ -78,6 +78,20 @@ def on_node(cmd: str, timeout: float) -> str:
     return f"timeout -k 5 {math.ceil(timeout) + 2} bash -c {shlex.quote(cmd)}"
 
 
+# The main thread's remote calls in flight: (remote, its session's flags). A first Ctrl-C/SIGTERM
+# cuts them (interrupt.on_first_signal) so the run stops within seconds, not at the command's end.
+_MAIN_IN_FLIGHT: list[tuple[Remote, dict[str, bool]]] = []
+
+
+def _cut_main_calls() -> None:
+    for remote, fired in list(_MAIN_IN_FLIGHT):
+        fired["interrupted"] = True
+        remote._cut()
+
+
+interrupt.on_first_signal(_cut_main_calls)
+
+
 @dataclass
 class Remote:
     """One node over SSH. Thread-safe: one command at a time per node, waited for with a bound."""
@@ -160,7 +174,7 @@ class Remote:
         """Hold this node's lock (waited for at most `bound_s`) and arm a watchdog for the call."""
         if not self._lock.acquire(timeout=bound_s):
             raise Unreachable(f"{what}: another call to this node did not end within {bound_s:.0f} s", self.name)
-        fired = {"cut": False}
+        fired = {"cut": False, "interrupted": False}
 
         def fire() -> None:
             fired["cut"] = True
@@ -169,9 +183,18 @@ class Remote:
         timer = threading.Timer(bound_s, fire)
         timer.daemon = True
         timer.start()
+        main = threading.current_thread() is threading.main_thread()
+        entry = (self, fired)
+        if main:
+            _MAIN_IN_FLIGHT.append(entry)
         try:
             yield fired
+            if fired["interrupted"]:  # the call returned because the interrupt cut it
+                raise KeyboardInterrupt("interrupted during a remote call")
         finally:
+            if main:
+                with contextlib.suppress(ValueError):
+                    _MAIN_IN_FLIGHT.remove(entry)
             timer.cancel()
             self._lock.release()
 
@@ -197,6 +220,8 @@ class Remote:
                 raise Unreachable(f"command timed out after {timeout:.0f} s: {cmd[:80]}", self.name) from None
             except Exception as err:  # OSError, EOFError, paramiko's SSHException family and friends
                 self.close()
+                if fired["interrupted"]:
+                    raise KeyboardInterrupt("interrupted during a remote call") from None
                 if fired["cut"]:
                     raise Unreachable(f"ssh {self.address}: no answer within {bound:.0f} s: {cmd[:80]}",
                                       self.name) from None
