@@ -145,39 +145,27 @@ def test_parse_special_paths(name: str, sandbox: Path, capsys: pytest.CaptureFix
     assert_one_line_error(argv, code, out, err)
 
 
-# --- judge: a history file ---------------------------------------------------------------------------
+# --- the commands that read one file: check-config (cluster.conf), judge (a history) --------------------
+
+FILE_COMMANDS = {"check-config": "cluster.conf", "judge": "history"}
+SPECIAL_PATHS = ["/dev/zero", "/etc", "../../../../nonexistent/cluster.conf", "`reboot`", "$(reboot)", "/proc/self/mem"]
 
 
 @pytest.mark.parametrize("content", list(CONTENTS))
-def test_judge_against_hostile_files(content: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(sandbox, f"history.{content}", CONTENTS[content]())
-    argv = ["judge", str(path)]
+@pytest.mark.parametrize("command", list(FILE_COMMANDS))
+def test_file_commands_against_hostile_files(command: str, content: str, sandbox: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(sandbox, f"{FILE_COMMANDS[command]}.{content}", CONTENTS[content]())
+    argv = [command, str(path)]
     code, out, err = run_cli(argv, capsys, sandbox)
     assert_one_line_error(argv, code, out, err)
 
 
-@pytest.mark.parametrize("name", ["/dev/zero", "/etc", "$(reboot)", "/proc/self/mem"])
-def test_judge_special_paths(name: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["judge", name]
-    code, out, err = run_cli(argv, capsys, sandbox)
-    assert_one_line_error(argv, code, out, err)
-
-
-# --- check-config: cluster.conf ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("content", list(CONTENTS))
-def test_check_config_against_hostile_cluster_conf(content: str, sandbox: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(sandbox, f"cluster.conf.{content}", CONTENTS[content]())
-    argv = ["check-config", str(path)]
-    code, out, err = run_cli(argv, capsys, sandbox)
-    assert_one_line_error(argv, code, out, err)
-
-
-@pytest.mark.parametrize("name", ["/dev/zero", "/etc", "../../../../nonexistent/cluster.conf", "`reboot`"])
-def test_check_config_special_paths(name: str, sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["check-config", name]
+@pytest.mark.parametrize("name", SPECIAL_PATHS)
+@pytest.mark.parametrize("command", list(FILE_COMMANDS))
+def test_file_commands_special_paths(command: str, name: str, sandbox: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [command, name]
     code, out, err = run_cli(argv, capsys, sandbox)
     assert_one_line_error(argv, code, out, err)
 
