@@ -824,6 +824,12 @@ def test_a_start_first_seen_after_the_fence_by_a_node_dark_before_it_is_no_evide
     assert "last seen without it at 20.00 s" in msg
     seen = issue_timeline(start_on_node02=85.0, fence_off=80.0)
     assert check(judge(seen, pred, ev), START)[0] is None
+    # rgmanager: clustat silent while the fence is pending, the poll still reads the mount
+    silent = issue_timeline(start_on_node02=85.0, fence_off=80.0)
+    silent._items = [o for o in silent._items if not (o.source == "poll" and o.node == "node02" and 20.0 < o.t < 85.0)]
+    for t in range(21, 85):
+        silent.record("poll", "node02", "no-status", "clustat: no answer", mounted=False, t=float(t))
+    assert check(judge(silent, pred, ev), START)[0] is None
 
 
 def test_a_start_elsewhere_without_a_known_owner_is_no_evidence() -> None:

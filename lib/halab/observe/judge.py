@@ -653,14 +653,18 @@ def _starts_elsewhere(h: History, ev: Evidence, owner: str) -> dict[str, tuple[f
 
 def _last_seen_without(h: History, ev: Evidence, node: str, before: float) -> float | None:
     """The last time before ``before`` that ``node`` was seen not holding the service: its own poll
-    with the data LUN not mounted, the service IP not on it and the service not started on it. A
-    start first seen at ``before`` happened after this, not necessarily at ``before``."""
+    read neither the data mount nor the service IP on it (and its status, if it answered, does not
+    run the service there). A start first seen at ``before`` happened after this, not necessarily
+    at ``before``. Measured live: rgmanager's clustat answers nothing while a fence is pending, for
+    as long as the fence takes, while the poll still reads the mount and the IP."""
     last = None
-    for o in h.polls(float("-inf"), before):  # a poll before the fault counts: the node held nothing then
-        if o.node != node or o.t >= before or o.status is None or o.mounted or o.holds_ip:
+    for o in h.items:  # a poll before the fault counts too: the node held nothing then
+        if o.source != "poll" or o.node != node or o.t >= before or o.mounted or o.holds_ip:
             continue
-        svc = o.status.service(ev.service)
-        if not (svc and svc.state == "started" and svc.owner == node):
+        svc = o.status.service(ev.service) if o.status else None
+        if svc and svc.state == "started" and svc.owner == node:
+            continue
+        if o.mounted is False or o.status is not None:  # a silent status command still read the mount
             last = o.t
     return last
 
