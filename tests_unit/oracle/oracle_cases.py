@@ -58,7 +58,7 @@ def _nv(parent: etree._Element, name: str, value: str | None) -> None:
 def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
     """The spec with a variant of its design files, edited as a user would edit their CIB and
     corosync.conf: fence_delay_s (node01's device), stickiness, migration_threshold,
-    priority_fencing_delay_s, two_node, sbd (fence_sbd devices)."""
+    priority_fencing_delay_s, two_node, sbd (fence_sbd devices), no_fence_for (a node's device removed)."""
     cfg = spec.stacks["pacemaker"]
     root = etree.parse(str(spec.path.parent / cfg["cib"])).getroot()
     conf = root.find("configuration")
@@ -74,6 +74,13 @@ def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
         _nv(defaults, "migration-threshold", str(keys["migration_threshold"]))
     if "priority_fencing_delay_s" in keys:
         _nv(opts, "priority-fencing-delay", f"{keys['priority_fencing_delay_s']}s")
+    if keys.get("no_fence_for"):  # the node's device removed (and any constraint naming it)
+        victim = keys["no_fence_for"]
+        for prim in conf.iterfind(f"resources/primitive[@id='fence_{victim}']"):
+            prim.getparent().remove(prim)
+        for cons in list(conf.iterfind("constraints/*")):
+            if cons.get("rsc") == f"fence_{victim}":
+                cons.getparent().remove(cons)
     if keys.get("sbd"):
         for prim in conf.iterfind("resources/primitive[@class='stonith']"):
             prim.set("type", "fence_sbd")

@@ -353,3 +353,16 @@ def test_one_service_designs_predict_one_service() -> None:
     p = predict(seed(), "heartbeat-down", "node02")
     assert set(p.services) == {"service01"}
     assert not any("other services" in line for line in p.reasoning)
+
+
+def test_a_node_no_fence_device_names_is_blocked_not_taken_over() -> None:
+    """Fencing on, but no device can fence node01: losing it fails over nowhere (the DC retries the
+    fence, nothing it ran is recovered); halab expect says so instead of a confident take-over."""
+    spec = with_pcmk(seed(), no_fence_for="node01")
+    p = predict(spec, "suspend", "node01")
+    assert p.fenced == ()
+    assert p.services["service01"] == "blocked"
+    assert any(line.startswith("blocked: no fence device names node01") for line in p.reasoning)
+    assert "fence-done" not in p.windows
+    standby = predict(spec, "suspend", "node02")  # node02 can still be fenced: the design's answer stands
+    assert standby.fenced == ("node02",)

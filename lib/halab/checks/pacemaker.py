@@ -51,17 +51,24 @@ def fencing_disabled(d: Design) -> Iterator[Issue]:
                          "either never recovered or recovered while the node may still run them (split brain)")
 
 
-@_rule("pcmk.node-without-fence", "every node has a fence device that can fence it")
-def node_without_fence(d: Design) -> Iterator[Issue]:
+def unfenceable(d: Design) -> dict[str, str]:
+    """Node -> why nothing can fence it, with fencing enabled (the oracle predicts "blocked" for
+    them, check-config names them): no device's host list or map, no topology level, names it."""
     if not _fencing(d):
-        return
+        return {}
     nodes = d.cib.node_names
     covered = {n for dev in d.fence_devices() for n in dev.targets(nodes)}
     covered |= {lv.target for lv in d.cib.fence_levels if lv.target_kind == "node"}
+    return {n: f"no fence device names {n} (pcmk_host_list/map, topology)" for n in nodes if n not in covered}
+
+
+@_rule("pcmk.node-without-fence", "every node has a fence device that can fence it")
+def node_without_fence(d: Design) -> Iterator[Issue]:
+    cannot = unfenceable(d)
     for node in d.cib.nodes:
-        if node.uname in nodes and node.uname not in covered:
-            yield error(node, f"no fence device names {node.uname} (pcmk_host_list/map, topology): "
-                              "if it is lost, nobody can fence it and its resources stay blocked")
+        if node.uname in cannot:
+            yield error(node, f"{cannot[node.uname]}: if it is lost, nobody can fence it and its resources "
+                              "stay blocked")
 
 
 @_rule("pcmk.two-node-quorum", "a two-node cluster has two_node (or a quorum device) in corosync.conf")

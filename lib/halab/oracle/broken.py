@@ -55,19 +55,27 @@ def unfenceable(conf: ClusterConf) -> dict[str, str]:
     return out
 
 
-def blocked(pred: Prediction, cannot: Mapping[str, str], owners: Mapping[str, str]) -> Prediction:
-    """Every outcome whose fence hits an unfenceable node becomes "blocked" (alternatives too)."""
+RGMANAGER_WAITS = ("fenced retries forever (every 5 s, A fence/fenced/recover.c:391-396) and rgmanager waits "
+                   "for the fence, so nobody is fenced and no service moves (check-config: fencing.method / "
+                   "fencing.device-exists)")
+PACEMAKER_WAITS = ("the DC retries the fence and the scheduler recovers nothing the lost node ran until a fence "
+                   "succeeds (its resources stay on an unclean node), so nobody is fenced and no service moves "
+                   "(check-config: pcmk.node-without-fence)")
+
+
+def blocked(pred: Prediction, cannot: Mapping[str, str], owners: Mapping[str, str],
+            waits: str = RGMANAGER_WAITS) -> Prediction:
+    """Every outcome whose fence hits an unfenceable node becomes "blocked" (alternatives too);
+    ``waits``: what the stack does instead, in its own sources' words."""
     stuck = [n for n in pred.fenced if n in cannot]
-    alts = tuple(blocked(a, cannot, owners) for a in pred.alternatives)
+    alts = tuple(blocked(a, cannot, owners, waits) for a in pred.alternatives)
     if not stuck:
         return replace(pred, alternatives=alts)
     why = "; ".join(cannot[n] for n in stuck)
     services = {s: (BLOCKED if owners.get(s) in stuck or place not in (owners.get(s),) else place)
                 for s, place in pred.services.items()}
     windows = {p: w for p, w in pred.windows.items() if p not in AFTER_FENCE}
-    line = (f"blocked: {why}: fenced retries forever (every 5 s, A fence/fenced/recover.c:391-396) and "
-            "rgmanager waits for the fence, so nobody is fenced and no service moves (check-config: "
-            "fencing.method / fencing.device-exists)")
+    line = f"blocked: {why}: {waits}"
     return replace(pred, fenced=(), fenced_by=None, services=services, windows=windows,
                    members_after=tuple(m for m in (*pred.members_after, *stuck) if m),
                    reasoning=(*pred.reasoning, line), alternatives=alts)

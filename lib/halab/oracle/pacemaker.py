@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from halab.checks.pacemaker import unfenceable
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.model import INFINITY, Group
 from halab.errors import ConfigError, NotApplicable, SpecError
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
+from halab.oracle import broken
 from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
 from halab.oracle.model import BLOCKED, FAILED, Prediction, Premise, ServicePlace
@@ -160,12 +162,16 @@ def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapp
     owner = owners_at_t0({d.service: d.preferred}, _names(spec, owners))[d.service]
     m = _Model(d, fault, node.name, owner, slack, _known_node(spec, dc))
     if effect.act in (Act.STOP_NODE, Act.FREEZE_NODE):
-        return m.node_gone(_gone_why(effect))
-    if effect.act is Act.KILL_PROCESS:
-        return m.kill_daemon(daemon or "corosync") if effect.process == CLUSTER_DAEMON else m.app_failure()
-    if effect.act is Act.CUT_STORAGE:
-        return m.cut(storage_cut())
-    return m.cut(network_cut(spec, effect, node, d.networks))
+        pred = m.node_gone(_gone_why(effect))
+    elif effect.act is Act.KILL_PROCESS:
+        pred = m.kill_daemon(daemon or "corosync") if effect.process == CLUSTER_DAEMON else m.app_failure()
+    elif effect.act is Act.CUT_STORAGE:
+        pred = m.cut(storage_cut())
+    else:
+        pred = m.cut(network_cut(spec, effect, node, d.networks))
+    # a design that cannot fence the victim never fails over: say so, never a confident take-over
+    cannot = unfenceable(d.lab.design) if d.lab is not None else {}
+    return broken.blocked(pred, cannot, {d.service: owner}, broken.PACEMAKER_WAITS)
 
 
 def _known_node(spec: LabSpec, name: str | None) -> str | None:
