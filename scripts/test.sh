@@ -32,9 +32,11 @@ schema_opt=()
 step "unit + config + samples" -q -p no:cacheprovider tests_unit tests_config "${schema_opt[@]}"
 step "lab" -q -p no:cacheprovider -m lab tests_lab
 rm -rf reports/allure-results
-# Only suspend runs here from the seed's three (see the README's open items): iscsi-block and
-# heartbeat-down passed live once each after this session's fixes (the poller, the restore budget,
-# the race alternative's hold); they join CI once each has passed twice in a row.
+# Only suspend runs here from the seed's three (see the README's open items). heartbeat-down on the
+# owner is the seed design's own fence race on a TCG host: both nodes fenced each other once in 11
+# back-to-back runs (session 11), a WRONG OUTCOME the design earns here, so it stays out of CI.
+# iscsi-block passed every back-to-back round since session 11 with the snapshot reset; it joins CI
+# once it has passed twice in a row with the default reset (the restore) at one commit.
 step "failover (suspend on the owner + the broken-fence proof, fast timing)" -p no:cacheprovider -m failover \
     tests_failover --timing fast --targets owner --faults suspend -k "not starved" \
     --alluredir reports/allure-results
