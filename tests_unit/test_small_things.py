@@ -128,3 +128,20 @@ def test_the_bench_keeps_every_run_s_history_with_what_each_poll_said() -> None:
     lines = bench.timeline_lines(FaultRun("suspend", "node01", "owner", pred, tl))
     assert lines[0].split() == ["0.00", "harness", "node02", "inject", "suspend"]
     assert lines[1].endswith("status online=node01 service01 partial on node02 mounted=True")
+
+
+def test_a_command_piped_into_head_ends_without_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Seen live: `halab judge FILE | head -3` ended in a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parents[1] / "lib"
+    cmd = (f"{sys.executable} -c 'import sys; sys.path.insert(0, \"{lib}\"); from halab.cli import main; "
+           f"sys.exit(main([\"expect\", \"--fault\", \"suspend\", \"--target\", \"node01\"]))' | (exit 0); "
+           "echo \"rc=${PIPESTATUS[0]}\"")
+    out = subprocess.run(["bash", "-c", cmd], check=False, capture_output=True, text=True, timeout=120,
+                         cwd=lib.parent)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert "BrokenPipeError" not in out.stderr, out.stderr
+    assert out.stdout.strip() == "rc=0"

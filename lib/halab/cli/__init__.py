@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -59,13 +60,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     # every line a command prints (plans, progress, errors) passes the one redaction
     with redacted_stdio(env_secrets()):
         try:
-            return int(args._module.run(args))
+            code = int(args._module.run(args))
+            sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+            return code
         except HalabError as err:
             print(f"halab {args.command}: {err}", file=sys.stderr)
             return err.exit_code
         except KeyboardInterrupt as err:
             print(f"halab {args.command}: interrupted ({err or 'SIGINT'})", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # `halab ... | head`: the reader has what it wanted; no traceback
+            _quiet_stdout()
+            return 0
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader is gone: point fd 1 at /dev/null so the interpreter's last flush is silent."""
+    import os
+
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":
