@@ -328,13 +328,13 @@ def remove_all(domains: list[str], uri: str | None = None) -> list[str]:
         return [name for name in domains if _call(f"remove {name}", functools.partial(remove, conn, name), 60)]
 
 
-def qemu_pids(domains: list[str], nodes_dir: Path) -> dict[str, int]:
+def qemu_pids(domains: list[str], nodes_dir: Path, proc: Path = Path("/proc")) -> dict[str, int]:
     """PIDs of the qemu processes that run these domains *of this lab*: the domain name and a
     disk under this lab's `nodes_dir` must both be on the command line (a same-named domain of
     another lab or another tool on the host is never matched)."""
     out: dict[str, int] = {}
     marker = f"{nodes_dir}/"
-    for entry in Path("/proc").iterdir():
+    for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:

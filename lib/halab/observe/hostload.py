@@ -27,6 +27,7 @@ from pathlib import Path
 
 from halab import interrupt
 from halab.errors import LabError
+from halab.lab.domains import qemu_pids
 from halab.observe.timeline import Observation, Timeline
 from halab.observe.verdict import HostLag
 
@@ -49,9 +50,10 @@ def lag_bound(token_ms: float) -> tuple[float, float]:
 
 def qemu_pid(domain: str, proc: Path = PROC, nodes_dir: Path | None = None) -> int | None:
     """The pid of the qemu process running ``domain`` (libvirt passes ``-name guest=<domain>,...``);
-    with ``nodes_dir``, only one whose disk lies in that lab's nodes folder (a same-named domain of
-    another lab or tool on the host is never sampled, nor put below the hogs)."""
-    marker = f"{nodes_dir}/".encode() if nodes_dir is not None else b""
+    with ``nodes_dir``, only one whose disk lies in that lab's nodes folder (domains.qemu_pids: a
+    same-named domain of another lab or tool on the host is never sampled, nor put below the hogs)."""
+    if nodes_dir is not None:
+        return qemu_pids([domain], nodes_dir, proc).get(domain)
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -60,8 +62,6 @@ def qemu_pid(domain: str, proc: Path = PROC, nodes_dir: Path | None = None) -> i
         except OSError:
             continue
         if not args or b"qemu" not in Path(args[0].decode(errors="replace")).name.encode():
-            continue
-        if marker and not any(marker in a for a in args):
             continue
         for i, arg in enumerate(args[:-1]):
             if arg == b"-name" and args[i + 1].decode(errors="replace").split(",")[0] in (domain, f"guest={domain}"):
