@@ -4,6 +4,7 @@ verdict (`halab judge FILE`); a file that is not a history is one line, exit 2."
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,35 @@ def test_each_judged_run_keeps_its_history_redacted(tmp_path: Path) -> None:
     text = out.read_text()
     assert "s3cret" not in text
     assert main(["judge", str(out)]) in (0, 1)
+
+
+def test_every_field_a_stack_fills_is_kept() -> None:
+    """rgmanager's status carries a quorum device (clustat's qdisk line) and a fence history; a
+    history holding them writes and reads back whole (CI's first rgmanager run broke on it)."""
+    from datetime import datetime
+
+    from halab.observe.timeline import Timeline
+    from halab.stacks.types import ClusterStatus, FenceAction, Member, QuorumDevice, Service
+
+    status = ClusterStatus(True, (Member("node01", True, 1, True, ("Local",), 1), Member("node02", False, 2)),
+                           (Service("service01", "started", "node01", "node02", ("x",)),),
+                           QuorumDevice("/dev/block/8:0", True, 1), "RHCS", "node01",
+                           fence_history=(FenceAction("node02", "off", "success", "node01", "node01",
+                                                      datetime(2026, 12, 2, tzinfo=UTC)),), dc="node01")
+    tl = Timeline()
+    tl.mark_t0()
+    tl.record("poll", "node01", "status", status=status, mounted=True, holds_ip=True)
+    again, _, ev = history_file.load(history_file.dump(tl, prediction(), evidence(baseline=status)))
+    assert [o.status for o in again.items()] == [status]
+    assert ev.baseline == status
+    assert set(history_file.TYPES) >= {"QuorumDevice", "ClusterStatus", "FenceAction", "Observation", "Evidence"}
+
+
+def test_a_history_that_cannot_be_written_is_a_warning_not_a_lost_verdict(tmp_path: Path) -> None:
+    from halab.report.allure_io import keep_history
+    from halab.scenario import FaultRun
+
+    run = FaultRun("suspend", "node01", "owner", prediction(), timeline())
+    run.evidence = evidence(record_before=object())  # type: ignore[arg-type]
+    with pytest.warns(UserWarning, match="history not kept"):
+        assert keep_history(run, tmp_path) is None

@@ -16,21 +16,44 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from halab.errors import ParseError
 from halab.observe.judge import Evidence
 from halab.observe.timeline import Observation, Timeline
-from halab.oracle.model import Prediction, Premise, Window
-from halab.stacks.types import ClusterStatus, FenceAction, Member, Service
+from halab.oracle.model import Prediction
 
 FORMAT = "halab-history/1"
 KIND = "history"
-# The only types a history file may name.
-TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    Observation, ClusterStatus, Member, Service, FenceAction, Prediction, Window, Premise, Evidence)}
+
+
+def _reachable(roots: Iterable[type]) -> dict[str, type]:
+    """Every dataclass a field of ``roots`` can hold, found from their type hints: a stack that
+    adds a field (rgmanager's quorum device) is part of the history without anyone listing it."""
+    found: dict[str, type] = {}
+    todo = list(roots)
+    while todo:
+        cls = todo.pop()
+        if not dataclasses.is_dataclass(cls) or cls.__name__ in found:
+            continue
+        found[cls.__name__] = cls
+        for hint in typing.get_type_hints(cls).values():
+            todo.extend(_classes_in(hint))
+    return found
+
+
+def _classes_in(hint: Any) -> list[type]:
+    args = typing.get_args(hint)
+    if args:
+        return [c for a in args for c in _classes_in(a)]
+    return [hint] if isinstance(hint, type) else []
+
+
+# The only types a history file may name: what the judge's inputs can hold, and nothing else.
+TYPES: dict[str, type] = _reachable((Observation, Prediction, Evidence))
 
 
 Clean = Callable[[str], str]

@@ -10,6 +10,7 @@ Without allure-pytest the allure hooks have no implementation and every call her
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -241,13 +242,21 @@ def render_run(run: FaultRun, service: str, workdir: Path, secrets: Iterable[str
 
 
 def keep_history(run: FaultRun, folder: Path, secrets: Iterable[str] = ()) -> Path | None:
-    """The run's history file under ``folder`` (reports/histories/), redacted; None before judging."""
-    text = history_text(run, secrets)
-    if not text or run.evidence is None:
+    """The run's history file under ``folder`` (reports/histories/), redacted; None before judging.
+    A history that cannot be written is a warning (pytest's summary shows it), never the run's
+    outcome: the verdict was reached before and stands on its own."""
+    known = tuple(secrets)
+    try:
+        text = history_text(run, known)
+        if not text or run.evidence is None:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / history_file.file_name(run.fault, run.target, run.role, run.evidence.t0_wall)
+        out.write_text(text + "\n", encoding="utf-8")
+    except (TypeError, ValueError, OSError) as err:
+        warnings.warn(redact(f"history not kept for {run.fault}[{run.target}]: {err}", known),
+                      stacklevel=2)
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / history_file.file_name(run.fault, run.target, run.role, run.evidence.t0_wall)
-    out.write_text(text + "\n", encoding="utf-8")
     return out
 
 
