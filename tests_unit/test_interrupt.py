@@ -172,6 +172,20 @@ def test_sweep_goes_on_after_a_libvirt_error(monkeypatch: pytest.MonkeyPatch, tm
         assert any("ip link set hb up" in c for c in remote.calls)
 
 
+def test_the_restores_sweep_stops_at_the_restores_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spent restore budget ends the sweep before its next heal (each heal has its own timeout,
+    a dozen of them on a slow node would not)."""
+    from halab.errors import LabError
+    from halab.proc import Deadline
+
+    spec = load_spec("seed")
+    remotes: dict[str, Any] = {n.name: Recording(n.name) for n in spec.nodes}
+    lab = Lab(spec, LabPaths(spec.name), Accel("tcg", "unit"), None, remotes)
+    with pytest.raises(LabError, match="budget of 0 s spent"):
+        sweep(lab, from_host=False, budget=Deadline(0.0, "cluster restore", "restore"))
+    assert all(not r.calls for r in remotes.values())
+
+
 # --- run_fault's error path -----------------------------------------------------------------------
 
 

@@ -45,11 +45,13 @@ def _stack_running(lab: Lab, node: str, budget: Deadline) -> bool:
     return lab.remote(node).run(get_adapter(lab.spec.stack).commands.stack_running, timeout=budget.cap(15.0)).ok
 
 
-def sweep(lab: Lab, from_host: bool | None = None) -> None:
+def sweep(lab: Lab, from_host: bool | None = None, budget: Deadline | None = None) -> None:
     """Heal every fault on every node: what an interrupted run may have left (session start).
 
     `from_host` limits it to the faults healed from the host (True) or inside the nodes (False):
-    the restore heals host-side first, so that SSH to the nodes works, then the rest.
+    the restore heals host-side first, so that SSH to the nodes works, then the rest. Within
+    `budget` (the restore's), a spent budget is a LabError before the next heal: each heal is
+    bounded by its own timeouts, but a dozen of them on a node that answers slowly are not.
     """
     unreachable: set[str] = set()  # a node that did not answer once is not asked again (bounded sweep)
     for fault_cls in REGISTRY.values():
@@ -58,6 +60,8 @@ def sweep(lab: Lab, from_host: bool | None = None) -> None:
         for node in lab.spec.nodes:
             if not fault_cls.healed_from_host and node.name in unreachable:
                 continue
+            if budget is not None:
+                budget.cap(1.0)
             if isinstance(heal_error(fault_cls(), lab, node.name), Unreachable):
                 unreachable.add(node.name)
 
@@ -182,12 +186,13 @@ def _bring_back(lab: Lab, service: str, baseline: str, budget: Deadline, progres
     """The restore's steps after the power action, within `budget`: SSH on every node, in-guest
     faults healed, iSCSI logged in, the stack started (everywhere, or where it is down), then the
     Healer until the service is home."""
-    sweep(lab, from_host=True)  # taps up: the nodes can answer again
+    sweep(lab, from_host=True, budget=budget)  # taps up: the nodes can answer again
+    budget.cap(1.0)
     power(lab)
     names = [n.name for n in lab.spec.nodes]
     progress(f"restore: waiting for SSH on {', '.join(names)} (at most {budget.left():.0f} s)")
     parallel(lambda n: lab.remote(n).wait_ssh(budget.cap(budget.left(), 5.0)), names)
-    sweep(lab, from_host=False)  # links up, firewall rules gone, on nodes that answer now
+    sweep(lab, from_host=False, budget=budget)  # links up, firewall rules gone, on nodes that answer now
     for n in names:
         iscsi_login(lab, lab.spec.node(n), timeout_s=budget.cap(60.0))
     start = names if start_all else [n for n in names if not _stack_running(lab, n, budget)]
