@@ -258,7 +258,14 @@ def _detect(h: History, ev: Evidence) -> Measured:
 
 
 def _fence_requested(h: History, pred: Prediction) -> Measured:
-    """The first request to fence a predicted victim (by the predicted fencer where the log names one)."""
+    """The first request to fence a predicted victim (by the predicted fencer where the log names one).
+
+    Who asked is checked where the stack's request names the fencer (rgmanager: fenced on the
+    fencing node logs "fencing node X", its reporter is the fencer). Pacemaker's request is the
+    Designated Controller's scheduler ("node X will be fenced"), and the DC is elected, not
+    designed: it need not be the node that runs the fence device (a delegate does), so only the
+    victim is checked here and the fencer is checked where it acts (FENCE_SUCCESS's actor, the
+    fence history's delegate: the fencing check)."""
     reqs = h.logs((EventKind.FENCE_REQUESTED,))
     match = [o for o in reqs if field_of(o, "node") in pred.fenced
              and (pred.fenced_by is None or field_of(o, "actor") in (None, pred.fenced_by))]
