@@ -784,6 +784,27 @@ def test_a_start_elsewhere_is_no_evidence_when_the_old_owner_cannot_be_seen() ->
     assert "cannot be told" in msg
 
 
+def test_a_start_elsewhere_with_no_record_of_the_running_owner_is_no_evidence() -> None:
+    """Found by taking evidence out of real runs (iscsi-block on the owner, its polls removed): the
+    owner is running (no fence, not frozen) and the poller has no record of it around the start:
+    whether it stopped first cannot be told. Where the poller tried it and it did not answer, it
+    was dark and may still hold the service: unsafe."""
+    def story(dark: bool) -> Timeline:
+        tl = issue_timeline(start_on_node02=60.0, fence_off=80.0)
+        tl._items = [o for o in tl._items if o.source != "libvirt" or o.kind == "watching"]
+        if dark:
+            for t in range(2, 60, 5):
+                tl.record("poll", "node01", "unreachable", "timed out", t=float(t))
+        return tl
+
+    pred = prediction(target="node01", fenced=(), services={SVC: "node02"}, windows={})
+    cat, msg = check(judge(story(dark=False), pred, evidence()), START)
+    assert cat is Category.NO_EVIDENCE, msg
+    assert "the poller has no record of node01 since -1.00 s" in msg
+    cat, msg = check(judge(story(dark=True), pred, evidence()), START)
+    assert cat is Category.UNSAFE, msg
+
+
 def test_an_owner_whose_stack_died_still_holding_the_lun_is_not_stopped() -> None:
     """kill -9 of the owner's stack: its own status says "not running" while the data LUN is still
     mounted there; a start elsewhere then is unsafe, not "after the owner stopped"."""

@@ -676,6 +676,18 @@ def _last_seen_without(h: History, ev: Evidence, node: str, before: float) -> fl
     return last
 
 
+def _frozen_at(h: History, node: str, t: float) -> bool:
+    """The node's domain was paused at ``t`` (its last lifecycle event before then: suspended)."""
+    before = [_event(o) for o in h.lifecycle(node) if o.t <= t]
+    return bool(before) and before[-1] in FROZEN_EVENTS
+
+
+def _last_poll_attempt(h: History, node: str, until: float) -> float | None:
+    """The last time at or before ``until`` the poller tried ``node``, whatever came back (a status,
+    a silent status command, a timeout): the poller was looking then."""
+    return max((o.t for o in h.items if o.source == "poll" and o.node == node and o.t <= until), default=None)
+
+
 def _owner_gone(h: History, owner: str, ev: Evidence, before: float) -> tuple[float, str] | None:
     """When the old owner was first switched off (fenced/reset) or seen by itself not running it:
     its own status saying so, with neither the data LUN mounted nor the service IP on it (a killed
@@ -721,6 +733,17 @@ def start_after_fence(h: History, ev: Evidence) -> Check:
         return failed(name, "safety", C.NO_EVIDENCE,
                       f"{ev.service} started on {node} at {t:.2f} s, but whether {owner} was fenced or stopped "
                       "first cannot be told: no lifecycle events and no status from it")
+    tried = _last_poll_attempt(h, owner, t)
+    if not _frozen_at(h, owner, t) and (tried is None or t - tried > ev.max_gap_s):
+        # The poller has no record of the owner around the start: not an answer, not a timeout.
+        # A node that went dark leaves "unreachable" records, a frozen one a libvirt "suspended"
+        # (then it still holds the service: unsafe); no record at all means the poller did not
+        # look, and its silence proves nothing.
+        since = f"since {tried:.2f} s" if tried is not None else "at all"
+        return failed(name, "safety", C.NO_EVIDENCE,
+                      f"{ev.service} started on {node} at {t:.2f} s ({why}), but whether {owner} was fenced or "
+                      f"stopped first cannot be told: the poller has no record of {owner} {since} "
+                      f"(allowed gap {ev.max_gap_s:.0f} s)")
     after = f"; {gone[1]}" if gone else f"; {owner} was never fenced or seen stopped"
     return failed(name, "safety", C.UNSAFE, f"{ev.service} started on {node} at {t:.2f} s ({why}) before its "
                   f"owner {owner} was fenced or seen stopped{after}")
