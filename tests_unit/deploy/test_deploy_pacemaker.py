@@ -303,3 +303,34 @@ def test_a_design_with_corosync_crypto_gets_one_fresh_authkey_that_no_command_sh
     for node in nodes.values():
         assert all(key.strip() not in c for c in node.commands)
         assert any(f"base64 -d {AUTHKEY}.b64 > {AUTHKEY}.new" in c for c in node.commands)
+
+
+def test_a_stack_that_does_not_stop_gets_its_node_reset(monkeypatch: pytest.MonkeyPatch, seed: LabSpec) -> None:
+    """Measured live: after a split brain (the stonith-disabled mutant) `systemctl stop pacemaker`
+    on the old owner did not end in 120 s and the revert's deploy failed with the mutant still in
+    the CIB. The deploy afresh resets such a node, logs it in to the target again, wipes its CIB."""
+    from types import SimpleNamespace
+
+    from halab.deploy import pacemaker as deploy_mod
+    from halab.lab.remote import Unreachable
+
+    calls: list[str] = []
+
+    class Hung:
+        def run(self, cmd: str, timeout: float = 30.0, check: bool = False) -> object:
+            calls.append(f"run {cmd}")
+            if cmd.startswith("systemctl stop"):
+                raise Unreachable("command timed out after 120 s", "node01")
+            return SimpleNamespace(ok=True)
+
+        def wait_ssh(self, within_s: float) -> float:
+            calls.append("wait_ssh")
+            return 1.0
+
+    lab = SimpleNamespace(spec=seed, remote=lambda _n: Hung())
+    monkeypatch.setattr(deploy_mod.domains, "act", lambda dom, action: calls.append(f"{action} {dom}"))
+    monkeypatch.setattr(deploy_mod, "iscsi_login", lambda _lab, node, **_kw: calls.append(f"login {node.name}"))
+    said: list[str] = []
+    deploy_mod._stack_stopped(lab, "node01", said.append)  # type: ignore[arg-type]
+    assert calls[1:] == ["reset RHCSvm01", "wait_ssh", "login node01", f"run {deploy_mod.WIPE_CIB}"]
+    assert said == ["deploy: node01: the stack did not stop (node01: command timed out after 120 s); resetting the node"]

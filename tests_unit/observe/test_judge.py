@@ -169,6 +169,10 @@ def test_no_fence_at_all_is_a_wrong_outcome_and_a_missing_phase() -> None:
     messages = failing(v)
     assert "WRONG OUTCOME: expected fenced ['node02'], observed nobody" in messages
     assert any(m.startswith("TOO SLOW: fence-done never observed") for m in messages)
+    # the fencer check has nobody to judge and says so, never "node02 fenced by node01" (live: the
+    # stonith-disabled mutant's report said that next to "observed nobody")
+    assert check(v, "fenced by the predicted fencer") == (None, "no fencer to check: node02 not fenced "
+                                                             "(the victim check judges that)")
 
 
 def test_a_double_fence_the_host_fence_path_saw_is_a_wrong_outcome_naming_both() -> None:

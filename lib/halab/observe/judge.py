@@ -809,9 +809,11 @@ def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[st
     name = "fenced by the predicted fencer"
     if not pred.fenced or pred.fenced_by is None:
         return passed(name, "outcome", "no particular fencer predicted")
-    for victim in pred.fenced:
-        if victim not in fenced:
-            continue  # the victim check already says so
+    checked = [v for v in pred.fenced if v in fenced]  # a victim not fenced: the victim check says so
+    if not checked:
+        return passed(name, "outcome", f"no fencer to check: {'/'.join(pred.fenced)} not fenced "
+                                       "(the victim check judges that)")
+    for victim in checked:
         who, why = _fencer_from(h, ev, victim)
         if who is None:
             missing = "the fence history could not be read" if ev.fence_history is None \
@@ -820,7 +822,7 @@ def fencer_check(h: History, pred: Prediction, ev: Evidence, fenced: Sequence[st
         if who != pred.fenced_by:
             return failed(name, "outcome", C.WRONG_OUTCOME,
                           f"{victim} fenced by {who}, expected by {pred.fenced_by} ({why})")
-    return passed(name, "outcome", f"{'/'.join(pred.fenced)} fenced by {pred.fenced_by}")
+    return passed(name, "outcome", f"{'/'.join(checked)} fenced by {pred.fenced_by}")
 
 
 def premise_check(h: History, pred: Prediction) -> Check:
