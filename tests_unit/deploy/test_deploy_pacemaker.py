@@ -312,6 +312,7 @@ def test_a_stack_that_does_not_stop_gets_its_node_reset(monkeypatch: pytest.Monk
     from types import SimpleNamespace
 
     from halab.deploy import pacemaker as deploy_mod
+    from halab.deploy import stop as stop_mod
     from halab.lab.remote import Unreachable
 
     calls: list[str] = []
@@ -328,9 +329,11 @@ def test_a_stack_that_does_not_stop_gets_its_node_reset(monkeypatch: pytest.Monk
             return 1.0
 
     lab = SimpleNamespace(spec=seed, remote=lambda _n: Hung())
-    monkeypatch.setattr(deploy_mod.domains, "act", lambda dom, action: calls.append(f"{action} {dom}"))
-    monkeypatch.setattr(deploy_mod, "iscsi_login", lambda _lab, node, **_kw: calls.append(f"login {node.name}"))
+    monkeypatch.setattr(stop_mod.domains, "act", lambda dom, action: calls.append(f"{action} {dom}"))
+    monkeypatch.setattr(stop_mod, "iscsi_login", lambda _lab, node, **_kw: calls.append(f"login {node.name}"))
     said: list[str] = []
-    deploy_mod._stack_stopped(lab, "node01", said.append)  # type: ignore[arg-type]
+    stop_mod.stopped_or_reset(lab, "node01", "systemctl stop pacemaker corosync", deploy_mod.STOP_S,  # type: ignore[arg-type]
+                              said.append, then=deploy_mod.WIPE_CIB)
     assert calls[1:] == ["reset RHCSvm01", "wait_ssh", "login node01", f"run {deploy_mod.WIPE_CIB}"]
-    assert said == ["deploy: node01: the stack did not stop (node01: command timed out after 120 s); resetting the node"]
+    assert said == ["deploy: node01: the stack did not stop (node01: command timed out after 120 s); "
+                    "resetting the node"]

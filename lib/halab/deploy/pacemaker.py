@@ -21,10 +21,9 @@ from halab.cib.corosync import read_corosync
 from halab.cib.lab import LabDesign, lab_design
 from halab.cib.reader import parse_xml
 from halab.deploy.rest import wait_at_rest
+from halab.deploy.stop import stopped_or_reset
 from halab.errors import HalabError, LabError
-from halab.lab import domains
-from halab.lab.lab import Lab, iscsi_login
-from halab.lab.remote import Unreachable
+from halab.lab.lab import Lab
 from halab.proc import parallel
 from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
@@ -128,26 +127,6 @@ STOP_S = 120.0  # a graceful stop of the whole stack on one node (a healthy clus
 WIPE_CIB = "rm -f /var/lib/pacemaker/cib/cib*"
 
 
-def _stack_stopped(lab: Lab, node: str, progress: Progress) -> None:
-    """The stack stopped on ``node`` and its CIB wiped; a stop that hangs resets the node.
-
-    Why: a deploy afresh follows a broken cluster too (a mutant's revert). Measured live: after
-    the stonith-disabled mutant's split brain, `systemctl stop pacemaker` on the old owner did not
-    end in 120 s (a resource stop that cannot finish, and nothing to fence it), and the deploy
-    failed with the mutant still in the CIB. A reset node boots without the stack (it is not
-    enabled at boot), without the mount and the service IP; the deploy wipes the rest."""
-    try:
-        lab.remote(node).run(f"systemctl stop pacemaker corosync 2>/dev/null; {WIPE_CIB}", timeout=STOP_S)
-        return
-    except Unreachable as err:
-        progress(f"deploy: {node}: the stack did not stop ({err}); resetting the node")
-    domains.act(lab.spec.node(node).domain, "reset")
-    remote = lab.remote(node)
-    remote.wait_ssh(lab.spec.timing.node_boot_s[1])
-    iscsi_login(lab, lab.spec.node(node))
-    remote.run(WIPE_CIB, timeout=30, check=True)
-
-
 def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
     """Write corosync.conf, start all nodes together, load the CIB, wait for the baseline placement."""
     design = lab_design(lab.spec)
@@ -157,7 +136,7 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
         progress(f"deploy: mapping: {line}")
     progress(f"deploy: corosync.conf (token {design.token_ms} ms) on {', '.join(names)}")
     for n in names:
-        _stack_stopped(lab, n, progress)
+        stopped_or_reset(lab, n, "systemctl stop pacemaker corosync 2>/dev/null", STOP_S, progress, then=WIPE_CIB)
         lab.remote(n).put_text(design.corosync_conf, "/etc/corosync/corosync.conf")
     if needs_authkey(design.corosync_conf):
         progress(f"deploy: corosync crypto on: a fresh {AUTHKEY} on {', '.join(names)}")

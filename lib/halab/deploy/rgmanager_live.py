@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from halab.deploy.rest import wait_at_rest
 from halab.deploy.rgmanager import FENCE_KEY_SECRET, START_CLUSTER, Phase, Plan, Step, app_port, rgmanager_plan
+from halab.deploy.stop import stopped_or_reset
 from halab.errors import HalabError, LabError
 from halab.lab.lab import Lab
 from halab.spec import LabSpec
@@ -76,12 +77,13 @@ def design_of(spec: LabSpec) -> Design:
                   mountpoint=mount or spec.storage.by_role("data").mountpoint or "/data01")
 
 
-def stop_cluster(lab: Lab, nodes: list[str] | None = None) -> None:
-    """Stop rgmanager and cman on the nodes (what a previous deploy left), all at once."""
-    cmd = get_adapter("rgmanager").commands.stop_local
+def stop_cluster(lab: Lab, nodes: list[str] | None = None, progress: Progress = print) -> None:
+    """Stop rgmanager and cman on the nodes (what a previous deploy left), all at once; a node
+    whose stop hangs is reset (deploy.stop)."""
+    cmd = get_adapter("rgmanager").commands.stop_local + " 2>/dev/null; true"
     names = nodes or [n.name for n in lab.spec.nodes]
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        list(pool.map(lambda n: lab.remote(n).run(cmd + " 2>/dev/null; true", timeout=STOP_TIMEOUT_S), names))
+        list(pool.map(lambda n: stopped_or_reset(lab, n, cmd, STOP_TIMEOUT_S, progress), names))
 
 
 def start_cluster(lab: Lab, nodes: list[str] | None = None) -> None:
@@ -160,7 +162,7 @@ def deploy(lab: Lab, progress: Progress = print) -> Design:
     design = design_of(spec)
     plan = rgmanager_plan(spec)
     started = time.monotonic()
-    stop_cluster(lab)
+    stop_cluster(lab, progress=progress)
     run_plan(lab, plan, progress)
     pref = spec.node(design.preferred_node)
     svc = design.service
