@@ -102,9 +102,12 @@ def test_a_passed_run_does_not_pass_without_what_it_rests_on(path: Path) -> None
     judged_against = judge(tl, pred, ev).prediction  # an alternative's, where the run took one
     survivor = next(iter(set(judged_against.members_after) - set(judged_against.fenced)), None)
     rests_on = [*ESSENTIAL, *([f"the polls of {survivor}"] if survivor else [])]
-    if judged_against.fenced:  # a fence is shown by its log lines and its reset
-        rests_on += ["every log fence-success", "every libvirt lifecycle"]
+    if judged_against.fenced:  # a fence is shown by its reset
+        rests_on += ["every libvirt lifecycle"]
     passed = [what for what in rests_on if _said(_without(tl, takeouts[what]), pred, ev) == "PASS"]
     assert not passed, f"still PASS without: {passed}"
+    if judged_against.fenced:  # and its fencer by its success line or the fence record (rgmanager has both)
+        no_fencer = _without(tl, takeouts["every log fence-success"])
+        assert _said(no_fencer, pred, replace(ev, fence_history=())) != "PASS", "still PASS without who fenced"
     for what, change in UNREAD.items():
         assert _said(tl, pred, replace(ev, **change)) == "NO EVIDENCE", what  # type: ignore[arg-type]
