@@ -290,8 +290,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="epoch seconds: start no round that could end after this (0: no limit)")
     parser.add_argument("--round-estimate", type=float, default=480.0, help="seconds one round takes at most, usually")
     args = parser.parse_args(argv)
-    # a CI cancel or a closed terminal stops the chaos run like Ctrl-C: its runs are interrupted too
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # a CI cancel or a closed terminal stops the chaos run like Ctrl-C: its runs are interrupted too.
+    # SIGINT is set here as well: a shell starts a background job with SIGINT ignored, and Python
+    # then keeps it ignored (measured: a chaos run started with `nohup ... &` did not stop on SIGINT)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _as_keyboard_interrupt)
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
