@@ -57,6 +57,18 @@ def test_a_host_too_small_for_one_lab_still_runs_one(seed: LabSpec) -> None:
     assert plan(Host(cores=1, memory_mib=2 * GIB, accel="tcg"), seed).labs == 1
 
 
+def test_guests_that_outnumber_the_cores_are_named_before_the_run(seed: LabSpec) -> None:
+    """Measured on this 2-core TCG host: the seed's two guests kept their CPU, web3's three did not
+    (every verdict INCONCLUSIVE), and two seed labs at once are four guests."""
+    here = Host(cores=2, memory_mib=24 * GIB, accel="tcg")
+    assert plan(here, seed).oversubscribed() == ""
+    web3 = plan(here, load_spec("web3")).oversubscribed()
+    assert web3.startswith("3 guest vCPU(s) on 2 core(s)")
+    assert "INCONCLUSIVE" in web3
+    assert replace(plan(here, seed), labs=2).oversubscribed().startswith("4 guest vCPU(s) on 2 core(s)")
+    assert plan(Host(cores=32, memory_mib=128 * GIB, accel="kvm"), seed).oversubscribed() == ""
+
+
 def test_this_host_reads_cores_and_memory() -> None:
     host = this_host("tcg")
     assert host.cores >= 1
