@@ -289,3 +289,61 @@ def test_down_goes_on_past_a_survivor_and_reports_a_stuck_netns(tmp_path: Path, 
     assert not (lab_paths.nodes / "RHCSvm01.qcow2").exists(), "overlays removed despite the survivor"
     assert "removed overlay RHCSvm01.qcow2" in said
     assert not any(s == "removed netns halab-seed" for s in said)
+
+
+def test_down_leaves_only_logs_and_the_reports_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys, the fence sshd's host key, LUN files and libvirt's state go with the lab; the
+    evidence (qemu's logs moved into logs/) and what the report reads stay; twice is the same."""
+    from halab.lab import lab as labmod
+    from halab.lab import network, paths
+    from halab.spec import load_spec
+
+    spec = load_spec("seed")
+    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    state = paths.LabPaths(spec.name).state
+    for rel in ("keys/fence_ed25519", "sshd/ssh_host_ed25519_key", "luns/quorum.img", "pids/tgtd.pid",
+                "libvirt/etc/qemu.conf", "libvirt/log/qemu/RHCSvm01.log", "logs/tgtd.log", "tgtd.port",
+                "built-by-session", "last-lab.json", "stack-versions.json", "lab.json", "deployed-fast"):
+        (state / rel).parent.mkdir(parents=True, exist_ok=True)
+        (state / rel).write_text("x")
+    monkeypatch.setattr(labmod, "pids_in_netns", lambda _ns: [])
+    monkeypatch.setattr(labmod.domains, "qemu_pids", lambda _d, _n: {})
+    monkeypatch.setattr(network, "netns_exists", lambda _ns: False)
+    monkeypatch.setattr(labmod.target, "offline", lambda _p: None)
+    assert {"state keys", "state luns", "state sshd", "state libvirt"} <= set(labmod.leftovers(spec))
+    said: list[str] = []
+    labmod.down(spec, progress=said.append)
+    assert labmod.leftovers(spec) == []
+    left = sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file())
+    assert left == ["last-lab.json", "logs/libvirt/qemu/RHCSvm01.log", "logs/tgtd.log", "stack-versions.json"]
+    assert any(s.startswith("removed state ") and "keys" in s and "luns" in s for s in said), said
+    assert labmod.lab_names(tmp_path, tmp_path / "netns") == []
+    said.clear()
+    labmod.down(spec, progress=said.append)
+    assert sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file()) == left
+    assert said == []
+
+
+def test_down_keeps_the_pid_files_while_a_process_lives(tmp_path: Path, spawned: Procs,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from halab.lab import lab as labmod
+    from halab.lab import network, paths
+    from halab.spec import load_spec
+
+    spec = load_spec("seed")
+    monkeypatch.setattr(paths, "STATE_ROOT", tmp_path)
+    lab_paths = paths.LabPaths(spec.name)
+    lab_paths.pids.mkdir(parents=True)
+    (lab_paths.state / "keys").mkdir()
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    spawned.append(proc)
+    ident = identity_of(proc.pid)
+    assert ident is not None
+    pid_file(lab_paths.pids, "fence-sshd").write_text(ident.to_json())
+    monkeypatch.setattr(daemons, "stop", lambda _i, grace_s=5.0: False)  # survives SIGKILL
+    monkeypatch.setattr(labmod, "pids_in_netns", lambda _ns: [])
+    monkeypatch.setattr(labmod.domains, "qemu_pids", lambda _d, _n: {})
+    monkeypatch.setattr(network, "netns_exists", lambda _ns: False)
+    with pytest.raises(LabError):
+        labmod.down(spec, progress=lambda _m: None)
+    assert pid_file(lab_paths.pids, "fence-sshd").exists(), "the next down must still find the survivor"

@@ -284,6 +284,35 @@ class _Teardown:
         self.paths.state_file.unlink(missing_ok=True)
         for marker in self.paths.state.glob("deployed-*") if self.paths.state.exists() else []:
             marker.unlink()
+        if self.left:  # PID files still name a process that lives: the next `down` needs them
+            return
+        removed = [p.name for p in sorted(self.paths.state.iterdir()) if p.name not in KEPT_AFTER_DOWN] \
+            if self.paths.state.exists() else []
+        for name in removed:
+            _remove(self.paths.state / name)
+        if removed:
+            self.gone.append(f"state {', '.join(removed)} (kept: logs and the report's facts)")
+
+
+# What a lab's folder keeps after `halab down`: the evidence (daemon and console logs, qemu's own
+# logs) and what the report reads after the session (the lab's accelerator and image, the guests'
+# stack versions). Everything else goes: the lab's SSH and fence keys, the fence sshd's host key,
+# the LUN files (a new lab starts from empty disks), libvirt's state, PID files.
+KEPT_AFTER_DOWN = frozenset({"logs", "last-lab.json", "stack-versions.json"})
+QEMU_LOGS = Path("libvirt") / "log"
+
+
+def _remove(path: Path) -> None:
+    """A file or folder of the lab's state; qemu's own logs move to logs/ first (evidence)."""
+    if path.name == "libvirt" and (path.parent / QEMU_LOGS).is_dir():
+        target = path.parent / "logs" / "libvirt"
+        target.parent.mkdir(exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(path.parent / QEMU_LOGS), str(target))
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def lab_names(state_root: Path = STATE_ROOT, netns_dir: Path = Path("/run/netns")) -> list[str]:
@@ -382,4 +411,6 @@ def leftovers(spec: LabSpec) -> list[str]:
             out.append(f"daemon {name}")
     res = run(["pgrep", "-f", str(paths.sshd_dir)], check=False, timeout=5)
     out += [f"sshd pid {p}" for p in res.stdout.split()]
+    if paths.state.is_dir():  # keys, LUN files, libvirt's state: only logs and the report's facts stay
+        out += [f"state {p.name}" for p in sorted(paths.state.iterdir()) if p.name not in KEPT_AFTER_DOWN]
     return out
