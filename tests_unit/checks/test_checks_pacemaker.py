@@ -59,6 +59,10 @@ def design(*edits: Edit, corosync: str | None = None) -> Design:
 
 
 OPTS = "configuration/crm_config/cluster_property_set"
+# the seed's pair with a quorum device instead of two_node (the qdevice lab's corosync.conf)
+QDEVICE_COROSYNC = SEED_COROSYNC.read_text().replace(
+    "    two_node: 1\n", "    device {\n        model: net\n        votes: 1\n        net {\n"
+                        "            host: 192.168.9.250\n            algorithm: ffsplit\n        }\n    }\n")
 BROKEN: dict[str, Design | Callable[[], Design]] = {
     "pcmk.fencing-disabled": lambda: design(_set(f"{OPTS}/nvpair[@name='stonith-enabled']", "value", "false")),
     "pcmk.node-without-fence": lambda: design(_drop(".//primitive[@id='fence_node02']"),
@@ -71,6 +75,8 @@ BROKEN: dict[str, Design | Callable[[], Design]] = {
                                           "score='INFINITY'/>")),
     "pcmk.filesystem-deep-monitor": lambda: design(_drop(".//op[@name='monitor']/instance_attributes")),
     "pcmk.stop-beyond-fence": lambda: design(_set(".//op[@id='service01-fs-stop-0']", "timeout", "120s")),
+    "pcmk.qdevice": lambda: design(corosync=QDEVICE_COROSYNC.replace(
+        "provider: corosync_votequorum", "provider: corosync_votequorum\n    two_node: 1")),
     "pcmk.no-quorum-ignore": lambda: design(
         _set(f"{OPTS}/nvpair[@name='no-quorum-policy']", "value", "ignore"),
         corosync=SEED_COROSYNC.read_text().replace("    two_node: 1\n", "")),
@@ -140,3 +146,20 @@ def test_the_corpus_gets_findings_only_from_rules_that_apply() -> None:
     # 453 checked: fencing-disabled 296, two-node-delay 72, filesystem-deep-monitor 57, no-quorum-ignore 39,
     # colocation-without-order 32, stop-beyond-fence 12, node-without-fence 4 (files with a finding)
     assert counts["pcmk.fencing-disabled"] >= 250
+
+
+def test_a_quorum_device_replaces_two_node_and_the_race() -> None:
+    """The seed with qdevice instead of two_node, and no fence delay: clean (no race: only the half
+    with qnetd's vote fences)."""
+    assert run_pcmk_checks(design(corosync=QDEVICE_COROSYNC)) == []
+    assert run_pcmk_checks(design(_drop(".//nvpair[@name='pcmk_delay_base']"), corosync=QDEVICE_COROSYNC)) == []
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("votes: 1", "votes: 2", "needs votes: 1"),
+    ("algorithm: ffsplit", "algorithm: ffsplit\n            tie_breaker: 7", "no node id"),
+])
+def test_the_qdevice_rule_names_each_mistake(old: str, new: str, says: str) -> None:
+    found = run_pcmk_checks(design(corosync=QDEVICE_COROSYNC.replace(old, new)))
+    assert [f.rule for f in found] == ["pcmk.qdevice"]
+    assert says in found[0].reason

@@ -81,3 +81,34 @@ def test_bad_files_are_one_line(text: str, says: str) -> None:
     with pytest.raises(ConfigError, match=says) as err:
         read_corosync(text, "c.conf")
     assert "\n" not in str(err.value)
+
+
+def test_the_quorum_device_is_read_with_qdevices_defaults() -> None:
+    d = read_corosync(CONF).device
+    assert d is not None
+    assert (d.host, d.port, d.algorithm, d.tie_breaker, d.votes, d.tls) == ("192.168.8.1", 5403, "ffsplit",
+                                                                          "lowest", 1, "on")
+    assert (d.timeout_ms, d.sync_timeout_ms) == (10000, 30000)
+    assert d.tie_winner({"a": 1, "b": 2}) == "a"
+    assert read_corosync(CONF.replace("algorithm: ffsplit", "tie_breaker: 2")).device.tie_winner(  # type: ignore[union-attr]
+        {"a": 1, "b": 2}) == "b"
+    lms = read_corosync(CONF.replace("votes: 1\n", "").replace("ffsplit", "lms")).device
+    assert lms is not None
+    assert lms.votes is None
+    assert lms.vote_count(5) == 4
+    assert read_corosync(CONF.replace("device {", "x {")).device is None
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("model: net", "model: disk", "only the net model"),
+    ("host: 192.168.8.1", "port: 5403", "has no host"),
+    ("algorithm: ffsplit", "algorithm: 2nodelms", "qdevice's own tests"),
+    ("algorithm: ffsplit", "tie_breaker: middle", "lowest, highest or a node id"),
+    ("algorithm: ffsplit", "tls: maybe", "tls 'maybe'"),
+    ("votes: 1", "votes: 0", "must be positive"),
+    ("votes: 1", "votes: one", "not an integer"),
+])
+def test_a_device_qdevice_would_refuse_is_one_line(old: str, new: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says) as info:
+        read_corosync(CONF.replace(old, new))
+    assert "\n" not in str(info.value)

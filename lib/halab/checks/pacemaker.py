@@ -82,13 +82,35 @@ def two_node_quorum(d: Design) -> Iterator[Issue]:
 
 @_rule("pcmk.two-node-delay", "a two-node cluster's fence race has a winner (a fence delay)")
 def two_node_delay(d: Design) -> Iterator[Issue]:
-    if len(d.nodes) != 2 or not _fencing(d) or not d.fence_devices():
-        return
+    if len(d.nodes) != 2 or not _fencing(d) or not d.fence_devices() or (d.corosync and d.corosync.device):
+        return  # with a quorum device only the half that gets qnetd's vote is quorate and fences
     delays = [d.fence_delay_s(n) for n in d.nodes]
     if any(base or top for base, top in delays) or d.option_s("priority-fencing-delay"):
         return
     yield error(CIB, "two nodes and no pcmk_delay_base/pcmk_delay_max or priority-fencing-delay: on a "
                      "split both fence at once and both may die")
+
+
+QDEVICE = At("corosync.conf quorum.device")
+
+
+@_rule("pcmk.qdevice", "a quorum device corosync and corosync-qdevice accept, used as its algorithm intends")
+def qdevice(d: Design) -> Iterator[Issue]:
+    c = d.corosync
+    dev = c.device if c else None
+    if c is None or dev is None:
+        return
+    if c.two_node:
+        yield error(QDEVICE, "two_node: 1 with a quorum device: corosync will not start (\"configuration error: "
+                             "two_node and quorum device cannot be configured at the same time\")")
+    if dev.algorithm == "ffsplit" and dev.votes not in (None, 1):
+        yield error(QDEVICE, f"ffsplit with votes: {dev.votes}: ffsplit gives one vote to one half of a split "
+                             "and needs votes: 1 (corosync-qdevice(8))")
+    if dev.algorithm == "ffsplit" and len(d.nodes) % 2:
+        yield warning(QDEVICE, f"ffsplit on {len(d.nodes)} nodes: it decides even splits; an odd cluster's "
+                               "majority needs no arbiter (lms keeps the last node standing)")
+    if dev.tie_breaker.isdigit() and int(dev.tie_breaker) not in {n.nodeid for n in c.nodes}:
+        yield error(QDEVICE, f"tie_breaker {dev.tie_breaker} is no node id of the nodelist")
 
 
 @_rule("pcmk.colocation-without-order", "a mandatory colocation comes with an order between the same resources")
@@ -139,7 +161,7 @@ def no_quorum_ignore(d: Design) -> Iterator[Issue]:
                          "partition keeps running and recovering resources (split brain)")
 
 
-RULES: tuple[PcmkRule, ...] = (fencing_disabled, node_without_fence, two_node_quorum, two_node_delay,
+RULES: tuple[PcmkRule, ...] = (fencing_disabled, node_without_fence, two_node_quorum, two_node_delay, qdevice,
                                colocation_without_order, filesystem_deep_monitor, stop_beyond_fence,
                                no_quorum_ignore)
 

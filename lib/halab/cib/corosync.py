@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from halab.cib.model import CoroNode, Corosync, Link, frozen
+from halab.cib.model import CoroNode, Corosync, Link, QuorumDevice, frozen
 from halab.errors import ConfigError
 from halab.inputs import read_input
 
@@ -129,8 +129,53 @@ def read_corosync(data: bytes | str, where: str = "corosync.conf") -> Corosync:
         wait_for_all=None if wait is None else wait == 1,
         expected_votes=_int(quorum, "expected_votes", where),
         qdevice=frozen(_flat(device) if device else {}),
+        device=_device(_flat(device), where) if device else None,
         totem=frozen({k: v for k, v in totem.keys.items()}),
     )
+
+
+ALGORITHMS = ("ffsplit", "lms")  # test and 2nodelms exist for qdevice's own tests only (its man page)
+TLS = ("on", "off", "required")
+
+
+def _device(keys: dict[str, str], where: str) -> QuorumDevice:
+    """quorum.device, checked the way corosync-qdevice checks it before it starts."""
+    def number(key: str, default: int | None) -> int | None:
+        raw = keys.get(key)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"quorum.device {key}: {raw!r} is not an integer", where) from None
+        if value <= 0:
+            raise ConfigError(f"quorum.device {key}: {value} must be positive", where)
+        return value
+
+    model = keys.get("model", "")
+    if model != "net":
+        raise ConfigError(f"quorum.device model {model or '(none)'!r}: corosync-qdevice has only the net model", where)
+    host = keys.get("net.host", "")
+    if not host:
+        raise ConfigError("quorum.device.net has no host: where does qnetd listen?", where)
+    algorithm = keys.get("net.algorithm", "ffsplit")
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"quorum.device.net algorithm {algorithm!r}: one of {', '.join(ALGORITHMS)} "
+                          "(test and 2nodelms are for qdevice's own tests)", where)
+    tie = keys.get("net.tie_breaker", "lowest")
+    if tie not in ("lowest", "highest") and not tie.isdigit():
+        raise ConfigError(f"quorum.device.net tie_breaker {tie!r}: lowest, highest or a node id", where)
+    tls = keys.get("net.tls", "on")
+    if tls not in TLS:
+        raise ConfigError(f"quorum.device.net tls {tls!r}: one of {', '.join(TLS)}", where)
+    timeout = number("timeout", 10000)
+    assert timeout is not None
+    sync = number("sync_timeout", 30000)
+    assert sync is not None
+    port = number("net.port", 5403)
+    assert port is not None
+    return QuorumDevice(host=host, port=port, algorithm=algorithm, tie_breaker=tie, votes=number("votes", None),
+                        tls=tls, timeout_ms=timeout, sync_timeout_ms=sync)
 
 
 def _node(sec: _Section, where: str) -> CoroNode:

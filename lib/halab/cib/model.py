@@ -293,6 +293,34 @@ class CoroNode:
 
 
 @dataclass(frozen=True)
+class QuorumDevice:
+    """corosync.conf quorum.device with the net model: corosync-qdevice on every node asks
+    corosync-qnetd (an arbiter outside the cluster) for its vote (corosync-qdevice(8), 3.0)."""
+
+    host: str  # net.host: where qnetd listens (the lab maps it onto its own qnetd)
+    port: int = 5403
+    algorithm: str = "ffsplit"  # ffsplit: the vote to one half of an even split; lms: to the last one standing
+    tie_breaker: str = "lowest"  # lowest | highest | a node id: which partition wins an even split
+    votes: int | None = None  # None: qdevice sets it, nodes - 1 (1 for ffsplit, which requires 1)
+    tls: str = "on"
+    timeout_ms: int = 10000  # how often qdevice polls votequorum; its heartbeat to qnetd follows it
+    sync_timeout_ms: int = 30000  # how long votequorum waits for the qdevice's vote after a membership change
+
+    def vote_count(self, nodes: int) -> int:
+        return self.votes if self.votes is not None else max(nodes - 1, 1)
+
+    def tie_winner(self, nodeids: Mapping[str, int]) -> str | None:
+        """The node whose partition wins an even split (qnetd's tie_breaker), or None if no such node."""
+        if not nodeids:
+            return None
+        if self.tie_breaker == "lowest":
+            return min(nodeids, key=lambda n: nodeids[n])
+        if self.tie_breaker == "highest":
+            return max(nodeids, key=lambda n: nodeids[n])
+        return next((n for n, i in nodeids.items() if str(i) == self.tie_breaker), None)
+
+
+@dataclass(frozen=True)
 class Corosync:
     """corosync.conf: totem, quorum, nodelist (and the qdevice, when the quorum names one)."""
 
@@ -309,6 +337,7 @@ class Corosync:
     expected_votes: int | None
     # quorum.device as flat keys: model, votes, net.host, net.algorithm ...
     qdevice: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    device: QuorumDevice | None = None  # the same, read and checked (net model)
     totem: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # every totem key
 
     @property
