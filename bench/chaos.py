@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -68,6 +69,7 @@ class Round:
     left_after_next: list[str] = field(default_factory=list)
     behind: list[str] = field(default_factory=list)
     spoiled: bool = False
+    starved: int = 0  # next runs the host starved (INCONCLUSIVE, no verdict) and that were run again
     hung: bool = False
 
     def line(self) -> str:
@@ -75,7 +77,7 @@ class Round:
                 f"exit {self.first_exit!s:<5}"
                 f" stop {self.stop_s:>5.0f} s | next: {self.next_cmd:<12} exit {self.next_exit!s:<5}"
                 f" {self.next_s:>5.0f} s | in place {len(self.left_after_interrupt)}/{len(self.left_after_next)}"
-                f" behind {len(self.behind)} spoiled {int(self.spoiled)} hung {int(self.hung)}")
+                f" behind {len(self.behind)} spoiled {int(self.spoiled)} starved {self.starved} hung {int(self.hung)}")
 
 
 def pytest_argv(fault: str, lab: str, timing: str, reuse: bool) -> list[str]:
@@ -263,8 +265,13 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
         rnd.behind = behind_after_down(spec)
     else:
         rnd.next_cmd = "reuse-lab run"
-        again = tracked(start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT))
-        rnd.next_exit = wait_group(again, RUN_BOUND_S)
+        for _ in range(2):  # a run the host starved made no verdict: run it once more (measured: 2 of 2)
+            offset = log.stat().st_size if log.exists() else 0
+            again = tracked(start_group(pytest_argv(NEXT_FAULT, args.lab, args.timing, True), log, env(), ROOT))
+            rnd.next_exit = wait_group(again, RUN_BOUND_S)
+            if rnd.next_exit == 0 or not starved_only(log, offset):
+                break
+            rnd.starved += 1
         rnd.spoiled = rnd.next_exit != 0
         rnd.left_after_next = faults_in_place(spec)
         done = again
@@ -273,6 +280,19 @@ def one_round(n: int, spec: LabSpec, args: argparse.Namespace, rng: random.Rando
         rnd.hung = True
         kill_group(done)
     return rnd
+
+
+STARVED = "INCONCLUSIVE: host starved"
+JUDGED_FAILURE = re.compile(r"^(E\s|ERROR|UNSAFE|WRONG OUTCOME|TOO SLOW|TOO EARLY|NO EVIDENCE|HARNESS)", re.M)
+
+
+def starved_only(log: Path, offset: int) -> bool:
+    """The run logged from ``offset`` on failed only because the host starved its lab (the verdict's
+    host-load sentinel): no verdict was made, so it says nothing about the previous round."""
+    with log.open("rb") as fh:
+        fh.seek(offset)
+        text = fh.read().decode(errors="replace")
+    return STARVED in text and not JUDGED_FAILURE.search(text)
 
 
 def _as_keyboard_interrupt(signum: int, _frame: object) -> None:
@@ -335,12 +355,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(rounds: list[Round], seed: int) -> None:
     print(f"\nchaos summary (seed {seed}): {len(rounds)} rounds")
-    print(f"{'interruption':<14} {'rounds':>6} {'faults left':>12} {'left behind':>12} {'spoiled':>8} {'hung':>5}")
+    print(f"{'interruption':<14} {'rounds':>6} {'faults left':>12} {'left behind':>12} {'spoiled':>8} {'hung':>5} "
+          f"{'starved, run again':>19}")
     for kind in KINDS:
         rs = [r for r in rounds if r.kind == kind]
         if rs:
             print(f"{kind:<14} {len(rs):>6} {sum(bool(r.left_after_interrupt or r.left_after_next) for r in rs):>12} "
-                  f"{sum(bool(r.behind) for r in rs):>12} {sum(r.spoiled for r in rs):>8} {sum(r.hung for r in rs):>5}")
+                  f"{sum(bool(r.behind) for r in rs):>12} {sum(r.spoiled for r in rs):>8} {sum(r.hung for r in rs):>5} "
+                  f"{sum(r.starved for r in rs):>19}")
     clean = sum(not (r.left_after_interrupt or r.left_after_next or r.behind or r.spoiled or r.hung) for r in rounds)
     print(f"{'all':<14} {len(rounds):>6}   clean rounds {clean}/{len(rounds)}; longest stop after a signal "
           f"{max((r.stop_s for r in rounds if r.kind.startswith('SIG')), default=0):.0f} s")
