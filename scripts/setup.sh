@@ -22,7 +22,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
+    # no package starts its daemon in the root namespace (tgtd, sshd, libvirtd, corosync-qnetd):
+    # halab starts its own inside each lab's netns. policy-rc.d 101 = "do not start" (invoke-rc.d,
+    # deb-systemd-invoke); one the host already has is left alone.
+    guard=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        guard=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' > "$guard" && chmod 755 "$guard"
+        trap 'rm -f "$guard"' EXIT
+    fi
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$guard" ]; then rm -f "$guard"; fi
 else
     say "Debian packages present"
 fi

@@ -30,7 +30,7 @@ from halab.spec import load_spec
 LIB = Path(__file__).resolve().parents[1] / "lib"
 
 CHILD = """
-import sys, time
+import sys, time, types
 from halab import interrupt
 from halab.faults.base import Fault, injected
 
@@ -46,7 +46,7 @@ class Slow(Fault):
 
 interrupt.install(on_stop=interrupt.SESSION_ON_STOP)
 try:
-    with injected(Slow(), None, "node01"):
+    with injected(Slow(), types.SimpleNamespace(spec=None), "node01"):
         time.sleep(60)
         print("hold ended", flush=True)
 except KeyboardInterrupt as err:

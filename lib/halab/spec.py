@@ -216,7 +216,8 @@ KEYS: dict[str, frozenset[str]] = {
     "stacks.rgmanager": frozenset({"cluster_conf", "timing"}),
     # the pacemaker design is its own files (cib, corosync); the rest maps it onto the lab
     "stacks.pacemaker": frozenset({"cib", "corosync", "links", "ring_network", "fence_network",
-                                   "service_ip_network", "app_port", "node_map", "stand_ins", "devices"}),
+                                   "service_ip_network", "qnetd_network", "app_port", "node_map", "stand_ins",
+                                   "devices"}),
 }
 # Names that reach a shell, a libvirt domain name, an authorized_keys option, a file name, a host
 # name: letters, digits and . _ - only, starting with a letter or digit.
@@ -224,7 +225,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 SAFE_IQN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,222}$")
 SAFE_ABS_PATH = re.compile(r"^/[A-Za-z0-9_./-]{0,254}$")
 # string values of [stacks.pacemaker] that are names (resources, app, login, networks, nodes)
-PCMK_NAMES = ("ring_network", "fence_network", "service_ip_network")
+PCMK_NAMES = ("ring_network", "fence_network", "service_ip_network", "qnetd_network")
 
 
 def resolve_spec_path(name_or_path: str | Path | None) -> Path:

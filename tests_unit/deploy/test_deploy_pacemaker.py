@@ -84,11 +84,15 @@ def design(seed: LabSpec) -> LabDesign:
     return lab_design(seed)
 
 
-def user_spec(tmp_path: Path, cib: str = USER_CIB, coro: str = USER_COROSYNC, extra: str = STAND_IN) -> LabSpec:
+NODE_MAP = 'node_map = { "pcmk-a" = "node01", "pcmk-b" = "node02" }\n'
+SWAPPED = 'node_map = { "pcmk-a" = "node02", "pcmk-b" = "node01" }\n'
+
+
+def user_spec(tmp_path: Path, cib: str = USER_CIB, coro: str = USER_COROSYNC, extra: str = STAND_IN,
+              node_map: str = NODE_MAP) -> LabSpec:
     text = (LABS_DIR / "seed" / "lab.toml").read_text()
     text = text.replace('cib = "cib.xml"', f'cib = "{tmp_path / "cib.xml"}"').replace(
-        'corosync = "corosync.conf"', f'corosync = "{tmp_path / "corosync.conf"}"\n'
-        'node_map = { "pcmk-a" = "node01", "pcmk-b" = "node02" }\n' + extra)
+        'corosync = "corosync.conf"', f'corosync = "{tmp_path / "corosync.conf"}"\n' + node_map + extra)
     (tmp_path / "cib.xml").write_text(cib)
     (tmp_path / "corosync.conf").write_text(coro)
     (tmp_path / "lab.toml").write_text(text)
@@ -200,7 +204,8 @@ def test_an_agent_the_image_lacks_is_one_line_without_a_stand_in(tmp_path: Path)
     ("    interface {\n        linknumber: 0\n    }\n",
      "    interface {\n        linknumber: 0\n    }\n    interface {\n        linknumber: 1\n    }\n",
      "2 knet links, the spec maps 1"),
-    ("    two_node: 1\n", "    device {\n        model: net\n    }\n", "quorum device"),
+    ("    two_node: 1\n", "    two_node: 1\n    device {\n        model: net\n        net {\n            host: q\n"
+     "        }\n    }\n", r"two_node: 1 with a quorum device: .*pcmk.qdevice"),
     ("name: pcmk-b", "name: pcmk-c", "node names differ"),
 ])
 def test_corosync_designs_the_lab_cannot_take(tmp_path: Path, old: str, new: str, says: str) -> None:
@@ -337,3 +342,168 @@ def test_a_stack_that_does_not_stop_gets_its_node_reset(monkeypatch: pytest.Monk
     assert calls[1:] == ["reset RHCSvm01", "wait_ssh", "login node01", f"run {deploy_mod.WIPE_CIB}"]
     assert said == ["deploy: node01: the stack did not stop (node01: command timed out after 120 s); "
                     "resetting the node"]
+
+
+# --- a quorum device -----------------------------------------------------------------------------
+
+
+def device_conf(net: str = "", device: str = "") -> str:
+    """The user's two-node design with a quorum device instead of two_node."""
+    block = (f"    device {{\n        model: net\n{device}        net {{\n            host: qnetd.example.com\n"
+             f"            algorithm: ffsplit\n{net}        }}\n    }}\n")
+    return USER_COROSYNC.replace("    two_node: 1\n", block)
+
+
+def quorum_section(conf: str) -> str:
+    return conf[conf.index("quorum {"):conf.index("logging {")]
+
+
+def test_a_quorum_device_is_mapped_onto_the_labs_qnetd(tmp_path: Path) -> None:
+    """net.host and TLS are the lab's; votes, timeouts, the algorithm and connect_timeout as written."""
+    conf = device_conf(net="            tls: required\n            connect_timeout: 7000\n            port: 5999\n",
+                       device="        votes: 1\n        timeout: 12000\n        sync_timeout: 41000\n")
+    d = lab_design(user_spec(tmp_path, coro=conf))
+    assert quorum_section(d.corosync_conf) == (
+        "quorum {\n    provider: corosync_votequorum\n    device {\n        model: net\n        votes: 1\n"
+        "        timeout: 12000\n        sync_timeout: 41000\n        net {\n            host: 192.168.8.1\n"
+        "            port: 5403\n            algorithm: ffsplit\n            tie_breaker: lowest\n"
+        "            tls: off\n            connect_timeout: 7000\n        }\n    }\n}\n\n")
+    assert "quorum device: qnetd at qnetd.example.com:5999 -> the lab's qnetd at 192.168.8.1:5403 " \
+           "(network management)" in d.mapping
+    assert "qnetd tls required -> off (the lab's qnetd runs without certificates; TLS changes no vote and " \
+           "no timer)" in d.mapping
+    dev = d.design.corosync.device if d.design.corosync else None
+    assert dev is not None
+    assert (dev.host, dev.port, dev.tls, dev.votes, dev.timeout_ms, dev.sync_timeout_ms) == (
+        "192.168.8.1", 5403, "off", 1, 12000, 41000)
+
+
+def test_unset_device_values_stay_unset_and_tls_off_says_nothing(tmp_path: Path) -> None:
+    d = lab_design(user_spec(tmp_path, coro=device_conf(net="            tls: off\n")))
+    quorum = quorum_section(d.corosync_conf)
+    for key in ("votes", "timeout", "two_node"):
+        assert key not in quorum
+    assert not [line for line in d.mapping if line.startswith("qnetd tls")]
+
+
+def test_device_keys_the_lab_does_not_map_are_dropped_in_a_line(tmp_path: Path) -> None:
+    conf = device_conf(net="            force_ip_version: 6\n").replace(
+        "        net {", "        heuristics {\n            mode: on\n            exec_gw: ping -c1 10.0.0.1\n"
+                        "        }\n        net {")
+    d = lab_design(user_spec(tmp_path, coro=conf))
+    assert "heuristics" not in d.corosync_conf
+    assert "force_ip_version" not in d.corosync_conf
+    (line,) = [x for x in d.mapping if "dropped heuristics" in x]
+    assert "heuristics.exec_gw, heuristics.mode, net.force_ip_version" in line
+    assert "10.0.0.1" not in line
+
+
+@pytest.mark.parametrize(("tie", "ids", "node_map", "want", "says"), [
+    ("lowest", (1, 2), NODE_MAP, "lowest", None),
+    ("highest", (1, 2), NODE_MAP, "highest", None),
+    ("2", (1, 2), NODE_MAP, "2", None),
+    ("20", (10, 20), NODE_MAP, "2", "qdevice tie_breaker 20 -> 2 (lab node node02"),
+    ("1", (1, 2), SWAPPED, "2", "qdevice tie_breaker 1 -> 2 (lab node node02"),
+    ("lowest", (1, 2), SWAPPED, "2", "qdevice tie_breaker lowest (node id 1) -> 2 (lab node node02: the lab "
+                                     "renumbers the nodelist, and node02 is not its lowest there)"),
+    ("highest", (1, 2), SWAPPED, "1", "qdevice tie_breaker highest (node id 2) -> 1 (lab node node01"),
+    ("lowest", (7, 3), NODE_MAP, "2", "qdevice tie_breaker lowest (node id 3) -> 2 (lab node node02"),
+])
+def test_the_tie_breaker_names_the_same_node_on_the_lab(tmp_path: Path, tie: str, ids: tuple[int, int],
+                                                        node_map: str, want: str, says: str | None) -> None:
+    """The nodelist is renumbered to the lab's node order: the node that wins an even split must
+    stay the one the user's tie_breaker names."""
+    conf = device_conf(net=f"            tie_breaker: {tie}\n").replace(
+        "nodeid: 1", f"nodeid: {ids[0]}").replace("nodeid: 2", f"nodeid: {ids[1]}")
+    d = lab_design(user_spec(tmp_path, coro=conf, node_map=node_map))
+    assert f"            tie_breaker: {want}\n" in d.corosync_conf
+    ties = [line for line in d.mapping if "tie_breaker" in line]
+    assert len(ties) == (0 if says is None else 1)
+    if says is not None:
+        assert ties[0].startswith(says)
+    user, lab = d.user.corosync, d.design.corosync
+    assert user is not None
+    assert user.device is not None
+    assert lab is not None
+    assert lab.device is not None
+    winner = user.device.tie_winner({n.name: n.nodeid for n in user.nodes})
+    assert winner is not None
+    to_lab = {"pcmk-a": "node01", "pcmk-b": "node02"} if node_map == NODE_MAP else {"pcmk-a": "node02",
+                                                                                     "pcmk-b": "node01"}
+    assert lab.device.tie_winner({n.name: n.nodeid for n in lab.nodes}) == to_lab[winner]
+
+
+def test_a_tie_breaker_that_is_no_node_id_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="tie_breaker 7 is no node id of the nodelist") as err:
+        lab_design(user_spec(tmp_path, coro=device_conf(net="            tie_breaker: 7\n")))
+    assert "\n" not in str(err.value)
+
+
+def test_the_qdevice_lab_maps_and_plans_its_qnetd() -> None:
+    """labs/qdevice: the seed with a device instead of two_node; clean under the pacemaker rules,
+    and its plan starts the lab's qnetd and corosync-qdevice with pacemaker."""
+    from halab.checks.pacemaker import run_pcmk_checks
+    from halab.deploy.pacemaker import QDEVICE_DROPIN, QDEVICE_OFF, has_device, render
+
+    spec = load_spec("qdevice")
+    d = lab_design(spec)
+    assert has_device(d)
+    assert "two_node" not in d.corosync_conf
+    assert run_pcmk_checks(d.user) == []
+    assert any(line.startswith("quorum device: qnetd at 192.168.9.250:5403 -> the lab's qnetd at 192.168.8.1:5403")
+               for line in d.mapping)
+    plan = render(d, spec)
+    assert f"# {QDEVICE_DROPIN}:\n[Unit]\nWants=corosync-qdevice.service\nAfter=corosync-qdevice.service" in plan
+    assert ("ip netns exec halab-qdevice /usr/bin/corosync-qnetd -f -s off -l 192.168.8.1 -p 5403 -S "
+            "local_socket_file=/var/lib/halab/labs/qdevice/qnetd/qnetd.sock,") in plan
+    assert QDEVICE_OFF not in plan
+    assert [x for x in plan.splitlines() if x.startswith("== ")][-1].startswith("== 7. the configuration")
+    seed = load_spec("seed")
+    seed_plan = render(lab_design(seed), seed)
+    assert QDEVICE_OFF in seed_plan
+    assert "corosync-qnetd" not in seed_plan
+
+
+def test_the_deploy_puts_the_drop_in_and_starts_qnetd_or_removes_the_drop_in(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from halab.deploy import pacemaker as deploy_mod
+    from halab.lab import qnetd
+    from halab.lab.paths import LabPaths
+
+    class Node:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def put_text(self, text: str, path: str, mode: int = 0o644, timeout: float = 30.0) -> None:
+            self.calls.append(f"put {path}: {text}")
+
+        def run(self, cmd: str, timeout: float = 30.0, check: bool = False) -> None:
+            assert timeout > 0
+            assert check
+            self.calls.append(cmd)
+
+    ensured: list[str] = []
+
+    def ensure(spec: LabSpec, paths: LabPaths) -> bool:
+        ensured.append(paths.lab)
+        return True
+
+    monkeypatch.setattr(qnetd, "ensure", ensure)
+    spec = load_spec("qdevice")
+    nodes = {n: Node() for n in ("node01", "node02")}
+    lab = SimpleNamespace(spec=spec, paths=LabPaths(spec.name), remote=nodes.__getitem__)
+    said: list[str] = []
+    deploy_mod.quorum_device(lab, lab_design(spec), list(nodes), said.append)  # type: ignore[arg-type]
+    assert ensured == ["qdevice"]
+    for node in nodes.values():
+        assert node.calls == [deploy_mod.QDEVICE_ON, f"put {deploy_mod.QDEVICE_DROPIN}: {deploy_mod.QDEVICE_UNIT}",
+                              "systemctl daemon-reload"]
+    assert said[-1].startswith("deploy: quorum device: the lab's qnetd started at 192.168.8.1:5403")
+    seed = load_spec("seed")
+    nodes = {n: Node() for n in ("node01", "node02")}
+    lab = SimpleNamespace(spec=seed, paths=LabPaths(seed.name), remote=nodes.__getitem__)
+    deploy_mod.quorum_device(lab, lab_design(seed), list(nodes), said.append)  # type: ignore[arg-type]
+    assert ensured == ["qdevice"], "no qnetd without a device"
+    assert all(node.calls == [deploy_mod.QDEVICE_OFF] for node in nodes.values())

@@ -117,6 +117,7 @@ def test_every_fault_declares_its_effect_in_neutral_terms() -> None:
     assert effects["suspend"].act is Act.FREEZE_NODE
     assert effects["power-off"].act is Act.STOP_NODE
     assert effects["kill-daemon"] == Effect(Act.KILL_PROCESS, process=CLUSTER_DAEMON)
+    assert effects["qnetd-block"].act is Act.CUT_ARBITER
     with pytest.raises(ValueError, match="network role"):
         Effect(Act.CUT_STORAGE, network_role="heartbeat")
 
@@ -454,3 +455,15 @@ def test_which_faults_lose_the_node_follows_their_effect_not_their_name() -> Non
     from halab.faults import node_loss_faults
 
     assert set(node_loss_faults()) == {"suspend", "power-off", "kill-daemon"}
+
+
+def test_a_quorum_device_fault_fits_only_a_design_with_one() -> None:
+    """`--faults all` leaves qnetd-block out on the seed (no device), in on labs/qdevice; rgmanager
+    has no corosync-qdevice at all."""
+    qnetd_block = REGISTRY["qnetd-block"]
+    assert qnetd_block.unfit(load_spec("qdevice")) is None
+    assert "has no quorum device" in (qnetd_block.unfit(load_spec("seed")) or "")
+    assert "runs rgmanager" in (qnetd_block.unfit(load_spec("seed").with_stack("rgmanager")) or "")
+    assert [f for f, cls in REGISTRY.items() if cls.unfit(load_spec("seed"))] == ["qnetd-block"]
+    with pytest.raises(NotApplicable, match="cman has no corosync-qdevice"):
+        predict(load_spec("seed"), "qnetd-block", "node01", stack="rgmanager")

@@ -58,7 +58,8 @@ def _nv(parent: etree._Element, name: str, value: str | None) -> None:
 def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
     """The spec with a variant of its design files, edited as a user would edit their CIB and
     corosync.conf: fence_delay_s (node01's device), stickiness, migration_threshold,
-    priority_fencing_delay_s, two_node, sbd (fence_sbd devices), no_fence_for (a node's device removed)."""
+    priority_fencing_delay_s, two_node, sbd (fence_sbd devices), no_fence_for (a node's device removed),
+    qdevice (two_node replaced by a quorum device with these net keys)."""
     cfg = spec.stacks["pacemaker"]
     root = etree.parse(str(spec.path.parent / cfg["cib"])).getroot()
     conf = root.find("configuration")
@@ -87,6 +88,10 @@ def with_pcmk(spec: LabSpec, **keys: Any) -> LabSpec:
     coro = (spec.path.parent / cfg["corosync"]).read_text()
     if keys.get("two_node") is False:
         coro = coro.replace("    two_node: 1\n", "")
+    if keys.get("qdevice"):  # two_node replaced by a quorum device: {"algorithm": ..., "tie_breaker": ...}
+        net = "".join(f"            {k}: {v}\n" for k, v in {"host": "192.168.9.250", **keys["qdevice"]}.items())
+        coro = coro.replace("    two_node: 1\n", f"    device {{\n        model: net\n        net {{\n{net}"
+                                                     "        }\n    }\n")
     tmp = Path(tempfile.mkdtemp(prefix="halab-variant-"))
     (tmp / "cib.xml").write_bytes(etree.tostring(root))
     (tmp / "corosync.conf").write_text(coro)

@@ -27,6 +27,7 @@ def test_faults_are_the_issue_list() -> None:
         "service-nic-down",
         "mgmt-cut",
         "app-failure",
+        "qnetd-block",
     )
     assert PHASES == (
         "detect",

@@ -7,6 +7,7 @@ from oracle_cases import bare, check_windows, seed, span, three, with_pcmk, with
 
 from halab.errors import NotApplicable
 from halab.oracle import FAILED, Prediction, predict
+from halab.spec import LabSpec
 
 # one token hold (s) for the seed's T = 20 s plus the measured ring pass (timing profile ring_pass_s,
 # 0.7 s by default): the token may be lost that early
@@ -366,3 +367,59 @@ def test_a_node_no_fence_device_names_is_blocked_not_taken_over() -> None:
     assert "fence-done" not in p.windows
     standby = predict(spec, "suspend", "node02")  # node02 can still be fenced: the design's answer stands
     assert standby.fenced == ("node02",)
+
+
+def qdevice(**net: str) -> LabSpec:
+    return with_pcmk(seed(), qdevice={"algorithm": "ffsplit", **net})
+
+
+def test_a_quorum_device_decides_a_heartbeat_split_without_a_race() -> None:
+    """ffsplit on an even split: the tie_breaker's side (lowest node id: node01) gets qnetd's vote
+    and fences the other; no race, no alternative, whichever side the fault was made on."""
+    for target in ("node01", "node02"):
+        p = bare(qdevice(), "heartbeat-down", target)
+        assert p.fenced == ("node02",), target
+        assert p.fenced_by == "node01"
+        assert p.alternatives == ()
+        assert p.quorate
+        assert p.services["service01"] == "node01"
+        assert any("qnetd gives its vote to [node01]" in r for r in p.reasoning)
+    p = bare(qdevice(tie_breaker="2"), "heartbeat-down", "node01")
+    assert (p.fenced, p.fenced_by, p.services["service01"]) == (("node01",), "node02", "node02")
+
+
+def test_a_quorum_device_keeps_the_last_node_quorate_and_fences_after_its_vote() -> None:
+    """suspend: the survivor alone is quorate with qnetd's vote (2 of 3); the fence request may
+    wait for that vote up to sync_timeout (30 s default), so its window is 30 s later at most."""
+    with_device, plain = bare(qdevice(), "suspend", "node01"), bare(seed(), "suspend", "node01")
+    assert with_device.quorate
+    assert with_device.fenced == ("node01",)
+    assert with_device.services["service01"] == "node02"
+    lo, hi = span(with_device, "fence-requested")
+    assert (lo, hi) == (span(plain, "fence-requested")[0], round(span(plain, "fence-requested")[1] + 30, 3))
+    check_windows(with_device)
+
+
+def test_without_the_device_vote_two_nodes_are_not_quorate() -> None:
+    """The same arithmetic as votequorum: 1 node + 1 device vote of 3 expected is quorate, 1 of 3 is not."""
+    from halab.cib.model import QuorumDevice
+    from halab.cib.simulate import quorate_after_loss
+
+    dev = QuorumDevice(host="x")
+    assert quorate_after_loss(2, 1, False, dev, device_vote=True)
+    assert not quorate_after_loss(2, 1, False, dev, device_vote=False)
+    lms = QuorumDevice(host="x", algorithm="lms")
+    assert quorate_after_loss(4, 3, False, lms)  # last man standing: 1 + 3 of 7
+
+
+def test_losing_the_arbiter_moves_nothing() -> None:
+    """qnetd-block on either node: 2 node votes of 3 keep quorum; nobody fenced, nothing moves.
+    Without a device the fault has nothing to cut."""
+    for target in ("node01", "node02"):
+        p = bare(qdevice(), "qnetd-block", target)
+        assert p.quorate
+        assert p.fenced == ()
+        assert p.services["service01"] == "node01"
+        assert any("loses qnetd" in r for r in p.reasoning)
+    with pytest.raises(NotApplicable, match="no quorum device"):
+        bare(seed(), "qnetd-block", "node01")

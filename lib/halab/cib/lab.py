@@ -12,7 +12,10 @@ in one line (``halab deploy --dry-run --stack pacemaker`` prints them):
   subnet keeps its host part);
 - Filesystem devices: onto the lab's data LUNs by path (in order of appearance, or ``devices``);
 - agents the lab image lacks: replaced by a stand-in only where the spec's ``stand_ins`` allows it,
-  otherwise one error line.
+  otherwise one error line;
+- a quorum device: -> the lab's own corosync-qnetd (halab.lab.qnetd) on the host side of
+  ``qnetd_network`` (default: management), TLS off; votes, timeouts and the algorithm as written,
+  the tie_breaker on the lab's node ids (the nodelist is renumbered to the lab's node order).
 Constraints, meta attributes, operations and cluster options stay exactly as written. The timing
 profile's token (``--timing fast``) replaces the design's totem token, said in a line.
 """
@@ -32,10 +35,11 @@ from lxml import etree
 
 from halab.cib import simulate as sim
 from halab.cib.design import Design, load_design
-from halab.cib.model import INFINITY, Clone, Group, Primitive, Resource
+from halab.cib.model import INFINITY, Clone, Corosync, Group, Primitive, QuorumDevice, Resource
 from halab.cib.reader import parse_xml, read_cib
 from halab.errors import ConfigError
-from halab.spec import LabSpec
+from halab.lab import qnetd
+from halab.spec import LabSpec, Node
 
 FENCE_KEY_ON_NODE = "/root/.ssh/halab_fence"  # = halab.lab.lab.FENCE_KEY_ON_NODE (no libvirt import here)
 SERVICE_NIC = "svc"
@@ -46,6 +50,12 @@ IMAGE_AGENTS = frozenset({
     "systemd:myappl", "service:myappl",
 })
 SECRET_PARAMS = ("passwd", "password", "passwd_script", "identity_file", "key", "secret", "community")
+# quorum.device keys (flat, as the reader gives them) rendered as the user wrote them; net.host,
+# net.port, net.tls and net.tie_breaker are mapped; anything else is dropped, said in a line
+DEVICE_KEPT = ("votes", "timeout", "sync_timeout")
+NET_KEPT = ("connect_timeout", "keep_active_partition_tie_breaker")
+DEVICE_MAPPED = frozenset({"model", "net.host", "net.port", "net.algorithm", "net.tie_breaker", "net.tls",
+                           *DEVICE_KEPT, *(f"net.{k}" for k in NET_KEPT)})
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,9 @@ class LabDesign:
         quorum as votequorum decides); () = it runs nowhere."""
         if not lost:
             return {}
-        placement = _after_loss(self.cib_xml, self.design.nodes, lost, self.design.two_node, str(self.user.cib_path))
+        device = self.design.corosync.device if self.design.corosync else None
+        placement = _after_loss(self.cib_xml, self.design.nodes, lost, self.design.two_node, str(self.user.cib_path),
+                                device)
         return {r.id: placement.get(r.primitives()[0].id, ()) for r in self.design.services()}
 
     @property
@@ -196,6 +208,14 @@ def lab_design(spec: LabSpec) -> LabDesign:
     if key not in _CACHE:
         _CACHE[key] = _Mapper(spec, cfg, load_design(cib_p, coro_p)).lab_design()
     return _CACHE[key]
+
+
+def has_quorum_device(spec: LabSpec) -> bool:
+    """The lab's pacemaker design names a quorum device (its corosync.conf alone is read)."""
+    from halab.cib.corosync import load_corosync
+
+    _, coro = _paths(spec, spec.stack_config("pacemaker"))
+    return load_corosync(coro).device is not None
 
 
 def _paths(spec: LabSpec, cfg: Mapping[str, Any]) -> tuple[Path, Path]:
@@ -418,9 +438,9 @@ class _Mapper:
         if len(numbers) > len(links):
             raise ConfigError(f"corosync.conf has {len(numbers)} knet links, the spec maps {len(links)} "
                               f"(links = {links}): add a lab network per link", str(self.user.corosync_path))
-        if c.qdevice:
-            raise ConfigError("corosync.conf names a quorum device: qnetd on the lab host is not built yet",
-                              str(self.user.corosync_path))
+        if c.device is not None and c.two_node:
+            raise ConfigError("two_node: 1 with a quorum device: corosync will not start with both (check-config "
+                              "rule pcmk.qdevice); drop two_node", str(self.user.corosync_path))
         if c.token_ms != token_ms:
             self.say(f"totem token {c.token_ms or 'default'} ms -> {token_ms} ms (timing profile "
                      f"{self.spec.timing.name})")
@@ -440,9 +460,57 @@ class _Mapper:
         quorum += "    two_node: 1\n" if c.two_node else ""
         quorum += f"    wait_for_all: {int(c.wait_for_all)}\n" if c.wait_for_all is not None else ""
         quorum += f"    expected_votes: {c.expected_votes}\n" if c.expected_votes is not None else ""
+        quorum += self.device(c, c.device) if c.device is not None else ""
         return (f"# written by halab from {self.user.corosync_path}, mapped onto lab {self.spec.name}\n"
                 f"totem {{\n{tot}}}\n\nnodelist {{\n{nodes}}}\n\nquorum {{\n{quorum}}}\n\n"
                 "logging {\n    to_syslog: yes\n    to_logfile: no\n    to_stderr: no\n    timestamp: on\n}\n")
+
+    def device(self, c: Corosync, dev: QuorumDevice) -> str:
+        """quorum.device onto the lab's qnetd: where it listens and TLS off are the lab's; votes,
+        timeouts and the algorithm stay as written (they decide votes and timers)."""
+        keys = c.qdevice
+        addr, net = qnetd.address(self.spec), qnetd.network_name(self.spec)
+        self.say(f"quorum device: qnetd at {dev.host}:{dev.port} -> the lab's qnetd at {addr}:{qnetd.PORT} "
+                 f"(network {self.spec.network(net).name})")
+        if dev.tls != "off":
+            self.say(f"qnetd tls {dev.tls} -> off (the lab's qnetd runs without certificates; TLS changes no vote "
+                     "and no timer)")
+        dropped = sorted(k for k in keys if k not in DEVICE_MAPPED)
+        if dropped:
+            self.say(f"quorum device: dropped {', '.join(dropped)} (heuristics run the user's commands against the "
+                     "user's hosts; the lab's qdevice votes on membership alone, to its qnetd's IPv4 address)")
+        body = "        model: net\n" + "".join(f"        {k}: {keys[k]}\n" for k in DEVICE_KEPT if k in keys)
+        net_keys = {"host": addr, "port": str(qnetd.PORT), "algorithm": dev.algorithm,
+                    "tie_breaker": self.tie_breaker(c, dev), "tls": "off",
+                    **{k: keys[f"net.{k}"] for k in NET_KEPT if f"net.{k}" in keys}}
+        body += "        net {\n" + "".join(f"            {k}: {v}\n" for k, v in net_keys.items()) + "        }\n"
+        return f"    device {{\n{body}    }}\n"
+
+    def tie_breaker(self, c: Corosync, dev: QuorumDevice) -> str:
+        """The design's tie_breaker on the lab's node ids. Why: the nodelist is renumbered to the
+        lab's node order, so a node id names another node there, and the user's lowest (highest)
+        node may not be the lab's; the same node must win an even split."""
+        lab: dict[int, Node] = {cn.nodeid: self.spec.node(self.names[cn.name]) for cn in c.nodes}
+        tie = dev.tie_breaker
+        if not lab:
+            return tie
+        if tie.isdigit():
+            node = lab.get(int(tie))
+            if node is None:
+                raise ConfigError(f"quorum.device.net tie_breaker {tie} is no node id of the nodelist (check-config "
+                                  "rule pcmk.qdevice)", str(self.user.corosync_path))
+            if str(node.index) != tie:
+                self.say(f"qdevice tie_breaker {tie} -> {node.index} (lab node {node.name}: the lab numbers its "
+                         "nodes in its own order)")
+            return str(node.index)
+        pick = min if tie == "lowest" else max
+        user_id = pick(lab)
+        node = lab[user_id]
+        if node.index == pick(n.index for n in lab.values()):
+            return tie
+        self.say(f"qdevice tie_breaker {tie} (node id {user_id}) -> {node.index} (lab node {node.name}: the lab "
+                 f"renumbers the nodelist, and {node.name} is not its {tie} there)")
+        return str(node.index)
 
 
 _BASELINES: dict[str, Mapping[str, tuple[str, ...]]] = {}
@@ -456,16 +524,17 @@ def _baseline(cib_xml: bytes, where: str) -> Mapping[str, tuple[str, ...]]:
     return _BASELINES[key]
 
 
-_AFTER_LOSS: dict[tuple[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]] = {}
+_AFTER_LOSS: dict[tuple[str, tuple[str, ...], bool], Mapping[str, tuple[str, ...]]] = {}
 
 
 def _after_loss(cib_xml: bytes, nodes: tuple[str, ...], lost: tuple[str, ...], two_node: bool,
-                where: str) -> Mapping[str, tuple[str, ...]]:
-    """Placement (primitive -> nodes) after ``lost`` are lost from the settled healthy cluster."""
-    key = (hashlib.sha256(cib_xml).hexdigest(), tuple(sorted(lost)))
+                where: str, device: QuorumDevice | None = None) -> Mapping[str, tuple[str, ...]]:
+    """Placement (primitive -> nodes) after ``lost`` are lost from the settled healthy cluster
+    (with a quorum device, qnetd votes for the survivors: they reach it, the lost do not)."""
+    quorate = sim.quorate_after_loss(len(nodes), len(lost), two_node, device)
+    key = (hashlib.sha256(cib_xml).hexdigest(), tuple(sorted(lost)), quorate)
     if key not in _AFTER_LOSS:
         cib = sim.settle(healthy(cib_xml, nodes), where=where)
-        quorate = sim.quorate_after_loss(len(nodes), len(lost), two_node)
         for node in lost:
             cib = sim.lose_node(cib, node, quorate=quorate, where=where)
         _AFTER_LOSS[key] = sim.simulate(cib, where=where).placement

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from halab.cib.model import QuorumDevice
 from halab.cib.reader import parse_xml
 from halab.errors import ConfigError, HostError
 from halab.proc import run as bounded_run
@@ -174,9 +175,15 @@ def after_node_loss(cib: bytes, node: str, *, quorate: bool | None = None, where
     return simulate(lose_node(cib, node, quorate=quorate, where=where), where=where)
 
 
-def quorate_after_loss(members: int, lost: int, two_node: bool) -> bool:
-    """votequorum with one vote per node: a majority of the nodes, or two_node keeping one of two."""
+def quorate_after_loss(members: int, lost: int, two_node: bool, device: QuorumDevice | None = None,
+                       device_vote: bool = True) -> bool:
+    """votequorum with one vote per node: a majority of the nodes, or two_node keeping one of two.
+    With a quorum device its votes are expected too, and count for the survivors only when qnetd
+    gives them its vote (``device_vote``)."""
     left = members - lost
+    if device is not None:
+        votes = device.vote_count(members)
+        return (left + (votes if device_vote else 0)) * 2 > members + votes
     return left * 2 > members or (two_node and members == 2 and left >= 1)
 
 

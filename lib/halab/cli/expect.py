@@ -54,7 +54,7 @@ def run_cib(args: argparse.Namespace) -> int:
     quorate = None
     if coro_path.is_file():
         coro = load_corosync(coro_path)
-        quorate = sim.quorate_after_loss(len(cfg.node_names), 1, coro.two_node)
+        quorate = sim.quorate_after_loss(len(cfg.node_names), 1, coro.two_node, coro.device)
     raw = path.read_bytes()
     if args.target not in sim.online_nodes(raw, str(path)):  # a design without a live status:
         from halab.cib.lab import healthy  # start from where pacemaker places everything

@@ -5,15 +5,21 @@ by halab.cib.lab: this module only puts the mapped corosync.conf on every node, 
 LUNs' file systems, starts all nodes together and loads the mapped configuration section by
 section (resources before the constraints that name them). The cluster daemons are not enabled at
 boot: a fenced node stays out until the harness rejoins it.
+
+A design with a quorum device also gets the lab's corosync-qnetd (halab.lab.qnetd) started on the
+host side, and on every node a systemd drop-in that makes pacemaker want corosync-qdevice: so
+`systemctl start corosync pacemaker` (the deploy's, and the restore's after a fence) starts the
+qdevice too, and stopping corosync stops it (corosync-qdevice.service requires corosync).
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 
@@ -23,7 +29,9 @@ from halab.cib.reader import parse_xml
 from halab.deploy.rest import wait_at_rest
 from halab.deploy.stop import stopped_or_reset
 from halab.errors import HalabError, LabError
+from halab.lab import qnetd
 from halab.lab.lab import Lab
+from halab.lab.paths import LabPaths
 from halab.proc import parallel
 from halab.spec import LabSpec
 from halab.stacks.base import get_adapter
@@ -36,6 +44,13 @@ SCOPES = ("crm_config", "rsc_defaults", "op_defaults", "resources", "constraints
 Design = LabDesign  # what the scenario and fixtures hold: the one design object
 AUTHKEY = "/etc/corosync/authkey"
 AUTHKEY_BYTES = 256  # corosync-keygen's default length (2048 bits)
+QDEVICE_DROPIN = "/etc/systemd/system/pacemaker.service.d/halab-qdevice.conf"
+QDEVICE_UNIT = "[Unit]\nWants=corosync-qdevice.service\nAfter=corosync-qdevice.service\n"
+QDEVICE_ON = (f"command -v corosync-qdevice >/dev/null || {{ echo 'corosync-qdevice is not on this node: its image "
+              f"predates it (halab down, then halab up builds the current image)' >&2; exit 1; }} "
+              f"&& mkdir -p {os.path.dirname(QDEVICE_DROPIN)}")
+QDEVICE_OFF = f"if [ -e {QDEVICE_DROPIN} ]; then rm -f {QDEVICE_DROPIN} && systemctl daemon-reload; fi"
+RELOAD = "systemctl daemon-reload"
 
 
 def needs_authkey(corosync_conf: str) -> bool:
@@ -55,6 +70,43 @@ def put_authkey(lab: Lab, names: list[str]) -> None:
         remote.put_text(key + "\n", f"{AUTHKEY}.b64", mode=0o400)
         remote.run(f"umask 077 && base64 -d {AUTHKEY}.b64 > {AUTHKEY}.new && mv -f {AUTHKEY}.new {AUTHKEY} "
                    f"&& rm -f {AUTHKEY}.b64", timeout=30, check=True)
+
+
+def has_device(design: LabDesign) -> bool:
+    """The mapped design names a quorum device (corosync-qdevice on the nodes, qnetd on the host)."""
+    c = design.design.corosync
+    return c is not None and c.device is not None
+
+
+def qdevice_unit(lab: Lab, names: list[str], on: bool) -> None:
+    """Put (or remove, when the design has no device) the drop-in that starts corosync-qdevice
+    with pacemaker, then reload systemd; removal is a no-op on a node that never had it."""
+    for n in names:
+        remote = lab.remote(n)
+        if not on:
+            remote.run(QDEVICE_OFF, timeout=60, check=True)
+            continue
+        remote.run(QDEVICE_ON, timeout=30, check=True)
+        remote.put_text(QDEVICE_UNIT, QDEVICE_DROPIN)
+        remote.run(RELOAD, timeout=60, check=True)
+
+
+def start_qnetd(lab: Lab, progress: Progress) -> None:
+    """The lab's qnetd, started unless it runs already (a redeploy keeps it: its clusters reconnect)."""
+    where = f"{qnetd.address(lab.spec)}:{qnetd.PORT}"
+    started = qnetd.ensure(lab.spec, lab.paths)
+    progress(f"deploy: quorum device: the lab's qnetd {'started' if started else 'already running'} at {where} "
+             f"(log {lab.paths.logs / (qnetd.NAME + '.log')})")
+
+
+def quorum_device(lab: Lab, design: LabDesign, names: list[str], progress: Progress) -> None:
+    """The drop-in on every node (removed when the design has no device), then the lab's qnetd."""
+    on = has_device(design)
+    if on:
+        progress(f"deploy: corosync-qdevice starts with pacemaker on {', '.join(names)} ({QDEVICE_DROPIN})")
+    qdevice_unit(lab, names, on)
+    if on:
+        start_qnetd(lab, progress)
 
 
 def design_of(spec: LabSpec) -> LabDesign:
@@ -141,6 +193,7 @@ def deploy(lab: Lab, progress: Progress = print) -> LabDesign:
     if needs_authkey(design.corosync_conf):
         progress(f"deploy: corosync crypto on: a fresh {AUTHKEY} on {', '.join(names)}")
         put_authkey(lab, names)
+    quorum_device(lab, design, names, progress)
     for device, fstype in data_devices(design):
         progress(f"deploy: {fstype} on {device}")
         lab.remote(first).run(f"wipefs -a {shlex.quote(device)} >/dev/null; "
@@ -176,18 +229,33 @@ def render(design: LabDesign, spec: LabSpec) -> str:
     files = ", ".join(f"{name} sha256:{digest}" for name, digest in design.files.items())
     out = [f"# halab deploy plan: stack pacemaker, lab {spec.name} (design: {files})",
            f"# service {design.service}: pacemaker places it on {design.preferred_node} "
-           f"(crm_simulate on the healthy cluster); allowed on {', '.join(design.allowed_nodes)}",
-           "", "== 1. mapping onto the lab =="]
+           f"(crm_simulate on the healthy cluster); allowed on {', '.join(design.allowed_nodes)}"]
+    step = itertools.count(1)  # sections numbered as they come (a quorum device adds two)
+    out += ["", f"== {next(step)}. mapping onto the lab =="]
     out += [f"- {line}" for line in design.mapping] or ["- nothing to change"]
-    out += ["", f"== 2. /etc/corosync/corosync.conf on {', '.join(names)} ==", design.corosync_conf.rstrip()]
+    out += ["", f"== {next(step)}. /etc/corosync/corosync.conf on {', '.join(names)} ==", design.corosync_conf.rstrip()]
     if needs_authkey(design.corosync_conf):
         out += [f"# crypto on: one fresh random {AUTHKEY} ({AUTHKEY_BYTES} bytes, mode 0400) on every node (not shown)"]
-    out += ["", f"== 3. file systems, once, on {design.preferred_node} =="]
+    out += _qdevice_plan(design, spec, names, step)
+    out += ["", f"== {next(step)}. file systems, once, on {design.preferred_node} =="]
     out += [f"wipefs -a {dev} >/dev/null; mkfs.{fs} -q -F {dev}" for dev, fs in data_devices(design)]
-    out += ["", f"== 4. corosync + pacemaker started on {' & '.join(names)} at once ==",
+    out += ["", f"== {next(step)}. corosync + pacemaker started on {' & '.join(names)} at once ==",
             get_adapter("pacemaker").commands.start_local,
-            "", f"== 5. the configuration, loaded on {design.preferred_node} (resources before constraints) =="]
+            "", f"== {next(step)}. the configuration, loaded on {design.preferred_node} "
+                "(resources before constraints) =="]
     for scope, xml in sections(design):
         out += [f"{load_command(scope)}  # /root/halab-{scope}.xml:",
                 redacted(f"<cib><configuration>{xml}</configuration></cib>").rstrip()]
     return "\n".join(out)
+
+
+def _qdevice_plan(design: LabDesign, spec: LabSpec, names: list[str], step: Iterator[int]) -> list[str]:
+    """The plan's quorum device steps: the drop-in on every node, qnetd on the host side."""
+    if not has_device(design):
+        return [f"{QDEVICE_OFF}  # no quorum device: halab's drop-in from an earlier deploy goes"]
+    argv = ("ip", "netns", "exec", LabPaths(spec.name).netns, *qnetd.argv(spec, LabPaths(spec.name)))
+    return ["", f"== {next(step)}. corosync-qdevice started with pacemaker, on {', '.join(names)} ==",
+            QDEVICE_ON, f"# {QDEVICE_DROPIN}:", QDEVICE_UNIT.rstrip(), RELOAD,
+            "", f"== {next(step)}. the quorum device's arbiter: the lab's corosync-qnetd on the host side "
+                f"({qnetd.network_name(spec)} network), unless it runs already ==",
+            f"{shlex.join(argv)}  # log {LabPaths(spec.name).logs / (qnetd.NAME + '.log')}"]

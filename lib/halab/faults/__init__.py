@@ -6,7 +6,7 @@ from halab.errors import NotApplicable
 from halab.faults.base import Fault, heal_quietly, injected
 from halab.faults.domain import PowerOff, Suspend
 from halab.faults.effect import Effect
-from halab.faults.firewall import HeartbeatBlock, IscsiBlock, IscsiBlockBoth
+from halab.faults.firewall import HeartbeatBlock, IscsiBlock, IscsiBlockBoth, QnetdBlock
 from halab.faults.hostside import MgmtCut
 from halab.faults.link import HeartbeatDown, ServiceNicDown
 from halab.faults.process import AppFailure, KillDaemon
@@ -14,7 +14,7 @@ from halab.faults.process import AppFailure, KillDaemon
 REGISTRY: dict[str, type[Fault]] = {
     cls.id: cls
     for cls in (HeartbeatDown, HeartbeatBlock, IscsiBlock, IscsiBlockBoth, Suspend, PowerOff, KillDaemon,
-                ServiceNicDown, MgmtCut, AppFailure)
+                ServiceNicDown, MgmtCut, AppFailure, QnetdBlock)
 }
 SEED_FAULTS: tuple[str, ...] = ("heartbeat-down", "iscsi-block", "suspend")
 

@@ -17,6 +17,7 @@ from halab import interrupt
 from halab.errors import NotApplicable
 from halab.faults.effect import Effect
 from halab.lab.lab import Lab
+from halab.spec import LabSpec
 
 log = logging.getLogger("halab.faults")
 RULE_TAG = "halab-fault"  # every firewall rule a fault adds carries this comment, so heal finds it
@@ -31,9 +32,15 @@ class Fault(ABC):
     disturbs_fence_path: ClassVar[bool] = False
     healed_from_host: ClassVar[bool] = False  # heal needs no SSH to the node (libvirt, host-side taps)
 
+    @classmethod
+    def unfit(cls, spec: LabSpec) -> str | None:
+        """Why this fault applies to no node of this lab's design (known before any lab is up:
+        `--faults all` leaves it out, a named one is refused), or None."""
+        return None
+
     def precheck(self, lab: Lab, target: str) -> str | None:
         """Why this fault does not apply to this lab/target, or None when it does."""
-        return None
+        return self.unfit(lab.spec)
 
     @abstractmethod
     def inject(self, lab: Lab, target: str) -> tuple[float, float] | None:

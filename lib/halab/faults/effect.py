@@ -18,6 +18,7 @@ class Act(Enum):
     STOP_NODE = "stops the node"
     FREEZE_NODE = "freezes the node"
     KILL_PROCESS = "kills a process"
+    CUT_ARBITER = "cuts the node's path to its quorum device's arbiter (qnetd)"
 
 
 CLUSTER_DAEMON = "cluster daemon"
@@ -63,6 +64,7 @@ def kill(process: str) -> Effect:
 
 
 CUT_STORAGE = Effect(Act.CUT_STORAGE)
+CUT_ARBITER = Effect(Act.CUT_ARBITER)
 STOP_NODE = Effect(Act.STOP_NODE)
 FREEZE_NODE = Effect(Act.FREEZE_NODE)
 LINK_DOWN, FIREWALL, HOST_SIDE = "link down", "firewall", "host side"

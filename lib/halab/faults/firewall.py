@@ -11,6 +11,7 @@ from typing import ClassVar
 from halab.faults import effect as fx
 from halab.faults.base import RULE_TAG, Fault, remove_tagged_rules_cmd, ssh, ssh_stamped
 from halab.lab.lab import Lab
+from halab.spec import LabSpec
 
 
 def tagged(rule: str) -> str:
@@ -49,3 +50,21 @@ class HeartbeatBlock(FirewallFault):
     description = ("heartbeat cut by firewall: everything in and out of the heartbeat NIC dropped "
                    "(incl. multicast)")
     rules = ("-I INPUT 1 -i hb -j DROP", "-I OUTPUT 1 -o hb -j DROP")
+
+
+class QnetdBlock(FirewallFault):
+    id = "qnetd-block"
+    effect = fx.CUT_ARBITER
+    description = ("the node's path to the quorum device's arbiter cut: qnetd's port 5403 dropped both ways "
+                   "(established flows included); the cluster keeps its members")
+    rules = ("-I INPUT 1 -p tcp --sport 5403 -j DROP", "-I OUTPUT 1 -p tcp --dport 5403 -j DROP")
+
+    @classmethod
+    def unfit(cls, spec: LabSpec) -> str | None:
+        from halab.cib.lab import has_quorum_device
+
+        if spec.stack != "pacemaker":
+            return f"{cls.id}: a quorum device is corosync-qdevice's (pacemaker); lab {spec.name} runs {spec.stack}"
+        if not has_quorum_device(spec):
+            return f"{cls.id}: lab {spec.name}'s corosync.conf has no quorum device (quorum.device)"
+        return None

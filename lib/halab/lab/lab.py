@@ -201,7 +201,8 @@ class _Teardown:
 
     def common_steps(self) -> tuple[tuple[str, Callable[[], None]], ...]:
         """What every lab has, spec or not (a lab's qemu runs inside its netns)."""
-        return (("fence sshd", lambda: self.named(["fence-sshd"], 5)), ("tgtd", self.tgtd),
+        return (("fence sshd", lambda: self.named(["fence-sshd"], 5)), ("qnetd", lambda: self.named(["qnetd"], 3)),
+                ("tgtd", self.tgtd),
                 ("libvirtd", lambda: self.named(["libvirtd", "virtlogd"], 10)),
                 ("netns processes", self.in_netns), ("netns", self.netns), ("overlays", self.overlays),
                 ("state", self.state))
@@ -406,7 +407,7 @@ def leftovers(spec: LabSpec) -> list[str]:
     if network.netns_exists(paths.netns):
         out.append(f"netns {paths.netns}")
     out += [f"qemu {d}" for d in domains.qemu_pids([n.domain for n in spec.nodes], paths.nodes)]
-    for name in ("tgtd", "libvirtd", "virtlogd", "fence-sshd"):
+    for name in ("tgtd", "libvirtd", "virtlogd", "fence-sshd", "qnetd"):
         if daemons.pid_file(paths.pids, name).exists():
             out.append(f"daemon {name}")
     res = run(["pgrep", "-f", str(paths.sshd_dir)], check=False, timeout=5)

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from halab.checks.pacemaker import unfenceable
+from halab.cib import simulate as sim
 from halab.cib.lab import LabDesign, lab_design
-from halab.cib.model import INFINITY, Group
+from halab.cib.model import INFINITY, Group, QuorumDevice
 from halab.errors import ConfigError, NotApplicable, SpecError
 from halab.faults.effect import CLUSTER_DAEMON, Act, Effect
 from halab.oracle import broken
@@ -25,7 +26,7 @@ from halab.oracle import formulas as f
 from halab.oracle.draft import Draft, owners_at_t0
 from halab.oracle.model import BLOCKED, FAILED, Prediction, Premise, ServicePlace
 from halab.oracle.timeline import Slack, Span
-from halab.oracle.topology import FENCE, RING, SERVICE, STORAGE, Cut, network_cut, network_name, storage_cut
+from halab.oracle.topology import FENCE, QUORUM, RING, SERVICE, STORAGE, Cut, network_cut, network_name, storage_cut
 from halab.spec import LabSpec, TimingProfile
 from halab.stacks.types import EventKind
 
@@ -64,6 +65,8 @@ class PcmkDesign:
     migration_threshold: int
     timing: TimingProfile
     lab: LabDesign | None = field(default=None, compare=False, repr=False)  # for the scheduler's answers
+    qdevice: QuorumDevice | None = None  # corosync-qdevice: qnetd's vote decides which half is quorate
+    nodeids: Mapping[str, int] = field(default_factory=dict)  # corosync node id per node (the lab's index)
 
     @classmethod
     def from_spec(cls, spec: LabSpec) -> PcmkDesign:
@@ -104,6 +107,9 @@ def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
     score = max((lc.score for lc in cib.locations if lc.rsc == svc.id and lc.node == preferred and not lc.role),
                 default=0)
     links = spec.stack_config(STACK).get("links", [spec.stack_config(STACK).get("ring_network", "heartbeat")])
+    device = coro.device if coro else None
+    quorum_net = {QUORUM: network_name(spec, str(spec.stack_config(STACK).get("qnetd_network", "management")))} \
+        if device else {}
     try:
         stickiness = _score(meta.get("resource-stickiness", "0"))
         return PcmkDesign(
@@ -113,6 +119,7 @@ def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
                 STORAGE: network_name(spec, spec.storage.network),
                 FENCE: network_name(spec, str(spec.stack_config(STACK).get("fence_network", "management"))),
                 SERVICE: network_name(spec, str(spec.stack_config(STACK).get("service_ip_network", "service"))),
+                **quorum_net,
             },
             two_node=d.two_node,
             token_ms=token,
@@ -139,6 +146,8 @@ def _design(spec: LabSpec, lab: LabDesign) -> PcmkDesign:
             migration_threshold=_score(meta.get("migration-threshold", str(INFINITY))),
             timing=spec.timing,
             lab=lab,
+            qdevice=device,
+            nodeids={n.name: n.index for n in spec.nodes},
         )
     except (TypeError, ValueError, IndexError) as err:
         raise ConfigError(f"pacemaker design: {err}", str(lab.user.cib_path)) from None
@@ -167,6 +176,8 @@ def predict(spec: LabSpec, fault: str, effect: Effect, target: str, owners: Mapp
         pred = m.kill_daemon(daemon or "corosync") if effect.process == CLUSTER_DAEMON else m.app_failure()
     elif effect.act is Act.CUT_STORAGE:
         pred = m.cut(storage_cut())
+    elif effect.act is Act.CUT_ARBITER:
+        pred = m.arbiter_lost()
     else:
         pred = m.cut(network_cut(spec, effect, node, d.networks))
     # a design that cannot fence the victim never fails over: say so, never a confident take-over
@@ -407,9 +418,10 @@ class _Model:
                   "and nothing is fenced")
         return self.done(dr, (self.done(stays),))
 
-    def lose_node(self, dr: Draft, survivors: tuple[str, ...]) -> None:
-        """The target vanished for everyone else: token, membership, fence, take-over, rejoin."""
-        quorate = self.quorate(len(survivors))
+    def lose_node(self, dr: Draft, survivors: tuple[str, ...], device_vote: bool = True) -> None:
+        """The target vanished for everyone else: token, membership, fence, take-over, rejoin.
+        ``device_vote``: qnetd gives the survivors its vote (a quorum device's design)."""
+        quorate = self.quorate(len(survivors), device_vote)
         dr.quorate = quorate
         detect = self.membership(dr)
         if not quorate:
@@ -418,16 +430,97 @@ class _Model:
             return
         fencer = survivors[0] if len(survivors) == 1 else None
         after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms, self.d.timing.ring_pass_s).lo, detect.hi)
+        after = after + self.device_wait(dr, survivors)
         done = self.fence_chain(dr, after, self.target, fencer, f"{self.target} left the membership")
         if self.owner == self.target:
             self.take_over(dr, done, survivors,
                            "pacemaker starts the group only after the fence is confirmed")
         self.fail_back(dr, self.target)
 
-    def quorate(self, members: int) -> bool:
-        """Majority of votes, or two_node (corosync votequorum two_node: 1 keeps one of two quorate)."""
+    def quorate(self, members: int, device_vote: bool = True) -> bool:
+        """Majority of votes, or two_node (corosync votequorum two_node: 1 keeps one of two quorate);
+        with a quorum device, its votes count for ``members`` when qnetd gives them its vote."""
         n = len(self.d.nodes)
-        return members * 2 > n or (self.d.two_node and members >= 1)
+        return sim.quorate_after_loss(n, n - members, self.d.two_node, self.d.qdevice, device_vote)
+
+    def device_wait(self, dr: Draft, survivors: tuple[str, ...]) -> Span:
+        """How long after the new membership the survivors wait for qnetd's vote (nothing without a
+        quorum device). qnetd decides once every member has reported the new membership or its
+        connection has timed out; votequorum waits for the device's vote at most sync_timeout
+        (corosync-qdevice(8)). An upper bound from the documentation, not a measurement."""
+        dev = self.d.qdevice
+        if dev is None:
+            return Span(0.0, 0.0)
+        wait = Span(0.0, dev.sync_timeout_ms / 1000)
+        dr.say(f"quorum device ({dev.algorithm}): {', '.join(survivors)} are quorate only once qnetd's vote for the "
+               f"new membership arrives, within {wait.label()} (sync_timeout; not measured yet), and fence only then")
+        return wait
+
+    def device_split(self, dr: Draft, cut: Cut, others: tuple[str, ...]) -> Prediction:
+        """A ring split with a quorum device: qnetd gives its vote to one side (the larger; on a
+        tie the tie_breaker's), the other side is inquorate and neither fences nor keeps resources
+        (no-quorum-policy=stop); the quorate side fences it. No fence race."""
+        dev = self.d.qdevice
+        assert dev is not None
+        sides = ((self.target,), others)
+        reach = {sides[0]: QUORUM not in cut, sides[1]: True}
+        winner = self.device_vote(sides, reach)
+        if winner is None:
+            dr.say("neither side reaches qnetd: nobody is quorate, nobody fences, resources stop")
+            dr.quorate = False
+            dr.services[self.d.service] = FAILED
+            return self.done(dr)
+        loser = sides[1] if winner == sides[0] else sides[0]
+        why = ("the larger side" if len(winner) != len(loser) else
+               f"an even split: tie_breaker {dev.tie_breaker} (node id {self.d.nodeids[winner[0]]})"
+               if reach[loser] else f"{', '.join(loser)} cannot reach qnetd over {cut.network}")
+        dr.say(f"quorum device ({dev.algorithm}): qnetd gives its vote to [{', '.join(winner)}] ({why}); "
+               f"[{', '.join(loser)}] is inquorate: no-quorum-policy=stop stops its resources, and it does not fence")
+        if winner == others:
+            self.lose_node(dr, others)
+            return self.done(dr)
+        victim = loser[0]
+        dr.quorate = True
+        detect = self.membership(dr)
+        after = Span(f.membership_change(self.d.token_ms, self.d.consensus_ms, self.d.timing.ring_pass_s).lo,
+                     detect.hi) + self.device_wait(dr, winner)
+        done = self.fence_chain(dr, after, victim, self.target, f"{victim} left {self.target}'s membership")
+        if self.owner == victim:
+            self.take_over(dr, done, winner, "pacemaker starts the group only after the fence is confirmed")
+        self.fail_back(dr, victim)
+        return self.done(dr)
+
+    def device_vote(self, sides: tuple[tuple[str, ...], ...],
+                    reach: Mapping[tuple[str, ...], bool]) -> tuple[str, ...] | None:
+        """The side qnetd votes for (ffsplit and lms alike on a split into two): of the sides that
+        reach it, the larger; on a tie, the one holding the tie_breaker node."""
+        dev = self.d.qdevice
+        assert dev is not None
+        seen = [s for s in sides if reach[s]]
+        if not seen:
+            return None
+        top = [s for s in seen if len(s) == max(len(x) for x in seen)]
+        if len(top) == 1:
+            return top[0]
+        tie = dev.tie_winner(self.d.nodeids)
+        return next((s for s in top if tie in s), None)
+
+    def arbiter_lost(self) -> Prediction:
+        """The node's qdevice loses qnetd while every node stays a member: the device's vote may
+        go, the nodes' own votes still make quorum (each node is one vote; the device's votes are
+        fewer than the nodes'), so nothing is fenced and nothing moves."""
+        dev = self.d.qdevice
+        if dev is None:
+            raise NotApplicable(f"{self.fault}: the design has no quorum device (corosync.conf quorum.device)")
+        n = len(self.d.nodes)
+        dr = self.draft()
+        dr.quorate = self.quorate(n, device_vote=False)
+        dr.say(f"{self.target}'s corosync-qdevice loses qnetd; the ring is whole, so every node stays a member: "
+               f"{n} node votes of {n + dev.vote_count(n)} expected without the device's "
+               f"{'keep quorum' if dr.quorate else 'are not quorum'}; nobody is fenced, nothing moves")
+        if not dr.quorate:
+            dr.services[self.d.service] = FAILED
+        return self.done(dr)
 
     # --- network cuts -------------------------------------------------------------------------
 
@@ -455,6 +548,8 @@ class _Model:
         dr.say(f"{cut.network} cut on {self.target}: the ring splits into [{self.target}] "
                f"and [{', '.join(others)}]")
         self.fence_path_note(dr, cut)
+        if self.d.qdevice is not None:
+            return self.device_split(dr, cut, others)
         if len(self.d.nodes) > 2 or not self.d.two_node:
             self.lose_node(dr, others)
             if self.owner == self.target and dr.services[self.d.service] != FAILED:

@@ -119,6 +119,9 @@ class _Rg:
             return self.kill(daemon or "corosync") if self.effect.process == CLUSTER_DAEMON else self.app_failure()
         if act is Act.CUT_STORAGE:
             return self.for_masters(lambda m: self.cut(storage_cut(), m))
+        if act is Act.CUT_ARBITER:
+            raise NotApplicable(f"{self.effect.text()}: cman has no corosync-qdevice (its tie-breaker is the "
+                                "quorum disk: cut it with iscsi-block)")
         cut = network_cut(spec, self.effect, spec.node(self.x), self.d.uses())
         return self.for_masters(lambda m: self.cut(cut, m))
 

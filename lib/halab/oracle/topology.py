@@ -20,6 +20,7 @@ RING = "ring"
 STORAGE = "storage"
 FENCE = "fence"
 SERVICE = "service"
+QUORUM = "quorum"  # the path to a quorum device's arbiter (corosync-qnetd)
 
 @dataclass(frozen=True)
 class Cut:
