@@ -40,7 +40,11 @@ clean_results(Path('$dir/allure-results'))" || return $?
         --alluredir "$dir/allure-results" --junitxml "$dir/junit.xml" "${args[@]}"
     local rc=$?
     [ $rc -eq 5 ] && { say "FAILED: no failover test ran in shard $shard (pytest exit 5)"; rc=1; }
-    if [ -f reports/phase-history.jsonl ]; then x cp reports/phase-history.jsonl "$dir/phase-history.jsonl"; fi
+    # this night's records only: the checkout's file also holds every earlier run's
+    if [ -f reports/phase-history.jsonl ]; then
+        x .venv/bin/python -m halab.report.history merge "$dir/phase-history.jsonl" reports/phase-history.jsonl \
+            --run "$HALAB_RUN_ID" || rc=1
+    fi
     x .venv/bin/halab down --all || rc=1  # nothing of any lab stays on the runner
     return $rc
 }

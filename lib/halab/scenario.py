@@ -24,6 +24,7 @@ from halab.lab import fencessh
 from halab.lab.lab import Lab
 from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
 from halab.lab.snapshot import Saved, revert
+from halab.nightly.workers import design_name
 from halab.observe import logs as nodelogs
 from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
@@ -350,7 +351,8 @@ def _record(run: FaultRun, lab: Lab, history: Path) -> None:
     if run.judgement is None:
         return
     spec = lab.spec
-    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind, run.target)
+    key = phase_records.RunKey(run.fault, run.role, spec.stack, spec.timing.name, lab.accel.kind, run.target,
+                               design_name(spec.name))
     phase_records.append(history, phase_records.run_records(key, run.judgement, History.of(run.timeline).restore))
 
 

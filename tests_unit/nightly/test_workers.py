@@ -11,7 +11,7 @@ import pytest
 from halab.lab import lab as labmod
 from halab.lab import target, virt
 from halab.lab.paths import LabPaths, mac_for
-from halab.nightly.workers import Host, lab_needs, plan, this_host, worker_spec
+from halab.nightly.workers import Host, design_name, lab_needs, plan, this_host, worker_spec
 from halab.spec import LabSpec, load_spec
 
 GIB = 1024
@@ -197,3 +197,13 @@ def test_down_all_goes_on_past_a_lab_that_cannot_be_removed(monkeypatch: pytest.
         labmod.down_all(progress=said.append)
     assert swept == ["netns", "state"], "the second lab was not swept"
     assert "stray: no spec found; sweeping by PID files and netns" in said
+
+
+def test_a_worker_labs_records_name_the_design_it_was_made_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert design_name("seed-gw3", "gw3") == "seed"
+    assert design_name("seed-gw3", "gw1") == "seed-gw3"  # another worker's suffix is part of a name
+    assert design_name("seed", "") == "seed"
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    assert design_name("web3-gw0") == "web3"
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert design_name("web3-gw0") == "web3-gw0"

@@ -8,6 +8,7 @@ import pytest
 
 from halab.observe.records import (
     FENCE_AGENT,
+    RUN_ID_ENV,
     RunKey,
     append,
     derived_upper,
@@ -16,6 +17,7 @@ from halab.observe.records import (
     profile_gaps,
     quantile,
     ranges,
+    run_id,
     run_records,
 )
 from halab.observe.timeline import PhaseResult
@@ -34,11 +36,12 @@ def verdict(fence_req: float, fence_done: float, lag: float = 0.1) -> Verdict:
     return Verdict(pred, (), phases, ("node02",), "node01", HostLag(lag, 1.25, "node01", 30))
 
 
-def test_a_run_gives_one_record_per_phase_and_per_interval() -> None:
+def test_a_run_gives_one_record_per_phase_and_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(RUN_ID_ENV, raising=False)
     recs = run_records(KEY, verdict(11.0, 19.5), restore_at=60.0, when=1.0)
     phases = [r for r in recs if "phase" in r]
     assert [r["phase"] for r in phases] == ["fence-requested", "fence-done", "node-rejoined"]
-    assert phases[0] == {"time": 1.0, "run_id": "01-01 00:00:01", "target": "",
+    assert phases[0] == {"time": 1.0, "run_id": "01-01 00:00:01", "target": "", "lab": "",
                          "fault": "suspend", "role": "standby", "stack": "pacemaker",
                          "profile": "fast", "accel": "tcg", "host_lag_s": 0.1, "starved": False, "effect_s": [0.0, 0.0],
                          "phase": "fence-requested", "driven": "cluster", "measured_s": 11.0,
@@ -128,3 +131,15 @@ def test_the_fence_agent_s_run_is_recorded_without_the_design_s_delay_and_old_re
     assert got[("pacemaker", "fast", "tcg", FENCE_AGENT)][0] == 1
     rgm = {**old, "stack": "rgmanager"}  # no delay in the seed's cluster.conf: old records count
     assert ranges([rgm])[("rgmanager", "fast", "tcg", FENCE_AGENT)][0] == 1
+
+
+def test_a_night_names_its_runs_and_a_lab_its_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nightly job's HALAB_RUN_ID is every record's run (one column of the trend per night);
+    without it each run is named by when it was judged. The design's lab goes on every record."""
+    assert run_id(1.0, {}) == "01-01 00:00:01"
+    assert run_id(1.0, {RUN_ID_ENV: "  "}) == "01-01 00:00:01"
+    assert run_id(1.0, {RUN_ID_ENV: "night-42"}) == "night-42"
+    monkeypatch.setenv(RUN_ID_ENV, "night-42")
+    recs = run_records(RunKey("suspend", "owner", "pacemaker", "fast", "tcg", "node01", "qdevice"),
+                       verdict(11.0, 19.5), restore_at=None, when=1.0)
+    assert {(r["run_id"], r["lab"]) for r in recs} == {("night-42", "qdevice")}

@@ -12,6 +12,7 @@ from halab.report.generate import GENERATOR, REPORTS_DIR, _split_args, clean_res
 from halab.report.history import (
     attach_trends,
     fault_and_role,
+    main,
     read_history,
     render_png,
     render_table,
@@ -91,7 +92,7 @@ def test_the_table_shows_each_phase_per_run_with_the_window_and_failures(tmp_pat
     history = read_history([_write(tmp_path / "h.jsonl", records)])
     table = render_table(history, "suspend", "owner")
     lines = table.splitlines()
-    assert lines[0].split() == ["stack", "timing", "fault", "role", "phase", "window", "s", "n1", "n2"]
+    assert lines[0].split() == ["lab", "stack", "timing", "fault", "role", "phase", "window", "s", "n1", "n2"]
     fence = next(ln for ln in lines if "fence-done" in ln)
     assert fence.split()[-5:] == ["20.0-60.0", "41.5", "65.2", "TOO", "SLOW"]
     assert "never MISSING" in next(ln for ln in lines if "service-up" in ln)
@@ -194,10 +195,12 @@ def test_merge_writes_each_record_once_and_reads_back_the_same(tmp_path: Path,
     assert main(["merge"]) == 2
 
 
-def test_what_the_suite_writes_is_what_the_trend_reads(tmp_path: Path) -> None:
+def test_what_the_suite_writes_is_what_the_trend_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer (observe/records.py) and this reader share one schema: a run's phases come back
     with their target, profile and window; its interval records are passed over, not counted."""
-    from halab.observe.records import RunKey, append, run_records
+    from halab.observe.records import RUN_ID_ENV, RunKey, append, run_records
+
+    monkeypatch.delenv(RUN_ID_ENV, raising=False)
     from halab.observe.timeline import PhaseResult
     from halab.observe.verdict import Verdict
     from halab.oracle import Prediction
@@ -220,6 +223,24 @@ def test_what_the_suite_writes_is_what_the_trend_reads(tmp_path: Path) -> None:
     runs, series = trend(history, "suspend", "standby")
     assert len(runs) == 2
     assert series
+
+
+def test_two_designs_are_two_rows_and_a_shard_hands_on_only_its_night(tmp_path: Path) -> None:
+    """The seed's heartbeat-down and a quorum-device lab's are not one series; a shard's file
+    keeps only the night it ran (the checkout's file holds older runs and other labs)."""
+    seed = {**_record("night2", 300.0, fault="heartbeat-down"), "lab": "seed"}
+    qdev = {**_record("05-35 qdev", 100.0, fault="heartbeat-down"), "lab": "qdevice"}
+    old = {**_record("night1", 200.0, fault="heartbeat-down"), "lab": "seed"}
+    source = _write(tmp_path / "all.jsonl", [qdev, old, seed])
+    _, series = trend(read_history([source]), "heartbeat-down")
+    assert [s.key[0] for s in series] == ["qdevice", "seed"]
+    assert [[run for run, r in s.points if r is not None] for s in series] == [["05-35 qdev"], ["night1", "night2"]]
+    assert render_table(read_history([source])).splitlines()[0].split()[:2] == ["lab", "stack"]
+    out = tmp_path / "shard" / "phase-history.jsonl"
+    assert main(["merge", str(out), str(source), "--run", "night2"]) == 0
+    kept = read_history([out]).records
+    assert [(r.run_id, r.lab) for r in kept] == [("night2", "seed")]
+    assert main(["merge", str(out), "--run"]) == 2
 
 
 def test_records_written_before_run_ids_take_their_run_from_their_time(tmp_path: Path) -> None:

@@ -32,6 +32,15 @@ def worker_lab_name(base: str, worker: str) -> str:
     return f"{base}-{worker}"
 
 
+def design_name(lab_name: str, worker: str | None = None) -> str:
+    """The spec's lab a worker's lab was made from (`seed-gw0` -> `seed` in worker gw0): runs on
+    different workers are runs of one design, and the trend compares them. The worker is this
+    process's xdist worker unless given; outside xdist the name is the design's own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER") if worker is None else worker
+    suffix = f"-{worker}" if worker else ""
+    return lab_name.removesuffix(suffix) if suffix and lab_name.endswith(suffix) else lab_name
+
+
 def worker_spec(spec: LabSpec, worker: str) -> LabSpec:
     """The spec's lab for one xdist worker (`gw0` -> lab `seed-gw0`, domain `RHCSvm01-gw0`)."""
     if not _WORKER.match(worker):

@@ -10,6 +10,7 @@ to the rejoin). ``bench/bench.py ranges`` turns them into quantiles with the cou
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ class RunKey:
     profile: str
     accel: str
     target: str = ""  # the node the fault hit (the report's trend names it)
+    lab: str = ""  # the lab's design (the spec's name, without an xdist worker's suffix)
+
+
+RUN_ID_ENV = "HALAB_RUN_ID"  # set by scripts/nightly.sh: every record of one night carries the night's name
 
 
 def run_stamp(epoch: float) -> str:
@@ -58,12 +63,19 @@ def run_stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%m-%d %H:%M:%S")
 
 
+def run_id(epoch: float, env: Mapping[str, str] = os.environ) -> str:
+    """The night's name when the nightly job set one (so a night's shards and tests form one
+    column of the trend, and its records can be told from older ones in the same file), else
+    the run's own stamp."""
+    return env.get(RUN_ID_ENV, "").strip() or run_stamp(epoch)
+
+
 def run_records(key: RunKey, verdict: Verdict, restore_at: float | None,
                 when: float | None = None) -> list[dict[str, Any]]:
     """One record per judged phase and per interval both of whose ends were measured; the records of
     one run share a ``run_id`` (the report's trend reads one point per run and phase from them)."""
     at_time = round(when if when is not None else time.time(), 3)
-    base = {"time": at_time, "run_id": run_stamp(at_time),
+    base = {"time": at_time, "run_id": run_id(at_time), "lab": key.lab,
             "fault": key.fault, "role": key.role, "target": key.target,
             "stack": key.stack, "profile": key.profile, "accel": key.accel,
             "host_lag_s": verdict.host.lag_s if verdict.host else None,

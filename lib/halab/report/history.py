@@ -20,7 +20,7 @@ import re
 import sys
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,13 @@ class PhaseRecord:
     verdict: str
     run_id: str
     time: float  # epoch seconds
+    lab: str = ""  # the design's lab (records written before it was kept have none)
 
     @property
-    def key(self) -> tuple[str, str, str, str, str]:
-        """Which runs are comparable: the same fault on the same role under the same design."""
-        return (self.stack, self.timing, self.fault, self.role, self.phase)
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """Which runs are comparable: the same fault on the same role under the same design (lab,
+        stack and timing profile: a quorum-device lab's heartbeat-down is not the seed's)."""
+        return (self.lab, self.stack, self.timing, self.fault, self.role, self.phase)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def parse_record(raw: Mapping[str, Any]) -> PhaseRecord | None:
     earliest, latest = _judged_window(raw)
     return PhaseRecord(text("fault"), text("target"), text("role"), text("stack"), text("timing") or text("profile"),
                        text("accel"), text("phase"), _seconds(raw.get("measured_s")), earliest, latest,
-                       text("verdict"), str(run_id), when)
+                       text("verdict"), str(run_id), when, text("lab"))
 
 
 def _is_interval(raw: Any) -> bool:
@@ -155,7 +157,7 @@ def read_history(paths: Iterable[Path]) -> PhaseHistory:
 class Series:
     """One phase of one fault on one role over the last runs (None where it was not measured)."""
 
-    key: tuple[str, str, str, str, str]
+    key: tuple[str, str, str, str, str, str]
     points: tuple[tuple[str, PhaseRecord | None], ...]  # (run_id, record), oldest first
 
 
@@ -172,7 +174,7 @@ def trend(history: PhaseHistory, fault: str | None = None, role: str | None = No
     """The last `last` runs (of the matching records) and one series per phase key."""
     records = [r for r in history.records if (fault is None or r.fault == fault) and (role is None or r.role == role)]
     runs = run_order(records)[-last:]
-    by_key: dict[tuple[str, str, str, str, str], dict[str, PhaseRecord]] = {}
+    by_key: dict[tuple[str, str, str, str, str, str], dict[str, PhaseRecord]] = {}
     for r in records:
         if r.run_id in runs:
             by_key.setdefault(r.key, {})[r.run_id] = r
@@ -197,14 +199,14 @@ def _window(series: Series) -> str:
 
 def render_table(history: PhaseHistory, fault: str | None = None, role: str | None = None,
                  last: int = LAST_RUNS) -> str:
-    """A plain-text table: one row per (stack, timing, fault, role, phase), one column per run."""
+    """A plain-text table: one row per (lab, stack, timing, fault, role, phase), one column per run."""
     runs, series = trend(history, fault, role, last)
     if not series:
         where = ", ".join(history.sources) or "no phase record file"
         what = f" for {fault}" if fault else ""
         return f"no phase records{what} yet ({where})\n"
-    head = ["stack", "timing", "fault", "role", "phase", "window s", *runs]
-    rows = [[*s.key, _window(s), *(_cell(r) for _, r in s.points)] for s in series]
+    head = ["lab", "stack", "timing", "fault", "role", "phase", "window s", *runs]
+    rows = [[s.key[0] or "?", *s.key[1:], _window(s), *(_cell(r) for _, r in s.points)] for s in series]
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
              for row in [head, *rows]]
@@ -226,7 +228,7 @@ def render_png(history: PhaseHistory, path: Path, fault: str | None = None, role
     ax = fig.add_subplot(1, 1, 1)
     xs = list(range(len(runs)))
     for s in series:
-        label = " ".join(p for p in (s.key[2], s.key[3], s.key[4]) if p)
+        label = " ".join(p for p in (s.key[0], *s.key[3:]) if p)
         ys = [float("nan") if r is None or r.measured_s is None else r.measured_s for _, r in s.points]
         (line,) = ax.plot(xs, ys, marker="o", label=label)
         bad = [(x, y) for x, (_, r), y in zip(xs, s.points, ys, strict=True)
@@ -320,18 +322,32 @@ def write_merged(history: PhaseHistory, path: Path) -> int:
     return len(history.records)
 
 
+def only_run(history: PhaseHistory, run: str) -> PhaseHistory:
+    """The records of one run (a night's, named by HALAB_RUN_ID): a shard hands on only what it
+    measured, not the older records the checkout's file also holds."""
+    return replace(history, records=tuple(r for r in history.records if r.run_id == run))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m halab.report.history merge OUT FILE...`` (the nightly's store of phase records)
-    or ``table FILE...`` (the trend of every fault on the terminal)."""
+    """``python -m halab.report.history merge OUT FILE... [--run ID]`` (the nightly's store of
+    phase records; with --run only that run's) or ``table FILE...`` (the trend on the terminal)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    run = None
+    if "--run" in args:
+        at = args.index("--run")
+        run = args[at + 1] if at + 1 < len(args) else ""
+        del args[at:at + 2]
+        if not run:
+            args = []  # --run without a run id: the usage line
     if len(args) >= 3 and args[0] == "merge":
-        n = write_merged(read_history(Path(a) for a in args[2:]), Path(args[1]))
-        print(f"{args[1]}: {n} phase record(s)")
+        history = read_history(Path(a) for a in args[2:])
+        n = write_merged(only_run(history, run) if run else history, Path(args[1]))
+        print(f"{args[1]}: {n} phase record(s)" + (f" of run {run}" if run else ""))
         return 0
-    if len(args) >= 2 and args[0] == "table":
+    if len(args) >= 2 and args[0] == "table" and run is None:
         print(render_table(read_history(Path(a) for a in args[1:])), end="")
         return 0
-    print("usage: python -m halab.report.history merge OUT FILE... | table FILE...", file=sys.stderr)
+    print("usage: python -m halab.report.history merge OUT FILE... [--run ID] | table FILE...", file=sys.stderr)
     return 2
 
 
