@@ -172,6 +172,27 @@ def test_sweep_goes_on_after_a_libvirt_error(monkeypatch: pytest.MonkeyPatch, tm
         assert any("ip link set hb up" in c for c in remote.calls)
 
 
+def test_the_in_guest_sweep_heals_the_nodes_at_once() -> None:
+    """Each node's heals run in its own thread: a node's first heal waits here until the other
+    node's has begun, which node after node could never happen (the barrier would time out)."""
+    import threading
+
+    spec = load_spec("seed")
+    barrier = threading.Barrier(len(spec.nodes), timeout=10)
+
+    class Meeting(Recording):
+        def run(self, cmd: str, timeout: float = 30.0, check: bool = False, connect_timeout: float = 5.0) -> Any:
+            if not self.calls:
+                barrier.wait()
+            return super().run(cmd, timeout, check, connect_timeout)
+
+    remotes: dict[str, Any] = {n.name: Meeting(n.name) for n in spec.nodes}
+    lab = Lab(spec, LabPaths(spec.name), Accel("tcg", "unit"), None, remotes)
+    sweep(lab, from_host=False)
+    assert not barrier.broken
+    assert all(len(r.calls) > 1 for r in remotes.values())
+
+
 def test_the_restores_sweep_stops_at_the_restores_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     """A spent restore budget ends the sweep before its next heal (each heal has its own timeout,
     a dozen of them on a slow node would not)."""
