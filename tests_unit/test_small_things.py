@@ -74,22 +74,27 @@ def test_a_lab_daemon_that_died_is_named(tmp_path) -> None:  # type: ignore[no-u
     assert report.longrepr == "LabError: node01: not reached [lab daemon(s) no longer running: tgtd]"
 
 
-def test_the_chaos_run_can_aim_at_the_moment_the_fault_is_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Half of the chaos rounds interrupt after the run's 'injecting' line (measured: rounds aimed
-    at a random moment of the whole run mostly hit the lab build)."""
+def _bench_script(file: str, module: str):  # type: ignore[no-untyped-def]
+    """A script of bench/ loaded as a module (bench/ is no package: its scripts run as files)."""
     import importlib.util
     import sys
     from pathlib import Path
 
-    from halab.proc import kill_group, start_group
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "chaos.py"
-    spec = importlib.util.spec_from_file_location("chaos_under_test", path)
+    spec = importlib.util.spec_from_file_location(module, Path(__file__).resolve().parents[1] / "bench" / file)
     assert spec is not None
     assert spec.loader is not None
-    chaos = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = chaos  # its dataclasses look their module up
-    spec.loader.exec_module(chaos)
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded  # its dataclasses look their module up
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def test_the_chaos_run_can_aim_at_the_moment_the_fault_is_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Half of the chaos rounds interrupt after the run's 'injecting' line (measured: rounds aimed
+    at a random moment of the whole run mostly hit the lab build)."""
+    from halab.proc import kill_group, start_group
+
+    chaos = _bench_script("chaos.py", "chaos_under_test")
     log = tmp_path / "round.log"
     proc = start_group(["sh", "-c", f"sleep 1; echo 'suspend on node01 (owner){chaos.INJECTED} x'; sleep 30"],
                        log)
@@ -103,17 +108,7 @@ def test_the_chaos_run_can_aim_at_the_moment_the_fault_is_in(tmp_path) -> None: 
 def test_the_chaos_run_reruns_a_next_run_the_host_starved_and_only_that(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A next run judged INCONCLUSIVE for host starvation made no verdict (round 2 of seed 20261203:
     both runs starved by unit tests beside the lab); any judged failure or error still spoils."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "chaos.py"
-    spec = importlib.util.spec_from_file_location("chaos_starved", path)
-    assert spec is not None
-    assert spec.loader is not None
-    chaos = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = chaos
-    spec.loader.exec_module(chaos)
+    chaos = _bench_script("chaos.py", "chaos_starved")
     log = tmp_path / "round.log"
     earlier = "WRONG OUTCOME: expected fenced ['node02'], observed nobody\n"
     log.write_text(earlier)
@@ -129,22 +124,12 @@ def test_the_chaos_run_reruns_a_next_run_the_host_starved_and_only_that(tmp_path
 
 def test_the_bench_keeps_every_run_s_history_with_what_each_poll_said() -> None:
     """A pass 0.6 s inside its window kept nothing to explain it (session 10): now every run does."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
     from halab.observe.timeline import Timeline
     from halab.oracle import Prediction
     from halab.scenario import FaultRun
     from halab.stacks.types import ClusterStatus, Member, Service
 
-    path = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
-    spec = importlib.util.spec_from_file_location("bench_under_test", path)
-    assert spec is not None
-    assert spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = _bench_script("bench.py", "bench_under_test")
     tl = Timeline()
     tl.t0_mono, tl.t0_wall = tl.mono_start, tl.wall_start
     st = ClusterStatus(True, (Member("node01", True), Member("node02", False)),
