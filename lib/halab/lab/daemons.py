@@ -100,6 +100,16 @@ def pid_file(pids_dir: Path, name: str) -> Path:
     return pids_dir / f"{name}.pid"
 
 
+def ours(pids_dir: Path, name: str) -> bool:
+    """The PID file of `name` names a live process, and it is the one halab started (start time
+    and boot id): an unreadable or absent file is not ours."""
+    try:
+        ident = Identity.from_json(pid_file(pids_dir, name).read_text(errors="replace"))
+    except OSError:
+        return False
+    return ident is not None and same(ident)
+
+
 def gone(pids_dir: Path) -> list[str]:
     """The lab daemons halab started (a PID file says so) that no longer run: what to name when a
     lab stops answering (measured in the chaos run: a killed tgtd surfaced as a deploy timeout)."""

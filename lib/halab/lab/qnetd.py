@@ -94,12 +94,8 @@ def start(spec: LabSpec, paths: LabPaths) -> int:
 
 
 def running(paths: LabPaths) -> bool:
-    """The PID file names a live process, and it is the one halab started (start time and boot)."""
-    try:
-        ident = daemons.Identity.from_json(daemons.pid_file(paths.pids, NAME).read_text(errors="replace"))
-    except OSError:
-        return False
-    return ident is not None and daemons.same(ident)
+    """This lab's qnetd runs, and it is the one halab started."""
+    return daemons.ours(paths.pids, NAME)
 
 
 def ensure(spec: LabSpec, paths: LabPaths) -> bool:
