@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from halab.deploy import rgmanager_live
-from halab.deploy.rgmanager import rgmanager_plan
+from halab.deploy.rgmanager import START_CLUSTER, rgmanager_plan
 from halab.errors import LabError
 from halab.lab.host import Result
+from halab.lab.remote import Unreachable
 from halab.spec import load_spec
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-body\n"
@@ -23,14 +24,19 @@ class FakeRemote:
     name: str
     log: list[tuple[str, str]]
     fail_on: str = ""
+    unreachable_on: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)  # a command's part -> its stdout
     files: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, cmd: str, timeout: float = 0, check: bool = False, **_: Any) -> Result:
         with self.lock:
             self.log.append((self.name, cmd))
+        if self.unreachable_on and self.unreachable_on in cmd:
+            raise Unreachable(f"{self.name}: no answer within {timeout:.0f} s", self.name)
         code = 1 if self.fail_on and self.fail_on in cmd else 0
-        return Result(cmd, code, "", "boom" if code else "")
+        out = next((o for part, o in self.outputs.items() if part in cmd), "")
+        return Result(cmd, code, out, "boom" if code else "")
 
     def put_text(self, text: str, path: str, mode: int = 0o644, timeout: float = 30.0) -> None:
         self.files[path] = text
@@ -66,9 +72,9 @@ def test_the_plan_runs_in_order_with_secrets_only_in_a_root_only_file(lab: FakeL
     assert any(c.startswith("{ install -m 0600 -D /dev/stdin /root/.ssh/halab_fence ; } < ") for c in cmds)
     mkqdisk = [n for n, c in log if "mkqdisk -c" in c]
     assert mkqdisk == ["node01"]
-    starts = [n for n, c in log if c == rgmanager_live.START_CLUSTER]
+    starts = [n for n, c in log if c == START_CLUSTER]
     assert sorted(starts) == ["node01", "node02"]
-    assert cmds.index(next(c for c in cmds if "mkqdisk -c" in c)) < cmds.index(rgmanager_live.START_CLUSTER)
+    assert cmds.index(next(c for c in cmds if "mkqdisk -c" in c)) < cmds.index(START_CLUSTER)
     assert cmds[-1] == "clusvcadm -e service01 -m node01h"
 
 
@@ -82,3 +88,27 @@ def test_the_design_speaks_lab_names() -> None:
     d = rgmanager_live.design_of(load_spec("seed").with_stack("rgmanager"))
     assert (d.service, d.preferred_node, d.allowed_nodes) == ("service01", "node01", ("node01", "node02"))
     assert (d.service_ip, d.app_port, d.mountpoint) == ("192.168.7.99", 8080, "/data01")
+
+
+JOURNAL = (Path(__file__).parents[1] / "data" / "live" / "rgmanager"
+           / "cman-start-failed-debian-libcpg.journal").read_text()
+
+
+def test_a_failed_cluster_start_names_the_stacks_own_cause(lab: FakeLab) -> None:
+    # live (CI at b82a703): the job's failure was all the error said; the cause was in the journal
+    lab.remotes["node01"].fail_on = START_CLUSTER
+    lab.remotes["node01"].outputs = {"journalctl": JOURNAL}
+    said: list[str] = []
+    with pytest.raises(LabError) as err:
+        rgmanager_live.run_plan(lab, rgmanager_plan(lab.spec), progress=said.append)  # type: ignore[arg-type]
+    assert str(err.value).endswith("; its log: dlm_controld: daemon cpg_initialize error 2 | "
+                                   "halab-cman: fence_tool: fenced not running, no lockfile")
+    assert "\n" not in str(err.value)
+    assert any("fenced[690]: daemon cpg_model_initialize error 2" in m for m in said)
+
+
+def test_an_unreadable_start_log_is_said_not_hidden(lab: FakeLab) -> None:
+    lab.remotes["node01"].fail_on = START_CLUSTER
+    lab.remotes["node01"].unreachable_on = "journalctl"
+    with pytest.raises(LabError, match=r"\(its log could not be read: .*no answer"):
+        rgmanager_live.run_plan(lab, rgmanager_plan(lab.spec), progress=lambda m: None)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,31 @@ def test_the_build_runs_niced_in_a_buildd_chroot_with_every_source_and_patch(tmp
 
 def test_the_rhcs_image_leaves_debians_cluster_stack_out_and_keeps_the_dlm_kernel() -> None:
     pkgs = rhcsimage.packages()
-    assert "corosync" not in pkgs
-    assert "pacemaker" not in pkgs
+    assert not [p for p in pkgs if p.startswith(("corosync", "pacemaker", "pcs", "sbd", "resource-agents"))]
     assert {"linux-image-amd64", "fence-agents", "open-iscsi", "libnss3"} <= set(pkgs)
+
+
+def test_a_guest_package_that_pulls_debians_corosync_stays_out_of_the_rhcs_image() -> None:
+    # corosync-qdevice (Depends: corosync) joined the built-in guest and broke every cman start
+    assert rhcsimage.debians_cluster_stack("corosync-qdevice")
+    assert rhcsimage.debians_cluster_stack("corosync-qnetd")
+    assert rhcsimage.debians_cluster_stack("pacemaker-remote")
+    assert not rhcsimage.debians_cluster_stack("fence-agents")
+
+
+def test_the_rhcs_image_build_refuses_debians_corosync(tmp_path: Path) -> None:
+    # the hook's first check, run with a chroot whose dpkg says Debian's libcpg4 is installed
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "chroot").write_text('#!/bin/sh\n[ "$6" = libcpg4 ] && printf installed; exit 0\n')
+    (fake / "chroot").chmod(0o755)
+    hook = rhcs.DATA_DIR / "customize.sh"
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    res = subprocess.run(["sh", str(hook), str(tmp_path / "root"), "/nonexistent.tar.gz"], env=env,
+                         capture_output=True, text=True, timeout=30, check=False)
+    assert res.returncode == 1
+    assert res.stderr.strip() == ("RHCS image: Debian's libcpg4 got in (a guest package depends on it): "
+                                  "refusing the image")
 
 
 def test_the_stack_decides_the_image(tmp_path: Path) -> None:

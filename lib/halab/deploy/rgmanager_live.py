@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from halab.deploy.rest import wait_at_rest
 from halab.deploy.rgmanager import FENCE_KEY_SECRET, START_CLUSTER, Phase, Plan, Step, app_port, rgmanager_plan
+from halab.deploy.start import start_failure_log, telling_lines
 from halab.deploy.stop import stopped_or_reset
 from halab.errors import HalabError, LabError
 from halab.lab.lab import Lab
@@ -105,19 +106,19 @@ def run_plan(lab: Lab, plan: Plan, progress: Progress = print) -> None:
         progress(f"deploy: {phase.name} ({', '.join(phase.nodes)})")
         if phase.together:
             with ThreadPoolExecutor(max_workers=len(phase.nodes)) as pool:
-                list(pool.map(lambda n, p=phase: _run_steps(lab, n, p), phase.nodes))
+                list(pool.map(lambda n, p=phase: _run_steps(lab, n, p, progress), phase.nodes))
         else:
             for node in phase.nodes:
-                _run_steps(lab, node, phase)
+                _run_steps(lab, node, phase, progress)
 
 
-def _run_steps(lab: Lab, node: str, phase: Phase) -> None:
+def _run_steps(lab: Lab, node: str, phase: Phase, progress: Progress = print) -> None:
     timeout = START_TIMEOUT_S if phase.together else STEP_TIMEOUT_S
     for step in phase.steps:
-        _run_step(lab, node, step, timeout)
+        _run_step(lab, node, step, timeout, progress)
 
 
-def _run_step(lab: Lab, node: str, step: Step, timeout: float) -> None:
+def _run_step(lab: Lab, node: str, step: Step, timeout: float, progress: Progress = print) -> None:
     if step.env:
         raise LabError(f"step {step.what!r} needs {', '.join(step.env)}: not a live step here", node)
     remote = lab.remote(node)
@@ -129,7 +130,21 @@ def _run_step(lab: Lab, node: str, step: Step, timeout: float) -> None:
     res = remote.run(cmd, timeout=timeout)
     if not res.ok:
         tail = " | ".join((res.stderr or res.stdout).strip().splitlines()[-2:])
-        raise LabError(f"deploy step {step.what!r} failed (exit {res.exit_code}): {tail}", node)
+        raise LabError(f"deploy step {step.what!r} failed (exit {res.exit_code}): {tail}"
+                       f"{_why_not_started(lab, node, step, progress)}", node)
+
+
+def _why_not_started(lab: Lab, node: str, step: Step, progress: Progress) -> str:
+    """For the cluster start: the stack's own last words on the node, in full to the progress and
+    their telling lines in the error (the job's failure alone names no cause)."""
+    if step.command != START_CLUSTER:
+        return ""
+    log, unread = start_failure_log(lab, node, get_adapter("rgmanager").commands)
+    if unread is not None:
+        return f" (its log could not be read: {unread})"
+    progress(f"deploy: the stack did not start on {node}; its last log lines:\n{log}")
+    said = telling_lines(log)
+    return f"; its log: {said}" if said else ""
 
 
 def _secret(lab: Lab, name: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from halab import interrupt
 from halab.deploy.rest import at_rest
+from halab.deploy.start import start_failure_log
 from halab.errors import HalabError, LabError
 from halab.faults import REGISTRY
 from halab.faults.base import Fault, heal_error
@@ -231,12 +232,11 @@ def _start_stack(lab: Lab, node: str, commands: Commands, bound: float, progress
     try:
         lab.remote(node).run(commands.start_local, timeout=bound, check=True)
     except LabError:
-        try:
-            res = lab.remote(node).run(commands.start_failed_log, timeout=20.0,
-                                       connect_timeout=EVIDENCE_CONNECT_TIMEOUT_S)
-            progress(f"restore: the stack did not start on {node}; its last log lines:\n{res.stdout.rstrip()}")
-        except HalabError as err:
-            progress(f"restore: the stack did not start on {node}; its log could not be read: {err}")
+        log, unread = start_failure_log(lab, node, commands)
+        if unread is None:
+            progress(f"restore: the stack did not start on {node}; its last log lines:\n{log}")
+        else:
+            progress(f"restore: the stack did not start on {node}; its log could not be read: {unread}")
         raise
 
 

@@ -23,7 +23,18 @@ from halab.lab.image import BuiltImage
 
 KIND = "rhcs"
 # Debian's own cluster stack: corosync 3 clashes with corosync 1.4.7 (same sonames and binary).
-LEFT_OUT = frozenset({"corosync", "pacemaker", "pacemaker-cli-utils", "pcs", "sbd", "resource-agents"})
+# By name and by prefix: any guest package named corosync-* or pacemaker-* pulls Debian's corosync
+# in. Measured (CI at b82a703): corosync-qdevice joined the built-in guest for quorum devices, came
+# into the RHCS image with Debian's libcpg.so.4, and fenced and dlm_controld, linked against
+# corosync 1.4.7's, failed "cpg_initialize error 2": no cman start on any node. The image build
+# also refuses an image where Debian's corosync arrived anyway (data/rhcs/customize.sh).
+LEFT_OUT = frozenset({"pcs", "sbd", "resource-agents"})
+LEFT_OUT_PREFIXES = ("corosync", "pacemaker")
+
+
+def debians_cluster_stack(package: str) -> bool:
+    """Whether ``package`` is (or depends on) Debian's corosync 3 / pacemaker stack."""
+    return package in LEFT_OUT or package.startswith(LEFT_OUT_PREFIXES)
 IMAGE_FILES = ("packages.txt", "customize.sh", "halab-cman", "halab-rgmanager-stop", "cman.service",
                "rgmanager.service", "myappl.init")
 
@@ -31,7 +42,7 @@ IMAGE_FILES = ("packages.txt", "customize.sh", "halab-cman", "halab-rgmanager-st
 def packages() -> list[str]:
     lines = (rhcs.DATA_DIR / "packages.txt").read_text().splitlines()
     extra = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    return [p for p in guest.packages() if p not in LEFT_OUT] + extra
+    return [p for p in guest.packages() if not debians_cluster_stack(p)] + extra
 
 
 def image_key(suite: str) -> str:

@@ -5,6 +5,14 @@ set -eu
 R=$1
 T=$2
 G=$(dirname "$0")
+# Debian's corosync 3 ships the sonames of corosync 1.4.7 (libcpg.so.4 ...): with it in the image,
+# fenced and dlm_controld fail "cpg_initialize error 2" and cman never starts. Refuse such an image.
+for p in corosync libcpg4 libcorosync-common4; do
+    if chroot "$R" dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+        echo "RHCS image: Debian's $p got in (a guest package depends on it): refusing the image" >&2
+        exit 1
+    fi
+done
 # Debian 12 merges /usr: keep /lib, /sbin ... the symlinks they are.
 tar -xzf "$T" -C "$R" --keep-directory-symlink --no-overwrite-dir
 chroot "$R" ldconfig
