@@ -112,13 +112,13 @@ def run_plan(lab: Lab, plan: Plan, progress: Progress = print) -> None:
                 _run_steps(lab, node, phase, progress)
 
 
-def _run_steps(lab: Lab, node: str, phase: Phase, progress: Progress = print) -> None:
+def _run_steps(lab: Lab, node: str, phase: Phase, progress: Progress) -> None:
     timeout = START_TIMEOUT_S if phase.together else STEP_TIMEOUT_S
     for step in phase.steps:
         _run_step(lab, node, step, timeout, progress)
 
 
-def _run_step(lab: Lab, node: str, step: Step, timeout: float, progress: Progress = print) -> None:
+def _run_step(lab: Lab, node: str, step: Step, timeout: float, progress: Progress) -> None:
     if step.env:
         raise LabError(f"step {step.what!r} needs {', '.join(step.env)}: not a live step here", node)
     remote = lab.remote(node)

@@ -30,13 +30,13 @@ KIND = "rhcs"
 # also refuses an image where Debian's corosync arrived anyway (data/rhcs/customize.sh).
 LEFT_OUT = frozenset({"pcs", "sbd", "resource-agents"})
 LEFT_OUT_PREFIXES = ("corosync", "pacemaker")
+IMAGE_FILES = ("packages.txt", "customize.sh", "halab-cman", "halab-rgmanager-stop", "cman.service",
+               "rgmanager.service", "myappl.init")
 
 
 def debians_cluster_stack(package: str) -> bool:
     """Whether ``package`` is (or depends on) Debian's corosync 3 / pacemaker stack."""
     return package in LEFT_OUT or package.startswith(LEFT_OUT_PREFIXES)
-IMAGE_FILES = ("packages.txt", "customize.sh", "halab-cman", "halab-rgmanager-stop", "cman.service",
-               "rgmanager.service", "myappl.init")
 
 
 def packages() -> list[str]:
