@@ -225,7 +225,8 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
                  f"holding the fault at most {deadline:.0f} s")
         with injected(fault, lab, target, on_inject=partial(_mark_inject, timeline, target, fault_id, at_inject),
                       on_effect=partial(_mark_effect, timeline, target, progress)):
-            _hold(timeline, pred, cluster, deadline + timeline.now())  # the windows count from the effect
+            _hold(timeline, pred, cluster, deadline + timeline.now(),  # the windows count from the effect
+                  spec.timing.poll_interval_s)
         timeline.record(HARNESS, target, HEAL, fault_id)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
@@ -503,15 +504,18 @@ def fail_back_end(pred: Prediction) -> float:
                default=0.0)
 
 
-def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float) -> None:
+def _hold(timeline: Timeline, pred: Prediction, cluster: LiveCluster, deadline: float,
+          poll_interval_s: float = 0.0) -> None:
     seen_all_at: float | None = None
+    # every node polled once more after the last phase was seen (its polls are spread over the interval)
+    grace = max(SETTLE_GRACE_S, 1.5 * poll_interval_s)
     while timeline.now() < deadline:
         # Only the main prediction ends the hold early; an alternative's end extends the deadline.
         # Measured live (rgmanager heartbeat-down): "any outcome settled" ended the hold at 19 s on
         # an alternative with nothing but a detect phase, before the predicted fence could be seen.
         if seen_all_at is None and _settled(timeline, pred, cluster):
             seen_all_at = timeline.now()
-        if seen_all_at is not None and timeline.now() - seen_all_at >= SETTLE_GRACE_S:
+        if seen_all_at is not None and timeline.now() - seen_all_at >= grace:
             return
         time.sleep(0.5)
 

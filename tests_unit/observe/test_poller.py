@@ -101,3 +101,12 @@ def test_without_a_service_ip_nothing_is_said_about_it() -> None:
     assert "ip -o" not in node.cmds[0]
     (o,) = timeline.items()
     assert o.holds_ip is None
+
+
+def test_the_nodes_polls_are_spread_over_the_interval_not_sent_together() -> None:
+    """Under TCG a poll costs a guest about a second of vCPU: three nodes polled in the same second
+    ask a 2-core host for three vCPUs at once."""
+    from halab.observe.poller import start_offsets
+
+    assert start_offsets(3, 3.0) == [0.0, 1.0, 2.0]
+    assert start_offsets(2, 1.0) == [0.0, 0.5]

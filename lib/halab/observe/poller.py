@@ -43,6 +43,13 @@ POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not
 STATUS_MARGIN_S = 3.5
 POLL_CONNECT_TIMEOUT_S = 5.0
 
+def start_offsets(nodes: int, interval_s: float) -> list[float]:
+    """When each node's first poll goes out: spread over one interval. Why: the polls are the
+    heaviest thing a TCG guest does at rest (about a second of vCPU each); all nodes polled at once
+    ask the host for every guest's vCPU in the same second."""
+    return [i * interval_s / nodes for i in range(nodes)]
+
+
 @dataclass
 class StatusPoller:
     lab: Lab
@@ -87,15 +94,18 @@ class StatusPoller:
             return
         self.timeline.record("poll", node, "status", "", status=status, mounted=mounted, holds_ip=holds_ip, t=t)
 
-    def _loop(self, node: str) -> None:
+    def _loop(self, node: str, offset_s: float = 0.0) -> None:
+        self._stop.wait(offset_s)
         while not self._stop.is_set():
             started = time.monotonic()
             self.poll_once(node)
             self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
 
     def start(self) -> None:
-        for node in self.lab.spec.nodes:
-            thread = threading.Thread(target=self._loop, args=(node.name,), name=f"poll-{node.name}", daemon=True)
+        nodes = self.lab.spec.nodes
+        for node, offset in zip(nodes, start_offsets(len(nodes), self.interval_s), strict=True):
+            thread = threading.Thread(target=self._loop, args=(node.name, offset), name=f"poll-{node.name}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
 
