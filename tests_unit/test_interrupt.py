@@ -262,6 +262,29 @@ def test_no_second_restore_on_the_error_path(fake_run: tuple[Any, list[str]], mo
     assert time.monotonic() - started < 5
 
 
+
+def test_a_node_reset_by_the_fence_boots_at_full_speed_again_before_the_restore(
+        fake_run: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host sampler idles a reset node's boot while the fault holds (survivors first); the
+    restore waits for that boot, so the release comes at the heal, before the restore starts."""
+    cluster, _restores = fake_run
+    order: list[str] = []
+
+    class Sampler(Observer):
+        def release(self) -> None:
+            order.append("release")
+
+    monkeypatch.setattr(scenario, "HostSampler", lambda *_a, **_k: Sampler())
+
+    def restoring(*_a: Any, **_k: Any) -> Any:
+        order.append("restore")
+        raise LabError("stop here", "restore")
+
+    monkeypatch.setattr(scenario, "_collect_and_restore", restoring)
+    with pytest.raises(LabError):
+        scenario.run_fault(cluster, "suspend", "owner", progress=lambda _m: None)
+    assert order == ["release", "restore"]
+
 # --- a pytest session with halab's plugins: SIGTERM ends it, no next test ---------------------------
 
 SESSION_TESTS = """

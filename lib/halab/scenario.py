@@ -228,6 +228,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
             _hold(timeline, pred, cluster, deadline + timeline.now(),  # the windows count from the effect
                   spec.timing.poll_interval_s)
         timeline.record(HARNESS, target, HEAL, fault_id)
+        _release_resets(observers)
         restore_started = timeline.now()
         progress(f"{fault_id}: healed at {restore_started:.1f} s; restoring the cluster")
         if before_restore is not None:
@@ -285,7 +286,16 @@ def _observers(cluster: LiveCluster, timeline: Timeline) -> tuple[Observer, ...]
             StatusPoller(lab, timeline, cluster.adapter, d.mountpoint, d.service_ip,
                          interval_s=spec.timing.poll_interval_s),
             ServiceProbe(lab.paths.netns, d.service_ip, d.app_port, timeline, interval_s=spec.timing.poll_interval_s),
-            HostSampler(timeline, domains, nodes_dir=lab.paths.nodes))
+            HostSampler(timeline, domains, nodes_dir=lab.paths.nodes, yield_resets=True))
+
+
+def _release_resets(observers: tuple[Observer, ...]) -> None:
+    """At the heal: a node reset by the fence boots at the normal priority again (HostSampler):
+    the restore's phases wait for that boot."""
+    for obs in observers:
+        release = getattr(obs, "release", None)
+        if callable(release):
+            release()
 
 
 def _mark_inject(timeline: Timeline, target: str, fault_id: str, at_inject: Callable[[], None] | None = None
