@@ -1,7 +1,7 @@
 """How often the status poller may ask: measured on the deployed lab at rest, once per session.
 
 Why: the observer must not starve the cluster it judges. Under TCG one status poll (an SSH exec,
-``findmnt``, ``ip``, ``crm_mon``) costs a guest about a second of vCPU. Measured on web3 (three
+reads of /proc, ``crm_mon``) cost a guest about a second of vCPU. Measured on web3 (three
 TCG guests, 2 cores, cluster at rest, 60 s each): without polls the guests used 18/54/9 % of a
 core and their vCPUs waited 3 % of the time for the host; with the profile's 1 s polls they used
 65 % each and waited 50 % (the guests asked for more than the two cores), and every live web3 run

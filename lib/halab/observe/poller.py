@@ -19,6 +19,7 @@ not serve the service, whatever its status command would have said.
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,26 @@ POLL_TIMEOUT_S = 8.0  # one poll (status + mounts) at most: a slow node must not
 STATUS_MARGIN_S = 3.5
 POLL_CONNECT_TIMEOUT_S = 5.0
 
+MOUNTS = "/proc/self/mounts"
+LOCAL_ADDRESSES = "/proc/net/fib_trie"  # "|-- <address>" then "/32 host LOCAL" for each local address
+
+
+def physical_command(mountpoint: str, service_ip: str = "", mounts: str = MOUNTS,
+                     fib: str = LOCAL_ADDRESSES) -> str:
+    """The poll's first part in bash builtins only: the data LUN's source where it is mounted on
+    ``mountpoint``, and IP_HELD when ``service_ip`` is one of the node's own addresses. Why no
+    findmnt, ip and grep: measured on a TCG guest, those three cost 0.34 s of a 1.1 s poll (the
+    SSH session 0.3 s, crm_mon 0.47 s); reading /proc with `read` forks nothing."""
+    mount = (f"while read -r d p _; do [ \"$p\" = {shlex.quote(mountpoint)} ] && echo \"$d\"; "
+             f"done < {mounts}; ")
+    if not service_ip:
+        return mount
+    ip = (f"a=; while read -r x y z _; do [ \"$x\" = /32 ] && [ \"$y $z\" = 'host LOCAL' ] && "
+          f"[ \"$a\" = {shlex.quote(service_ip)} ] && {{ echo {IP_HELD}; break; }}; "
+          f"[ \"$x\" = '|--' ] && a=$y; done < {fib}; ")
+    return mount + ip
+
+
 def start_offsets(nodes: int, interval_s: float) -> list[float]:
     """When each node's first poll goes out: spread over one interval. Why: the polls are the
     heaviest thing a TCG guest does at rest (about a second of vCPU each); all nodes polled at once
@@ -65,10 +86,8 @@ class StatusPoller:
     def command(self) -> str:
         status = self.adapter.commands.status
         inner = max(1, int(self.command_timeout_s - STATUS_MARGIN_S))
-        ip = (f"ip -o -4 addr show | grep -qF ' inet {self.service_ip}/' && echo {IP_HELD}; "
-              if self.service_ip else "")
-        return (f"findmnt -rn -o SOURCE {self.mountpoint} || true; {ip}echo {SEPARATOR}; "
-                f"timeout -k 1 {inner} {status} 2>/dev/null")
+        return f"{physical_command(self.mountpoint, self.service_ip)}echo {SEPARATOR}; " \
+               f"timeout -k 1 {inner} {status} 2>/dev/null"
 
     def _physical(self, text: str) -> tuple[bool, bool | None]:
         """(data LUN mounted, service IP held) from the part before the separator."""
