@@ -3,11 +3,11 @@
 Why: the observer must not starve the cluster it judges. Under TCG one status poll (an SSH exec,
 ``findmnt``, ``ip``, ``crm_mon``) cost a guest about a second of vCPU (findmnt, ip and grep took
 0.34 s of it; the mount and IP are read in bash builtins now: ``poller.physical_command``).
-Measured on web3 (three TCG guests, 2 cores, cluster at rest, 60 s each): without polls the guests used 18/54/9 % of a
-core and their vCPUs waited 3 % of the time for the host; with the profile's 1 s polls they used
-65 % each and waited 50 % (the guests asked for more than the two cores), and every live web3 run
-was INCONCLUSIVE, host starved, by the polls' own load. Polls every 3 s: waits 17-20 %; every 5 s:
-7-8 %. The seed's two guests at 1 s wait 6-9 %: there the profile's interval stays.
+Measured on web3 (three TCG guests, 2 cores, cluster at rest, 60 s each): without polls the
+guests used 18/54/9 % of a core and their vCPUs waited 3 % of the time for the host; with the
+profile's 1 s polls they used 65 % each and waited 50 % (the guests asked for more than the two
+cores): web3's live runs were INCONCLUSIVE, host starved, partly by the polls' own load. Polls
+every 3 s: waits 17-20 %; every 5 s: 7-8 %. The seed's two guests at 1 s wait 6-9 %: there the profile's interval stays.
 
 So the session measures, with the same sentinel that judges a run (``hostload.host_lag``), what
 the lab waits at rest while polled at the profile's interval, and doubles the interval while that
