@@ -303,7 +303,8 @@ def test_down_leaves_only_logs_and_the_reports_facts(tmp_path: Path, monkeypatch
     state = paths.LabPaths(spec.name).state
     for rel in ("keys/fence_ed25519", "sshd/ssh_host_ed25519_key", "luns/quorum.img", "pids/tgtd.pid",
                 "libvirt/etc/qemu.conf", "libvirt/log/qemu/RHCSvm01.log", "logs/tgtd.log", "tgtd.port",
-                "built-by-session", "last-lab.json", "stack-versions.json", "lab.json", "deployed-fast"):
+                "built-by-session", "last-lab.json", "stack-versions.json", "poll-pace.txt", "lab.json",
+                "deployed-fast"):
         (state / rel).parent.mkdir(parents=True, exist_ok=True)
         (state / rel).write_text("x")
     monkeypatch.setattr(labmod, "pids_in_netns", lambda _ns: [])
@@ -315,7 +316,8 @@ def test_down_leaves_only_logs_and_the_reports_facts(tmp_path: Path, monkeypatch
     labmod.down(spec, progress=said.append)
     assert labmod.leftovers(spec) == []
     left = sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file())
-    assert left == ["last-lab.json", "logs/libvirt/qemu/RHCSvm01.log", "logs/tgtd.log", "stack-versions.json"]
+    assert left == ["last-lab.json", "logs/libvirt/qemu/RHCSvm01.log", "logs/tgtd.log", "poll-pace.txt",
+                    "stack-versions.json"]
     assert any(s.startswith("removed state ") and "keys" in s and "luns" in s for s in said), said
     assert labmod.lab_names(tmp_path, tmp_path / "netns") == []
     said.clear()

@@ -297,9 +297,12 @@ class _Teardown:
 
 # What a lab's folder keeps after `halab down`: the evidence (daemon and console logs, qemu's own
 # logs) and what the report reads after the session (the lab's accelerator and image, the guests'
-# stack versions). Everything else goes: the lab's SSH and fence keys, the fence sshd's host key,
-# the LUN files (a new lab starts from empty disks), libvirt's state, PID files.
-KEPT_AFTER_DOWN = frozenset({"logs", "last-lab.json", "stack-versions.json"})
+# stack versions, the session's measured poll interval: pytest writes the report's environment
+# after the lab fixture's teardown). Everything else goes: the lab's SSH and fence keys, the fence
+# sshd's host key, the LUN files (a new lab starts from empty disks), libvirt's state, PID files.
+VERSIONS_FILE = "stack-versions.json"
+PACE_FILE = "poll-pace.txt"
+KEPT_AFTER_DOWN = frozenset({"logs", "last-lab.json", VERSIONS_FILE, PACE_FILE})
 QEMU_LOGS = Path("libvirt") / "log"
 
 

@@ -86,8 +86,8 @@ class StatusPoller:
     def command(self) -> str:
         status = self.adapter.commands.status
         inner = max(1, int(self.command_timeout_s - STATUS_MARGIN_S))
-        return f"{physical_command(self.mountpoint, self.service_ip)}echo {SEPARATOR}; " \
-               f"timeout -k 1 {inner} {status} 2>/dev/null"
+        return (f"{physical_command(self.mountpoint, self.service_ip)}echo {SEPARATOR}; "
+                f"timeout -k 1 {inner} {status} 2>/dev/null")
 
     def _physical(self, text: str) -> tuple[bool, bool | None]:
         """(data LUN mounted, service IP held) from the part before the separator."""
