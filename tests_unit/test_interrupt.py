@@ -236,6 +236,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
     monkeypatch.setattr(scenario, "injected", lambda *_a, **_k: contextlib.nullcontext())
     monkeypatch.setattr(scenario, "hold_deadline", lambda *_a: 0.0)
     monkeypatch.setattr(scenario, "_wait", lambda *_a, **_k: None)
+    monkeypatch.setattr(scenario, "_wait_at_rest", lambda *_a, **_k: None)  # no host samples here
     monkeypatch.setattr(scenario, "restore", lambda *_a, **_k: restores.append("restore"))
     spec = load_spec("seed")
     lab = SimpleNamespace(spec=spec, paths=LabPaths(spec.name))

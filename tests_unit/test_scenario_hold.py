@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
+import pytest
+
+from halab import scenario
+from halab.observe.hostload import KIND
+from halab.observe.judge import HARNESS, REST
+from halab.observe.timeline import Timeline
 from halab.oracle import Prediction, Window
 from halab.scenario import hold_deadline
 
@@ -160,3 +167,38 @@ def test_a_service_not_answering_after_the_restore_says_what_the_client_and_the_
     timeline.record("poll", "node02", "status", "", mounted=True, holds_ip=True, t=12.0)
     with pytest.raises(LabError, match="service IP on node02 at the last poll"):
         _wait_answering(_cluster(), timeline, "the service answering again", lambda _: None, 0.0)  # type: ignore[arg-type]
+
+
+# --- before the fault: the lab at rest ---------------------------------------------------------
+
+
+def _sampled(waits: list[float], seconds_ago: float) -> Timeline:
+    """A timeline made ``seconds_ago``, with one host sample a second from then (cumulative waits)."""
+    timeline = Timeline(mono_start=time.monotonic() - seconds_ago)
+    for i, wait in enumerate(waits):
+        timeline.record("host", "node01", KIND, f"run_delay_s={wait} vcpus=1 pid=9", t=float(i))
+    return timeline
+
+
+def test_a_lab_at_rest_gets_its_fault_at_once_and_the_history_says_so() -> None:
+    timeline = _sampled([0.01 * i for i in range(8)], seconds_ago=7.5)
+    said: list[str] = []
+    started = time.monotonic()
+    scenario._wait_at_rest(timeline, 5000, said.append)
+    assert time.monotonic() - started < 1
+    rest_marks = [o for o in timeline.items() if o.source == HARNESS and o.kind == REST]
+    assert [o.detail.split()[0] for o in rest_marks] == ["at_rest=True"]
+    assert not any("not at rest" in line for line in said)
+
+
+def test_a_lab_that_never_settles_gets_its_fault_after_the_bound_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never a silent pass: the line says the lab was loaded, the sentinel then judges the run."""
+    monkeypatch.setattr(scenario, "REST_WAIT_STRETCHES", 0.2)  # 1 s at a 5 s token
+    timeline = _sampled([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5], seconds_ago=7.5)
+    said: list[str] = []
+    started = time.monotonic()
+    scenario._wait_at_rest(timeline, 5000, said.append)
+    assert 0.9 < time.monotonic() - started < 3
+    assert any("not at rest after 1 s" in line and "injecting anyway" in line for line in said)
+    mark = next(o for o in timeline.items() if o.kind == REST)
+    assert mark.detail.startswith("at_rest=False lag_s=2.0")

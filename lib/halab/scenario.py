@@ -26,6 +26,7 @@ from halab.lab.remote import EVIDENCE_CONNECT_TIMEOUT_S
 from halab.lab.snapshot import Saved, revert
 from halab.nightly.workers import design_name
 from halab.observe import logs as nodelogs
+from halab.observe import pace
 from halab.observe import records as phase_records
 from halab.observe.hostload import HostSampler, lag_bound
 from halab.observe.judge import (
@@ -37,6 +38,7 @@ from halab.observe.judge import (
     INJECT,
     INJECTED,
     LOGS,
+    REST,
     RESTORE,
     RESTORE_COLD,
     RESTORE_FAILED,
@@ -60,6 +62,8 @@ from halab.stacks.lab_names import lab_adapter, prediction_in_lab_names
 from halab.stacks.types import ClusterStatus, FenceAction
 
 Progress = Callable[[str], None]
+# Before a fault, wait at most this many token-long stretches for the lab at rest (pace.rest).
+REST_WAIT_STRETCHES = 4
 SETTLE_GRACE_S = 3.0  # keep watching this long after the last predicted phase was seen
 RESTORE_MARGIN_S = 120.0
 SNAPSHOT_NOT_JUDGED = ("node-rejoined and fail-back are not judged: --reset snapshot puts the saved cluster "
@@ -219,6 +223,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
               "a first status from every node", progress)
+        _wait_at_rest(timeline, pred.token_ms or spec.timing.token_ms, progress)
         deadline = hold_deadline(pred, cluster)
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {place_text(pred.services.get(d.service))}; "
@@ -539,6 +544,25 @@ def _wait(cond: Callable[[], bool], within_s: float, what: str, progress: Progre
             return
         time.sleep(0.25)
     raise LabError(f"{what} not seen within {within_s:.0f} s", "observe")
+
+
+def _wait_at_rest(timeline: Timeline, token_ms: float, progress: Progress) -> None:
+    """Until the lab is at rest by the pace's rule (``pace.rest``), at most REST_WAIT_STRETCHES
+    token-long stretches; a lab that does not settle gets its fault anyway, said so, and the
+    host-load sentinel judges the run. The result is on the timeline (harness "rest")."""
+    within = REST_WAIT_STRETCHES * lag_bound(token_ms)[1]
+    progress(f"waiting for the lab at rest, the observers' start-up load gone (at most {within:.0f} s)")
+    deadline = time.monotonic() + within
+    while True:
+        got = pace.rest(timeline.items(), timeline.now(), token_ms)
+        if got.at_rest or time.monotonic() >= deadline:
+            break
+        interrupt.STOP.wait(0.5)
+        interrupt.check("the lab was settling before a fault")
+    timeline.record(HARNESS, None, REST, f"at_rest={got.at_rest} lag_s={got.lag_s} allowed_s={got.allowed_s:.3f}")
+    if not got.at_rest:
+        progress(f"the lab is not at rest after {within:.0f} s ({got.text()}): injecting anyway; "
+                 "the host-load sentinel judges the run")
 
 
 def _probe_ok_since(timeline: Timeline, t: float) -> bool:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import pytest
+
 from halab.observe.hostload import lag_bound
-from halab.observe.pace import REST_SHARE_OF_BOUND, Pace, Trial, choose, next_interval
+from halab.observe.pace import REST_SHARE_OF_BOUND, Pace, Trial, choose, next_interval, rest
+from halab.observe.timeline import Observation
 from halab.oracle.predict import predict
 from halab.spec import load_spec
 
@@ -79,3 +82,39 @@ def test_the_paced_interval_is_what_the_oracle_widens_its_windows_by() -> None:
     assert before.keys() == after.keys()
     assert all(after[p].latest == before[p].latest + 3.0 for p in before)
     assert all(after[p].earliest == before[p].earliest for p in before)
+
+
+def _host(node: str, cumulative: list[float], start: float) -> list[Observation]:
+    return [Observation(start + i, "host", node, "cpu", f"run_delay_s={c} vcpus=1 pid=9")
+            for i, c in enumerate(cumulative)]
+
+
+FAST_TOKEN_MS = 5000  # bound 1.00 s per 5 s stretch: at rest while at most 0.50 s
+
+
+def test_rest_is_not_claimed_before_the_samples_span_a_token() -> None:
+    got = rest(_host("node01", [0.0, 0.01, 0.02], start=-2.0), now=0.0, token_ms=FAST_TOKEN_MS)
+    assert got.lag_s is None
+    assert not got.at_rest
+    assert "not measured" in got.text()
+
+
+def test_the_observers_start_up_burst_is_not_rest_until_a_quiet_stretch_follows() -> None:
+    """The CI case: 1.12 s of wait in the stretch before t0 made a clean run INCONCLUSIVE."""
+    burst = [0.0, 0.01, 0.02, 0.6, 1.15, 1.16]  # 1.1 s of wait in two seconds, then quiet
+    quiet = [1.16 + 0.01 * i for i in range(1, 7)]
+    items = _host("node01", burst + quiet, start=-5.0)
+    during = rest(items, now=0.0, token_ms=FAST_TOKEN_MS)
+    assert during.lag_s == pytest.approx(1.16)
+    assert not during.at_rest
+    after = rest(items, now=6.0, token_ms=FAST_TOKEN_MS)
+    assert after.at_rest
+    assert after.lag_s is not None
+    assert after.lag_s <= REST_SHARE_OF_BOUND * lag_bound(FAST_TOKEN_MS)[0]
+
+
+def test_rest_takes_the_worst_node() -> None:
+    items = [*_host("node01", [0.0] * 7, start=-6.0), *_host("node02", [0.0, 0.0, 0.0, 0.3, 0.6, 0.6, 0.6], start=-6.0)]
+    got = rest(items, now=0.0, token_ms=FAST_TOKEN_MS)
+    assert got.lag_s == pytest.approx(0.6)
+    assert not got.at_rest

@@ -44,6 +44,7 @@ INJECTED, EFFECT = "injected", "in-effect"
 RESTORE_FAILED = "restore-failed"  # a deliberately broken cluster (mutant) may never come back
 RESTORE_COLD = "restore-cold"  # the gentle restore did not get home: every node reset (faults.restore)
 RESTORE_MOVE = "restore-move"  # the restore moved the service home itself: the cluster did not (faults.restore)
+REST = "rest"  # before t0: whether the lab was at rest when the fault went in (scenario, pace.rest)
 WATCHING = "watching"  # source "libvirt": the lifecycle event stream is on
 STREAM_CLOSED = "stream-closed"  # source "libvirt": the event stream's connection closed under the run
 # Source "fence-path", kind "fence-off": a node's fence agent switched a domain off through the

@@ -20,14 +20,14 @@ blind bounds. A host that stays loaded at the cap is said so; the sentinel then 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from halab import interrupt
 from halab.lab.lab import Lab
-from halab.observe.hostload import HostSampler, host_lag, lag_bound
+from halab.observe.hostload import KIND, HostSampler, host_lag, lag_bound
 from halab.observe.poller import StatusPoller
-from halab.observe.timeline import Timeline
+from halab.observe.timeline import Observation, Timeline
 from halab.spec import LabSpec, TimingProfile
 from halab.stacks.base import StackAdapter
 
@@ -104,6 +104,41 @@ def choose(timing: TimingProfile, trial: Callable[[float, float], Trial],
         trials.append(got)
         interval = next_interval(got, bound, cap)
     return Pace(trials[-1].interval_s, timing.poll_interval_s, bound, cap, tuple(trials))
+
+
+@dataclass(frozen=True)
+class Rest:
+    """Whether the lab is at rest now, by the pace's own rule: over the last token-long stretch of
+    host samples, the worst per-vCPU wait is at most half the sentinel's bound."""
+
+    lag_s: float | None  # None: the samples do not span a token-long stretch yet
+    allowed_s: float
+
+    @property
+    def at_rest(self) -> bool:
+        return self.lag_s is not None and self.lag_s <= self.allowed_s
+
+    def text(self) -> str:
+        got = "not measured" if self.lag_s is None else f"{self.lag_s:.2f} s"
+        return f"worst vCPU wait over the last token-long stretch {got}, allowed {self.allowed_s:.2f} s"
+
+
+def rest(items: Sequence[Observation], now: float, token_ms: float) -> Rest:
+    """The lab's rest over the token-long stretch that ends at ``now`` (timeline seconds).
+
+    Why before every fault: the observers' start (an SSH connection per node and poller, each a
+    key exchange on a TCG guest and in the harness) loads the host for a few seconds, and the
+    sentinel counts the stretch around t0. Measured in CI (pacemaker, suspend on the owner, fast):
+    the owner's vCPU waited 1.12 s (bound 1.00 s) in the stretch that ended with its freeze at t0,
+    and an otherwise clean run was INCONCLUSIVE. A fault injected into that burst measures the
+    harness, not the cluster."""
+    bound, stretch = lag_bound(token_ms)
+    allowed = REST_SHARE_OF_BOUND * bound
+    samples = [o.t for o in items if o.source == "host" and o.kind == KIND]
+    if not samples or min(samples) > now - stretch:
+        return Rest(None, allowed)
+    lag = host_lag(items, now - stretch, now, bound, stretch)
+    return Rest(lag.lag_s if lag else None, allowed)
 
 
 def measure(lab: Lab, adapter: StackAdapter, mountpoint: str, service_ip: str,
