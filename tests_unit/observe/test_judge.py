@@ -1189,3 +1189,56 @@ def test_a_harness_driven_phase_missed_while_the_restore_starved_is_inconclusive
     assert "host starved during the restore" in msg
     assert "would be TOO SLOW" in msg
     assert check(judge(story(0.01), pred, evidence(lag_bound_s=1.25)), name)[0] is Category.TOO_SLOW
+
+
+OPERATIONS = "no operation failed on a survivor"
+
+
+def test_a_start_that_failed_on_a_survivor_is_a_wrong_outcome_though_the_service_ended_well() -> None:
+    """Measured live (web3, heartbeat-down): web-app failed its start on node03, both groups moved
+    to node01, an allowed place, and no check said so."""
+    tl = timeline()
+    tl.record("log", "node01", "service-start-failed", "node=node01 service=service01-app", t=12.0)
+    v = judge_one(tl, prediction(), evidence())
+    cat, msg = check(v, OPERATIONS)
+    assert cat is Category.WRONG_OUTCOME
+    assert "service01-app failed its start on node01 at 12.0 s (log on node01)" in msg
+    assert check(v, "service placement")[0] is None  # where it ended is right: only this check says it
+
+
+def test_a_monitor_that_failed_on_a_survivor_is_named_too() -> None:
+    tl = timeline()
+    tl.record("log", "node01", "service-failed", "node=node01 service=fence_node02", t=14.0)
+    cat, msg = check(judge_one(tl, prediction(), evidence()), OPERATIONS)
+    assert cat is Category.WRONG_OUTCOME
+    assert "fence_node02 failed (stop or monitor) on node01" in msg
+
+
+def test_failures_on_the_fault_s_node_or_before_the_fault_or_after_the_heal_are_not_judged_here() -> None:
+    tl = timeline()
+    tl.record("log", "node01", "service-failed", "node=node02 service=service01-fs", t=5.0)  # the target
+    tl.record("log", "node01", "service-start-failed", "node=node01 service=service01-app", t=-3.0)
+    tl.record("log", "node01", "service-start-failed", "node=node01 service=service01-app", t=31.0)
+    cat, msg = check(judge_one(tl, prediction(), evidence()), OPERATIONS)
+    assert cat is None
+    assert msg == "no start, stop or monitor failed on node01 (their logs)"
+
+
+def test_the_failure_an_outcome_rests_on_is_not_held_against_it() -> None:
+    from halab.oracle.model import Premise
+
+    premise = Premise("service-start-failed", "node01", "the app failed to start again on node01")
+    tl = timeline()
+    tl.record("log", "node01", "service-start-failed", "node=node01 service=service01-app", t=9.0)
+    assert check(judge_one(tl, prediction(premise=premise), evidence()), OPERATIONS)[0] is None
+    tl.record("log", "node01", "service-failed", "node=node01 service=service01-ip", t=10.0)
+    assert check(judge_one(tl, prediction(premise=premise), evidence()), OPERATIONS)[0] is Category.WRONG_OUTCOME
+
+
+def test_operations_on_a_survivor_whose_log_was_not_read_are_no_evidence() -> None:
+    tl = timeline(logs=False)
+    tl.record(HARNESS, "node02", LOGS, "read", t=35.0)
+    tl.record(HARNESS, "node01", LOGS, "unreadable: ssh timed out", t=35.0)
+    cat, msg = check(judge_one(tl, prediction(), evidence()), OPERATIONS)
+    assert cat is Category.NO_EVIDENCE
+    assert "whether an operation failed on node01 is unknown: its log could not be read" in msg

@@ -843,6 +843,45 @@ def premise_check(h: History, pred: Prediction) -> Check:
     return passed(name, "outcome", f"{premise.says}: log on {seen[0].node} at {seen[0].t:.1f} s")
 
 
+OPERATION_FAILURES = (EventKind.SERVICE_START_FAILED, EventKind.SERVICE_FAILED)
+
+
+def operations_check(h: History, pred: Prediction) -> Check:
+    """No resource operation (start, stop, monitor) failed on a node the fault left alone, beyond
+    what the outcome rests on (its premise).
+
+    Why: the placement check reads only where the services ended. Measured live (web3,
+    heartbeat-down on the owner node02): web-app failed its start on the survivor node03 (the
+    design's default 20 s start timeout), pacemaker moved both groups to node01, an allowed place,
+    and the run's cluster checks held while the report said nothing of the failed start: a path
+    the design does not predict, which ops must see. The fault's own node (its monitors fail by
+    design) and the nodes the outcome fences are not judged here; the survivors' logs must have
+    been read, or the check has no evidence."""
+    name = "no operation failed on a survivor"
+    touched = {pred.target, *pred.fenced}
+    survivors = sorted(set(pred.members_after) - touched)
+    if not survivors:
+        return passed(name, "outcome", "no node besides the fault's and the fenced ones")
+    premise = pred.premise
+    failures = [o for o in h.logs(OPERATION_FAILURES) if field_of(o, "node") not in touched
+                and not (premise is not None and not premise.at_t0 and o.kind == premise.event
+                         and field_of(o, "node") == premise.node)]
+    if failures:
+        said = "; ".join(_operation_text(o) for o in failures[:3]) + (
+            f"; {len(failures) - 3} more" if len(failures) > 3 else "")
+        return failed(name, "outcome", C.WRONG_OUTCOME, f"an operation failed where the design predicts none: {said}")
+    unread = [n for n in survivors if n not in h.logs_read()]
+    if unread:
+        return failed(name, "outcome", C.NO_EVIDENCE,
+                      f"whether an operation failed on {'/'.join(unread)} is unknown: its log could not be read")
+    return passed(name, "outcome", f"no start, stop or monitor failed on {'/'.join(survivors)} (their logs)")
+
+
+def _operation_text(o: Observation) -> str:
+    what = "failed its start" if o.kind == EventKind.SERVICE_START_FAILED.value else "failed (stop or monitor)"
+    return f"{field_of(o, 'service') or 'a resource'} {what} on {field_of(o, 'node')} at {o.t:.1f} s (log on {o.node})"
+
+
 def _state_at_t0(h: History, name: str, premise: Premise) -> Check:
     """The latest ``premise.event`` before t0, in any node's log, is about ``premise.node``."""
     before = [o for o in h.items if o.source == "log" and o.kind == premise.event and o.t < 0.0]
@@ -1057,7 +1096,7 @@ def judge_one(timeline: Timeline | History, pred: Prediction, ev: Evidence) -> V
     placement, owner = placement_checks(h, pred, ev)
     host, lag = host_check(h, ev)
     checks = [history_check(h), fenced_c, fencer_check(h, pred, ev, fenced), fence_delay_check(h, pred, fenced),
-              premise_check(h, pred), false_claim_check(h, ev, fenced),
+              premise_check(h, pred), operations_check(h, pred), false_claim_check(h, ev, fenced),
               self_reboot_check(h, pred), *placement, *(phase_check(p) for p in phases), *safety_checks(h, ev), host]
     checks = _downgrade_harness_phases(_downgrade(checks, host), restore_starved(h, ev))
     return Verdict(pred, tuple(checks), phases, fenced, owner, lag, effect_s=h.effect)
