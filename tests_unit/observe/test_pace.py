@@ -12,7 +12,7 @@ import pytest
 from halab.observe.hostload import lag_bound
 from halab.observe.pace import REST_SHARE_OF_BOUND, Pace, Trial, choose, next_interval, rest
 from halab.observe.timeline import Observation
-from halab.oracle.predict import predict
+from halab.oracle.predict import predict, token_ms
 from halab.spec import load_spec
 
 
@@ -34,7 +34,7 @@ def test_a_quiet_host_keeps_the_profiles_interval_after_one_trial() -> None:
     """The seed's two guests at 1 s polls waited 6-9 % of a stretch at rest: nothing changes."""
     timing = _web3_seed_timing()
     trial, asked = _trials({1.0: 0.8})
-    pace = choose(timing, trial, progress=lambda _m: None)
+    pace = choose(timing.poll_interval_s, timing.token_ms, trial, progress=lambda _m: None)
     assert pace.interval_s == 1.0 == pace.profile_s
     assert [a[0] for a in asked] == [1.0]
     assert asked[0][1] == 2 * 10.0 + 1.0  # two token-long stretches and one poll round
@@ -44,7 +44,7 @@ def test_polls_that_starve_the_lab_at_rest_are_spread_until_the_lab_is_quiet() -
     """Measured on web3 (three TCG guests, 2 cores): 1 s polls, waits 50 %; 3 s, 17-20 %; 5 s, 7-8 %."""
     timing = _web3_seed_timing()
     trial, asked = _trials({1.0: 5.0, 2.0: 3.0, 4.0: 0.9})
-    pace = choose(timing, trial, progress=lambda _m: None)
+    pace = choose(timing.poll_interval_s, timing.token_ms, trial, progress=lambda _m: None)
     assert [a[0] for a in asked] == [1.0, 2.0, 4.0]
     assert pace.interval_s == 4.0
     assert "not the profile's 1 s" in pace.text()
@@ -54,7 +54,7 @@ def test_polls_that_starve_the_lab_at_rest_are_spread_until_the_lab_is_quiet() -
 def test_never_more_rarely_than_half_a_token_and_a_host_still_loaded_there_is_said() -> None:
     timing = _web3_seed_timing()
     trial, asked = _trials({1.0: 5.0, 2.0: 4.0, 4.0: 3.0, 5.0: 2.5})
-    pace = choose(timing, trial, progress=lambda _m: None)
+    pace = choose(timing.poll_interval_s, timing.token_ms, trial, progress=lambda _m: None)
     assert [a[0] for a in asked] == [1.0, 2.0, 4.0, 5.0]
     assert pace.interval_s == 5.0 == pace.cap_s
     assert "still waits 2.50 s at rest at the cap of 5 s: the host-load sentinel will judge each run" in pace.text()
@@ -118,3 +118,14 @@ def test_rest_takes_the_worst_node() -> None:
     got = rest(items, now=0.0, token_ms=FAST_TOKEN_MS)
     assert got.lag_s == pytest.approx(0.6)
     assert not got.at_rest
+
+
+def test_the_pace_and_the_sentinel_read_one_token_the_design_s() -> None:
+    """web3's three nodes: corosync 3 adds 650 ms per node past two, so the sentinel's bound is
+    2.13 s, not the profile's 2.00 s; the pace's trials are that token long too."""
+    web3 = load_spec("web3")
+    assert token_ms(web3) == web3.timing.token_ms + 650
+    assert token_ms(web3) == predict(web3, "suspend", "node02").token_ms
+    seed = load_spec("seed")
+    for stack in ("pacemaker", "rgmanager"):
+        assert token_ms(seed, stack) == predict(seed, "suspend", "node01", stack=stack).token_ms

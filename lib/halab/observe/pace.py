@@ -28,7 +28,8 @@ from halab.lab.lab import Lab
 from halab.observe.hostload import KIND, HostSampler, host_lag, lag_bound
 from halab.observe.poller import StatusPoller
 from halab.observe.timeline import Observation, Timeline
-from halab.spec import LabSpec, TimingProfile
+from halab.oracle.predict import token_ms
+from halab.spec import LabSpec
 from halab.stacks.base import StackAdapter
 
 # At rest, with the polls running, the lab may wait at most this share of the sentinel's bound:
@@ -90,20 +91,21 @@ def next_interval(trial: Trial, bound_s: float, cap_s: float) -> float | None:
     return min(2 * trial.interval_s, cap_s)
 
 
-def choose(timing: TimingProfile, trial: Callable[[float, float], Trial],
+def choose(profile_s: float, token_ms: float, trial: Callable[[float, float], Trial],
            progress: Callable[[str], None] = print) -> Pace:
-    """Try the profile's interval, then wider ones, each by ``trial(interval, seconds)``."""
-    bound, stretch = lag_bound(timing.token_ms)
-    cap = max(timing.poll_interval_s, CAP_SHARE_OF_TOKEN * stretch)
+    """Try the profile's interval ``profile_s``, then wider ones, each by ``trial(interval, seconds)``;
+    ``token_ms``: the design's effective token (``oracle.token_ms``), the sentinel's stretch."""
+    bound, stretch = lag_bound(token_ms)
+    cap = max(profile_s, CAP_SHARE_OF_TOKEN * stretch)
     trials: list[Trial] = []
-    interval: float | None = timing.poll_interval_s
+    interval: float | None = profile_s
     while interval is not None:
         seconds = TRIAL_STRETCHES * stretch + interval
         progress(f"pace: polling every {interval:g} s for {seconds:.0f} s, the lab at rest")
         got = trial(interval, seconds)
         trials.append(got)
         interval = next_interval(got, bound, cap)
-    return Pace(trials[-1].interval_s, timing.poll_interval_s, bound, cap, tuple(trials))
+    return Pace(trials[-1].interval_s, profile_s, bound, cap, tuple(trials))
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ def measure(lab: Lab, adapter: StackAdapter, mountpoint: str, service_ip: str,
     """The lab's poll interval, measured live (the cluster deployed and at rest)."""
     spec = lab.spec
     domains = {n.domain: n.name for n in spec.nodes}
-    bound, stretch = lag_bound(spec.timing.token_ms)
+    token = token_ms(spec)
+    bound, stretch = lag_bound(token)
 
     def trial(interval_s: float, seconds: float) -> Trial:
         timeline = Timeline()
@@ -164,4 +167,4 @@ def measure(lab: Lab, adapter: StackAdapter, mountpoint: str, service_ip: str,
         lag = host_lag(timeline.items(), 0.0, seconds, bound, stretch)
         return Trial(interval_s, lag.lag_s if lag else None, lag.node if lag else None)
 
-    return choose(spec.timing, trial, progress)
+    return choose(spec.timing.poll_interval_s, token, trial, progress)

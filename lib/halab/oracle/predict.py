@@ -49,3 +49,17 @@ def service_names(spec: LabSpec, stack: str | None = None) -> tuple[str, ...]:
     from halab.oracle import rgmanager
 
     return rgmanager.service_names(spec)
+
+
+def token_ms(spec: LabSpec, stack: str | None = None) -> int:
+    """The design's effective totem token as the lab runs it (the one every prediction carries):
+    corosync 3's coefficient applied for more than two nodes, cman's under the timing profile.
+    Why one reader: the host-load sentinel's stretch and the poll pace's trials are both a token
+    long; the pace once took the profile's token while the judge took the design's."""
+    stack = stack or spec.stack
+    if stack == "pacemaker":
+        return int(pacemaker.PcmkDesign.from_spec(spec).token_ms)
+    from halab.clusterconf.profile import lab_conf
+    from halab.oracle import rgdesign
+
+    return int(rgdesign.from_cluster_conf(lab_conf(spec), spec).token_ms)
