@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
+from fixtures.failover import retries_of, shown_as
 from halab.lab.host import run as host_run
 from halab.lab.lab import FENCE_KEY_ON_NODE
 from halab.observe.hostload import Starvation
 from halab.observe.judge import judge_one
 from halab.observe.verdict import Category
-from halab.scenario import FaultRun, LiveCluster, run_fault
+from halab.scenario import FaultRun, LiveCluster, run_fault, with_starved_retries
 
 pytestmark = [pytest.mark.failover, pytest.mark.lab]
 
@@ -33,7 +35,7 @@ class TestSeedCluster:
             pytest.fail(verdict.message(), pytrace=False)
 
     @pytest.mark.slow
-    def test_broken_fence_is_a_failed_verdict(self, cluster: LiveCluster,
+    def test_broken_fence_is_a_failed_verdict(self, request: pytest.FixtureRequest, cluster: LiveCluster,
                                               show_run: Callable[[FaultRun], None]) -> None:
         lab = cluster.lab
         good_key = lab.paths.fence_key.read_text()
@@ -50,14 +52,19 @@ class TestSeedCluster:
                 lab.remote(node).wait_ssh(back_s)
                 lab.remote(node).put_text(text, FENCE_KEY_ON_NODE, mode=0o600)
 
-        put_key(wrong.read_text())
+
+        def attempt(_k: int) -> FaultRun:
+            put_key(wrong.read_text())
+            try:
+                return run_fault(cluster, "suspend", "standby", before_restore=lambda: put_key(good_key))
+            finally:
+                put_key(good_key)
+
         try:
-            result = run_fault(cluster, "suspend", "standby", before_restore=lambda: put_key(good_key))
+            result = with_starved_retries(attempt, partial(shown_as, show_run), retries_of(request.config))
         finally:
-            put_key(good_key)
             wrong.unlink(missing_ok=True)
             wrong.with_suffix(".pub").unlink(missing_ok=True)
-        show_run(result)
         assert result.judgement is not None
         messages = [c.message for c in result.judgement.failures()]
         assert not result.judgement.ok, "a fence that cannot succeed must not pass"
