@@ -271,10 +271,10 @@ def with_starved_retries(attempt: Callable[[int], FaultRun], show: Callable[[Fau
     run again under ``step`` (its own line in the report). Returns the last attempt, the test's.
 
     Why: INCONCLUSIVE is no verdict on the cluster (the host starved the lab; a safety violation
-    seen meanwhile would be UNSAFE, never this), and a release sign-off wants one. Measured in CI
-    (2 shared cores): a run whose cluster checks all held read 1.12 s against the bound 1.00 s. Every
-    other verdict stands at once, pass or fail; each attempt is a whole new run (nothing of the
-    starved one is reused) and stays in the report and in reports/histories."""
+    seen meanwhile would be UNSAFE, never this), and a release sign-off wants one: a shared
+    runner's load comes and goes. Every other verdict stands at once, pass or fail; each attempt
+    is a whole new run (nothing of the starved one is reused) and stays in the report and in
+    reports/histories."""
     for k in range(retries + 1):
         run = attempt(k)
         verdict = run.judgement

@@ -1242,3 +1242,30 @@ def test_operations_on_a_survivor_whose_log_was_not_read_are_no_evidence() -> No
     cat, msg = check(judge_one(tl, prediction(), evidence()), OPERATIONS)
     assert cat is Category.NO_EVIDENCE
     assert "whether an operation failed on node01 is unknown: its log could not be read" in msg
+
+
+def test_a_frozen_node_counts_until_its_freeze_its_death_by_the_fence_does_not() -> None:
+    """Measured in CI (mutant standby-banned, suspend on the owner): the frozen owner's vCPU gained
+    1.10 s of wait in the second before the fence destroyed it, and the run was INCONCLUSIVE."""
+    tl = timeline(healed=30.0)
+    tl.record("libvirt", "node02", "lifecycle", "suspended:0", t=0.02)
+    cpu(tl, [0.01] * 30, node="node01")
+    cpu(tl, [0.0] * 16 + [1.2] + [0.0] * 13, node="node02")  # a burst while the fence kills it
+    v = judge(tl, prediction(), evidence(lag_bound_s=1.0))
+    cat, msg = check(v, "host: the lab got its CPU")
+    assert cat is None, msg
+    assert "node02 counted until its freeze at 0.0 s (a frozen node runs no timer)" in msg
+    awake = timeline(healed=30.0)  # the same burst on a node nobody froze is a starved host
+    cpu(awake, [0.01] * 30, node="node01")
+    cpu(awake, [0.0] * 16 + [1.2] + [0.0] * 13, node="node02")
+    assert check(judge(awake, prediction(), evidence(lag_bound_s=1.0)), "host: the lab got its CPU")[0] \
+        is Category.INCONCLUSIVE
+
+
+def test_a_survivor_s_wait_still_counts_while_another_node_is_frozen() -> None:
+    tl = timeline(healed=30.0)
+    tl.record("libvirt", "node02", "lifecycle", "suspended:0", t=0.02)
+    cpu(tl, [0.01] * 10 + [0.9] * 5 + [0.01] * 15, node="node01")
+    cpu(tl, [0.0] * 30, node="node02")
+    assert check(judge(tl, prediction(), evidence(lag_bound_s=1.0)), "host: the lab got its CPU")[0] \
+        is Category.INCONCLUSIVE
