@@ -163,7 +163,7 @@ pytest_fixture_setup = pytest.hookimpl(hookwrapper=True, tryfirst=True)(allure_i
 INNER_TEST = '''
 from pathlib import Path
 import pytest
-from halab.observe.judge import HARNESS, HEAL, INJECT, Evidence, judge
+from halab.observe.judge import HARNESS, HEAL, INJECT, LOGS, Evidence, judge
 from halab.observe.timeline import Timeline
 from halab.oracle import Prediction, Window
 from halab.report import allure_io
@@ -184,6 +184,8 @@ def failover(tmp_path: Path):
             tl.record("poll", "node01", "status", status=status("node01"), mounted=True, t=float(t))
             tl.record("poll", "node02", "status", status=status("node01"), mounted=False, t=t + 0.5)
         tl.record(HARNESS, "node02", HEAL, t=20.0)
+        for node in ("node01", "node02"):
+            tl.record(HARNESS, node, LOGS, "read", t=25.0)
         pred = Prediction("pacemaker", "heartbeat-block", "node02", (), None, (), {"svc": "node01"}, True,
                           ("node01", "node02"), {"detect": Window(1.0, 5.0)}, ("fence pw-8",))
         ev = Evidence("svc", status("node01"), (), 0.0, 0.0, "rec", "rec", "node01")
