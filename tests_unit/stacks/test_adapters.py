@@ -49,7 +49,7 @@ def test_commands_are_immutable_data() -> None:
 
 def test_the_commands_the_lead_codes_against() -> None:
     pcmk, rgm = get_adapter("pacemaker").commands, get_adapter("rgmanager").commands
-    assert (pcmk.status, rgm.status) == ("crm_mon --output-as=xml", "clustat -x")
+    assert (pcmk.status, rgm.status) == ("crm_mon --output-as=xml --fence-history=0", "clustat -x")
     assert (pcmk.status_text, rgm.status_text) == ("crm_mon -1", "clustat")
     assert (pcmk.votes, rgm.votes) == ("corosync-quorumtool -s", "cman_tool status")
     assert rgm.start_local == "service cman start && service rgmanager start && sync"

@@ -24,7 +24,11 @@ __all__ = ["ADAPTER", "COMMANDS", "PacemakerAdapter", "read_cfgtool", "read_cmap
            "read_quorumtool", "read_sbd_dump", "read_sbd_list"]
 
 COMMANDS = Commands(
-    status="crm_mon --output-as=xml",
+    # --fence-history=0: crm_mon asks the fencer nothing. Why: measured live (the broken-fence
+    # proof, a fence that cannot succeed), the survivor's crm_mon printed nothing until the poll's
+    # timeout every ~7 s from 58.9 s to the heal while its fencer retried, and placement was blind
+    # (NO EVIDENCE); the fence record is read on its own (fence_history below).
+    status="crm_mon --output-as=xml --fence-history=0",
     status_text="crm_mon -1",
     votes="corosync-quorumtool -s",
     start_local="systemctl start corosync pacemaker",
