@@ -52,7 +52,6 @@ class TestSeedCluster:
                 lab.remote(node).wait_ssh(back_s)
                 lab.remote(node).put_text(text, FENCE_KEY_ON_NODE, mode=0o600)
 
-
         def attempt(_k: int) -> FaultRun:
             put_key(wrong.read_text())
             try:

@@ -216,6 +216,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     if code != 200:
         raise LabError(f"could not write the record before the fault: {code} {body.strip()[:80]}", "precondition")
     run.offsets_before = nodelogs.offsets(lab, [n.name for n in spec.nodes])
+    token_ms = pred.token_ms or spec.timing.token_ms  # the sentinel's stretch: the rest wait's and the judge's
     observers = _observers(cluster, timeline)
     started_wall = time.monotonic()
     for obs in observers:
@@ -223,7 +224,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     try:
         _wait(lambda: sum(1 for o in timeline.items() if o.kind == "status") >= len(spec.nodes), 30,
               "a first status from every node", progress)
-        _wait_at_rest(timeline, pred.token_ms or spec.timing.token_ms, progress)
+        _wait_at_rest(timeline, token_ms, progress)
         deadline = hold_deadline(pred, cluster)
         progress(f"{fault_id} on {target} ({role}): injecting; expect fenced: {', '.join(pred.fenced) or 'nobody'}, "
                  f"{d.service} -> {place_text(pred.services.get(d.service))}; "
@@ -250,7 +251,7 @@ def run_fault(cluster: LiveCluster, fault_id: str, role: str, progress: Progress
     run.wall_s = time.monotonic() - started_wall
     ev = Evidence(d.service, before, fences.history, fences.offset_s, timeline.t0_wall or 0.0, run.record,
                   records, d.preferred_node, spec.timing.poll_interval_s,
-                  lag_bound(pred.token_ms or spec.timing.token_ms)[0], fence_history_unread=fences.unread)
+                  lag_bound(token_ms)[0], fence_history_unread=fences.unread)
     run.evidence = ev
     run.judgement = judge(timeline, pred, ev)
     if phase_log is not None:
@@ -580,7 +581,7 @@ def _wait_at_rest(timeline: Timeline, token_ms: float, progress: Progress) -> No
     token-long stretches; a lab that does not settle gets its fault anyway, said so, and the
     host-load sentinel judges the run. The result is on the timeline (harness "rest")."""
     within = REST_WAIT_STRETCHES * lag_bound(token_ms)[1]
-    progress(f"waiting for the lab at rest, the observers' start-up load gone (at most {within:.0f} s)")
+    progress(f"waiting for the lab at rest (at most {within:.0f} s)")
     deadline = time.monotonic() + within
     while True:
         got = pace.rest(timeline.items(), timeline.now(), token_ms)

@@ -870,7 +870,8 @@ def operations_check(h: History, pred: Prediction) -> Check:
         said = "; ".join(_operation_text(o) for o in failures[:3]) + (
             f"; {len(failures) - 3} more" if len(failures) > 3 else "")
         return failed(name, "outcome", C.WRONG_OUTCOME, f"an operation failed where the design predicts none: {said}")
-    unread = [n for n in survivors if n not in h.logs_read()]
+    read = set(h.logs_read())
+    unread = [n for n in survivors if n not in read]
     if unread:
         return failed(name, "outcome", C.NO_EVIDENCE,
                       f"whether an operation failed on {'/'.join(unread)} is unknown: its log could not be read")

@@ -136,8 +136,8 @@ def rest(items: Sequence[Observation], now: float, token_ms: float) -> Rest:
     per 5 s stretch (allowed 0.50 s)."""
     bound, stretch = lag_bound(token_ms)
     allowed = REST_SHARE_OF_BOUND * bound
-    samples = [o.t for o in items if o.source == "host" and o.kind == KIND]
-    if not samples or min(samples) > now - stretch:
+    first = min((o.t for o in items if o.source == "host" and o.kind == KIND), default=None)
+    if first is None or first > now - stretch:
         return Rest(None, allowed)
     lag = host_lag(items, now - stretch, now, bound, stretch)
     return Rest(lag.lag_s if lag else None, allowed)
